@@ -1,0 +1,175 @@
+"""The outbox: send what the use cases queued, retrying what can be retried.
+
+Replies are stored as pending in the same transaction as the decision; this step sends
+them. A claim hides a message for ``lease`` (the worker's time to send it); a worker that
+dies mid-send loses nothing, the message is simply due again when the lease ends.
+
+Unknown outcomes: when a send times out after the request may have reached Meta, we cannot
+know whether WhatsApp delivered it. The rule is *at least once*: retry like any retryable
+error, and count it in ``Delivery.unknown_outcomes`` (so a rare double is visible, never a
+silent loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import SendFailure
+from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
+from crm_whatsapp.domain.message import Message
+from crm_whatsapp.domain.ports import MessagingGateway
+from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.services.status import apply_status
+
+OUTSIDE_WINDOW = SendFailure(
+    "outside_service_window",
+    "La ventana de 24 horas se cerró antes del envío; solo se puede enviar una plantilla.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff: ``first_delay`` doubled each attempt, capped at ``max_delay``."""
+
+    max_attempts: int = 6
+    first_delay: timedelta = timedelta(seconds=5)
+    max_delay: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(minutes=2)
+    batch_size: int = 20
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.batch_size < 1:
+            raise ValueError("max_attempts and batch_size must be at least 1")
+        if self.first_delay <= timedelta(0) or self.lease <= timedelta(0):
+            raise ValueError("first_delay and lease must be positive")
+
+    def delay_after(self, attempts: int) -> timedelta:
+        factor = 1 << max(attempts - 1, 0)
+        return min(self.first_delay * factor, self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown_outcomes: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    message: Message
+    conversation: Conversation
+
+
+async def send_due_outbound(
+    deps: Dependencies, gateway: MessagingGateway, policy: RetryPolicy | None = None
+) -> OutboxReport:
+    """Claim the due messages, send each, record each outcome; returns what happened."""
+    policy = policy or RetryPolicy()
+    jobs = _claim(deps, policy)
+    report = OutboxReport()
+    for job in jobs:
+        result = await _attempt(gateway, job, deps.clock.now())
+        report = _record(deps, job, result, policy, report)
+    return report
+
+
+def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:
+    now = deps.clock.now()
+    with deps.unit_of_work() as uow:
+        repo = uow.conversations
+        jobs = []
+        for message in repo.due_outbound(now, policy.batch_size):
+            if message.delivery is None:
+                continue
+            claimed = message.with_delivery(message.delivery.claimed(now, now + policy.lease))
+            repo.update_message(claimed)
+            jobs.append(_Job(claimed, repo.get(message.conversation_id)))
+        uow.commit()
+    return jobs
+
+
+async def _attempt(
+    gateway: MessagingGateway, job: _Job, now: datetime
+) -> str | GatewayError | SendFailure:
+    message, conversation = job.message, job.conversation
+    try:
+        if message.template is not None:
+            return await gateway.send_template(
+                conversation.business_number_id, conversation.customer, message.template
+            )
+        if not conversation.service_window_open(now):
+            return OUTSIDE_WINDOW
+        return await gateway.send_text(
+            conversation.business_number_id,
+            conversation.customer,
+            message.text or "",
+            reply_to_wamid=message.reply_to_wamid,
+        )
+    except GatewayError as error:
+        return error
+
+
+def _record(
+    deps: Dependencies,
+    job: _Job,
+    result: str | GatewayError | SendFailure,
+    policy: RetryPolicy,
+    report: OutboxReport,
+) -> OutboxReport:
+    now = deps.clock.now()
+    with deps.unit_of_work() as uow:
+        repo = uow.conversations
+        message = repo.get_message(job.message.id)
+        delivery = message.delivery
+        if delivery is None:
+            return report
+        unknown = isinstance(result, GatewayError) and result.outcome_unknown
+        if isinstance(result, str):
+            message = message.sent_as(result, now)
+            for update in repo.take_parked_statuses(result):
+                message = apply_status(message, update)
+            report = _count(report, sent=1)
+        else:
+            failure = _failure(result)
+            if failure.retryable and delivery.attempts < policy.max_attempts:
+                retry_at = now + policy.delay_after(delivery.attempts)
+                message = message.with_delivery(
+                    delivery.will_retry(failure, retry_at, outcome_unknown=unknown)
+                )
+                report = _count(report, retrying=1, unknown=int(unknown))
+            else:
+                message = message.failed(failure, now)
+                report = _count(report, failed=1, unknown=int(unknown))
+        repo.update_message(message)
+        uow.commit()
+    status = message.delivery_status
+    if status is not None:
+        events: list[Event] = [DeliveryStatusChanged(message.conversation_id, message.id, status)]
+        deps.events.publish(events)
+    return report
+
+
+def _failure(result: GatewayError | SendFailure) -> SendFailure:
+    if isinstance(result, SendFailure):
+        return result
+    return SendFailure(result.error_code or "gateway_error", str(result), result.retryable)
+
+
+def _count(
+    report: OutboxReport, *, sent: int = 0, retrying: int = 0, failed: int = 0, unknown: int = 0
+) -> OutboxReport:
+    return OutboxReport(
+        report.sent + sent,
+        report.retrying + retrying,
+        report.failed + failed,
+        report.unknown_outcomes + unknown,
+    )

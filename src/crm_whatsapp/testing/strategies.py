@@ -37,9 +37,35 @@ BUSINESS_NUMBER_ID = "106540352242922"
 _CAPTIONED = frozenset({MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT})
 _ACCENTED = "áéíóúüñÁÉÍÓÚÜÑ¿¡"
 _WORDS = st.sampled_from(
-    ["hola", "precio", "precios", "horario", "gracias", "pedido", "envío", "factura",
-     "asesor", "agente", "humano", "baja", "alta", "stop", "start", "buenas", "tardes",
-     "quiero", "información", "dónde", "están", "ubicación", "😀", "👍", "?", "!", ","]
+    [
+        "hola",
+        "precio",
+        "precios",
+        "horario",
+        "gracias",
+        "pedido",
+        "envío",
+        "factura",
+        "asesor",
+        "agente",
+        "humano",
+        "baja",
+        "alta",
+        "stop",
+        "start",
+        "buenas",
+        "tardes",
+        "quiero",
+        "información",
+        "dónde",
+        "están",
+        "ubicación",
+        "😀",
+        "👍",
+        "?",
+        "!",
+        ",",
+    ]
 )
 
 
@@ -54,9 +80,7 @@ def user_ids() -> st.SearchStrategy[str]:
 
 def customer_identities() -> st.SearchStrategy[CustomerIdentity]:
     """Mostly wa_id customers, some with a BSUID too, some with only a BSUID (no phone)."""
-    with_phone = st.builds(
-        CustomerIdentity.from_wa_id, wa_ids(), st.none() | user_ids()
-    )
+    with_phone = st.builds(CustomerIdentity.from_wa_id, wa_ids(), st.none() | user_ids())
     only_bsuid = st.builds(lambda uid: CustomerIdentity(user_id=uid), user_ids())
     return st.one_of(with_phone, with_phone, with_phone, only_bsuid)
 
@@ -195,8 +219,9 @@ def business_hours() -> st.SearchStrategy[BusinessHours]:
     )
     return st.builds(
         BusinessHours,
-        timezone=st.sampled_from(["America/Mexico_City", "America/Argentina/Buenos_Aires",
-                                  "Europe/Madrid", "UTC"]),
+        timezone=st.sampled_from(
+            ["America/Mexico_City", "America/Argentina/Buenos_Aires", "Europe/Madrid", "UTC"]
+        ),
         weekly=st.dictionaries(st.integers(0, 6), hours.map(lambda h: (h,)), max_size=7),
         notice_every=st.integers(1, 48).map(lambda h: timedelta(hours=h)),
     )

@@ -67,7 +67,9 @@ def decide(
     if contains_phrase(words, rules.handoff_keys):
         handoff_text = rules.handoff_reply
         return HandOff(render(handoff_text, values) if handoff_text else None)
-    return _answer(conversation, message, words, client, now, rules, values)
+    return _answer(
+        conversation, message, words=words, client=client, now=now, rules=rules, values=values
+    )
 
 
 def _consent_change(
@@ -84,6 +86,7 @@ def _consent_change(
 def _answer(
     conversation: Conversation,
     message: Message,
+    *,
     words: str,
     client: ClientRef | None,
     now: datetime,

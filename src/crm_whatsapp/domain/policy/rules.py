@@ -27,15 +27,11 @@ DEFAULT_AFTER_HOURS = (
     "Gracias por tu mensaje. En este momento estamos fuera de horario; "
     "te responderemos en cuanto abramos."
 )
-DEFAULT_OPT_OUT_REPLY = (
-    "Listo, ya no te enviaremos mensajes. Si cambias de opinión, escribe ALTA."
-)
+DEFAULT_OPT_OUT_REPLY = "Listo, ya no te enviaremos mensajes. Si cambias de opinión, escribe ALTA."
 DEFAULT_OPT_IN_REPLY = "¡Listo! Volverás a recibir nuestros mensajes."
 DEFAULT_HANDOFF_REPLY = "Enseguida te atiende una persona de nuestro equipo. Gracias por esperar."
 DEFAULT_MEDIA_ACK = "Recibimos tu archivo, gracias. Lo revisaremos en breve."
-DEFAULT_FALLBACK = (
-    "Gracias por tu mensaje. Si quieres hablar con una persona, escribe ASESOR."
-)
+DEFAULT_FALLBACK = "Gracias por tu mensaje. Si quieres hablar con una persona, escribe ASESOR."
 
 WEEKDAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 
@@ -99,7 +95,8 @@ class OpeningHours:
     def __post_init__(self) -> None:
         if not self.start < self.end:
             raise InvalidBotRules(
-                "business_hours", f"opening {self.start:%H:%M} must be before closing {self.end:%H:%M}"
+                "business_hours",
+                f"opening {self.start:%H:%M} must be before closing {self.end:%H:%M}",
             )
 
     def contains(self, moment: time) -> bool:
@@ -116,10 +113,10 @@ class BusinessHours:
 
     timezone: str = "America/Mexico_City"
     weekly: Mapping[int, tuple[OpeningHours, ...]] = field(
-        default_factory=lambda: {
-            day: (OpeningHours(time(9), time(18)),) for day in range(5)
-        }
-        | {5: (OpeningHours(time(9), time(14)),)}
+        default_factory=lambda: (
+            {day: (OpeningHours(time(9), time(18)),) for day in range(5)}
+            | {5: (OpeningHours(time(9), time(14)),)}
+        )
     )
     closed_dates: frozenset[date] = frozenset()
     after_hours_reply: str = DEFAULT_AFTER_HOURS

@@ -170,13 +170,13 @@ def _processed(message: Message, decision: Decision, reply: Message | None) -> M
     if reply is not None:
         return message.with_processing(ProcessingState.REPLIED, None, decision.rule)
     if isinstance(decision, NoReply):
-        return message.with_processing(ProcessingState.SKIPPED, decision.reason.value, decision.rule)
+        return message.with_processing(
+            ProcessingState.SKIPPED, decision.reason.value, decision.rule
+        )
     return message.with_processing(ProcessingState.SKIPPED, "handed_off_silently", decision.rule)
 
 
-def _events(
-    conversation: Conversation, message: Message, reply: Message | None
-) -> list[Event]:
+def _events(conversation: Conversation, message: Message, reply: Message | None) -> list[Event]:
     events: list[Event] = [MessageStored(conversation.id, message.id)]
     if reply is not None:
         events.append(MessageStored(conversation.id, reply.id))

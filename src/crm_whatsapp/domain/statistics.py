@@ -104,7 +104,8 @@ def compute_statistics(
             for m in messages
             if (since is None or m.created_at >= since) and (until is None or m.created_at < until)
         ),
-        key=lambda m: (m.created_at, m.id),
+        # a bot reply is stored in the same instant as the message it answers: customer first
+        key=lambda m: (m.created_at, not m.is_inbound, m.id),
     )
     by_id = {c.id: c for c in conversations}
     active = [by_id[cid] for cid in dict.fromkeys(m.conversation_id for m in in_range)]
@@ -130,7 +131,7 @@ def compute_statistics(
         bot_messages=sum(m.author.kind is AuthorKind.BOT for m in outbound),
         agent_messages=sum(m.author.kind is AuthorKind.AGENT for m in outbound),
         conversations=len(active),
-        customers=len({(c.customer.key) for c in active}),
+        customers=len({c.customer.key for c in active}),
         linked_conversations=sum(c.is_linked for c in active),
         unlinked_conversations=sum(not c.is_linked for c in active),
         bot_replies=sum(

@@ -61,27 +61,23 @@ def receive_inbound(deps: Dependencies, incoming: IncomingMessage) -> InboundOut
             return InboundOutcome(duplicate=True, conversation_id=conversation.id)
 
         before = conversation.with_customer(incoming.customer)
+        decision: Decision | None = None
         try:
             before, client = _with_client(before, deps.clients)
+            decision = decide(before, message, client, now, deps.rules)
         except ClientLookupUnavailable as exc:
             message = message.with_processing(ProcessingState.FAILED, f"client lookup: {exc}")
-            after = before.with_inbound(message, incoming.profile_name)
-            repo.update_message(message)
-            repo.save(after)
-            uow.commit()
-            deps.events.publish(_events(after, message, None))
-            return InboundOutcome(False, after.id, message)
-
-        decision = decide(before, message, client, now, deps.rules)
         after = before.with_inbound(message, incoming.profile_name)
-        after = _apply_effects(after, decision, now)
-        reply = _reply_for(decision, after, message, deps.ids, now)
+        reply = None
+        if decision is not None:
+            after = _apply_effects(after, decision, now)
+            reply = _reply_for(decision, after, message, deps.ids, now)
+            message = _processed(message, decision, reply)
         if reply is not None:
             repo.add_outbound(reply)
             after = after.with_outbound(reply).with_bot_reply(
                 now, deps.rules.remember_bot_replies_for
             )
-        message = _processed(message, decision, reply)
         repo.update_message(message)
         repo.save(after)
         uow.commit()

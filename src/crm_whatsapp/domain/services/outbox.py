@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import SendFailure
+from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
 from crm_whatsapp.domain.message import Message
@@ -152,7 +152,7 @@ def _record(
         repo.update_message(message)
         uow.commit()
     status = message.delivery_status
-    if status is not None:
+    if status is not None and status is not DeliveryStatus.PENDING:
         events: list[Event] = [DeliveryStatusChanged(message.conversation_id, message.id, status)]
         deps.events.publish(events)
     return report

@@ -24,8 +24,8 @@ _LEADING_NOISE = re.compile(r"^[\s(\[]+")
 _NOT_REGIONS = frozenset({"ZZ", "001"})
 
 _SAME_SUBSCRIBER: dict[int, re.Pattern[str]] = {
-    # Mexico: until 2019 mobiles were dialled from abroad as +52 1 + 10 digits; WhatsApp
-    # still issues many wa_ids as 521..., CRMs hold +52 + 10. MX numbers are only 10 digits
+    # Mexico: until 2019 mobiles were dialled from abroad as +52 1 + 10 digits; accounts
+    # registered before keep wa_ids 521..., CRMs hold +52 + 10. MX numbers are only 10 digits
     # long, so 11 digits starting with 1 can only be that prefix.
     52: re.compile(r"1([0-9]{10})"),
     # Argentina: mobiles are +54 9 + area + number (WhatsApp's 549...), landline-style
@@ -145,10 +145,10 @@ class PhoneNumber:
         code, national = self._parts()
         found = phonenumbers.region_code_for_number(_number(code, _subscriber(code, national)))
         if found and found not in _NOT_REGIONS:
-            return str(found)
+            return found
         regions = phonenumbers.region_codes_for_country_code(code)
         if len(regions) == 1 and regions[0] not in _NOT_REGIONS:
-            return str(regions[0])
+            return regions[0]
         return None
 
     @property
@@ -233,5 +233,6 @@ def _parse_failure(error: phonenumbers.NumberParseException, text: str, region: 
     ):
         if region is None:
             return "no country code and no default region"
-        return f"no country code, and {region!r} is not a known region"
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            return f"no country code, and {region!r} is not a known region"
     return _PARSE_FAILURES.get(error.error_type, "unreadable")

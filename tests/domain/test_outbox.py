@@ -345,3 +345,31 @@ def test_several_due_messages_are_sent_oldest_first(setup):
     assert report == OutboxReport(sent=2)
     assert [s.text for s in setup.gateway.sent] == [first.text, second.text]
     assert stored(setup, second.id).wamid == "wamid.fake.2"
+
+
+def test_a_bot_reply_queued_before_the_customer_opted_out_is_not_sent(setup):
+    reply = customer_writes(setup, "hola", "wamid.in.1")
+    customer_writes(setup, "BAJA", "wamid.in.2")
+
+    report = run(setup)
+
+    assert [m.text for m in setup.gateway.sent] == [
+        "Listo, ya no te enviaremos mensajes. Si cambias de opinión, escribe ALTA."
+    ]
+    assert report.sent == 1
+    assert report.failed == 1
+    failed = delivery_of(setup, reply.id)
+    assert failed.status is DeliveryStatus.FAILED
+    assert failed.last_error is not None
+    assert failed.last_error.code == "customer_opted_out"
+
+
+def test_an_agents_text_to_a_customer_who_opted_out_still_goes_inside_the_window(setup):
+    customer_writes(setup, "BAJA", "wamid.in.1")
+    conversation_id = next(iter(setup.store.snapshot().conversations))
+    agent_reply(setup.deps, conversation_id, "Laura", text="Entendido, te damos de baja.")
+
+    report = run(setup)
+
+    assert report.sent == 2
+    assert setup.gateway.sent[-1].text == "Entendido, te damos de baja."

@@ -152,6 +152,12 @@ class ClientLookupUnavailable(CrmWhatsAppError):
     code = "client_lookup_unavailable"
 
 
+class InvalidStateTransition(CrmWhatsAppError):
+    """A change the life cycle forbids (an inbound message processed twice)."""
+
+    code = "invalid_state_transition"
+
+
 class InvalidOutboundMessage(CrmWhatsAppError, ValueError):
     """An agent reply that WhatsApp would refuse (empty, too long, text and template both)."""
 

@@ -48,12 +48,13 @@ class CustomerIdentity:
             return self.user_id == other.user_id
         return bool(self.wa_id) and self.wa_id == other.wa_id
 
-    def merged_with(self, other: CustomerIdentity) -> CustomerIdentity:
-        """Keep every id we have learnt about the same customer."""
+    def merged_with(self, newer: CustomerIdentity) -> CustomerIdentity:
+        """Every id learnt about the same customer; the newer webhook wins where both have one
+        (after a change of number the business-scoped id stays and the wa_id moves on)."""
         return CustomerIdentity(
-            wa_id=self.wa_id or other.wa_id,
-            user_id=self.user_id or other.user_id,
-            phone=self.phone or other.phone,
+            wa_id=newer.wa_id or self.wa_id,
+            user_id=newer.user_id or self.user_id,
+            phone=newer.phone or self.phone,
         )
 
     def describe(self) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
+from crm_whatsapp.domain.errors import InvalidStateTransition
 
 
 class Direction(enum.Enum):
@@ -166,6 +167,11 @@ class Message:
     def with_processing(
         self, state: ProcessingState, detail: str | None = None, rule: str | None = None
     ) -> Message:
+        """Received -> replied | skipped | failed, once: a message is never processed twice."""
+        if self.processing is not None and self.processing.is_final:
+            raise InvalidStateTransition(
+                f"message {self.id} was already {self.processing.state.value}"
+            )
         return replace(self, processing=Processing(state, detail, rule))
 
     def with_delivery(self, delivery: Delivery) -> Message:

@@ -3,6 +3,13 @@ messages, conversations in any state, and bot rules. Needs the ``testing`` extra
 (``pip install 'crm-whatsapp[testing]'``).
 """
 
+try:
+    import hypothesis  # noqa: F401
+except ImportError as missing:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "crm_whatsapp.testing needs Hypothesis: pip install 'crm-whatsapp[testing]'"
+    ) from missing
+
 from crm_whatsapp.testing.phones import (
     DEFAULT_REGIONS,
     FormattedPhone,

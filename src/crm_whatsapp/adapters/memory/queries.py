@@ -23,10 +23,11 @@ class InMemoryConversationQueries:
         self._store = store
 
     def conversation(self, conversation_id: str) -> Conversation:
-        try:
-            return self._store.snapshot().conversations[conversation_id]
-        except KeyError:
-            raise ConversationNotFound(conversation_id) from None
+        with self._store.lock:
+            found = self._store.state.conversations.get(conversation_id)
+        if found is None:
+            raise ConversationNotFound(conversation_id)
+        return found
 
     def conversations(
         self, filter: ConversationFilter, limit: int, cursor: str | None = None

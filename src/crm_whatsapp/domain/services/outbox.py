@@ -19,7 +19,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
-from crm_whatsapp.domain.message import Message
+from crm_whatsapp.domain.message import AuthorKind, Message
 from crm_whatsapp.domain.ports import MessagingGateway
 from crm_whatsapp.domain.services.dependencies import Dependencies
 from crm_whatsapp.domain.services.status import apply_status
@@ -27,6 +27,10 @@ from crm_whatsapp.domain.services.status import apply_status
 OUTSIDE_WINDOW = SendFailure(
     "outside_service_window",
     "La ventana de 24 horas se cerró antes del envío; solo se puede enviar una plantilla.",
+)
+OPTED_OUT = SendFailure(
+    "customer_opted_out",
+    "El cliente pidió no recibir mensajes (BAJA) después de que este se puso en cola.",
 )
 
 
@@ -101,13 +105,14 @@ async def _attempt(
     gateway: MessagingGateway, job: _Job, now: datetime
 ) -> str | GatewayError | SendFailure:
     message, conversation = job.message, job.conversation
+    blocked = _blocked(message, conversation, now)
+    if blocked is not None:
+        return blocked
     try:
         if message.template is not None:
             return await gateway.send_template(
                 conversation.business_number_id, conversation.customer, message.template
             )
-        if not conversation.service_window_open(now):
-            return OUTSIDE_WINDOW
         return await gateway.send_text(
             conversation.business_number_id,
             conversation.customer,
@@ -116,6 +121,21 @@ async def _attempt(
         )
     except GatewayError as error:
         return error
+
+
+def _blocked(message: Message, conversation: Conversation, now: datetime) -> SendFailure | None:
+    """What changed while the message waited in the outbox that forbids sending it now.
+
+    Text needs the 24-hour window still open. A customer who opted out meanwhile gets
+    neither the bot's queued answers (except the opt-out confirmation itself) nor templates;
+    an agent's text inside the window still goes, as they are talking with the customer.
+    """
+    if message.template is None and not conversation.service_window_open(now):
+        return OUTSIDE_WINDOW
+    unwanted = message.template is not None or message.author.kind is AuthorKind.BOT
+    if conversation.opted_out and unwanted and message.details.get("rule") != "opt_out":
+        return OPTED_OUT
+    return None
 
 
 def _record(

@@ -23,8 +23,7 @@ from crm_whatsapp.domain.errors import (
     InvalidQueryParameter,
 )
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
-from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.services import (
@@ -35,6 +34,7 @@ from crm_whatsapp.domain.services import (
     send_due_outbound,
 )
 from crm_whatsapp.domain.statistics import DayCount, DurationSummary
+from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 BUSINESS = "106540352242922"
@@ -46,14 +46,7 @@ def writes(
 ) -> InboundOutcome:
     """A customer's message, sent ``ago`` before it reaches us."""
     now = setup.clock.now()
-    incoming = IncomingMessage(
-        BUSINESS,
-        CustomerIdentity.from_wa_id(wa_id),
-        f"wamid.in.{wa_id}.{now.timestamp()}",
-        MessageKind.TEXT,
-        now - ago,
-        text=text,
-    )
+    incoming = text_from(wa_id, text, now - ago, business_number_id=BUSINESS)
     outcome = receive_inbound(setup.deps, incoming)
     assert outcome.conversation_id is not None
     return outcome

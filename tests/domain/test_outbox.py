@@ -11,9 +11,8 @@ from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged
-from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
-from crm_whatsapp.domain.message import Message, MessageKind, TemplateMessage
+from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.message import Message, TemplateMessage
 from crm_whatsapp.domain.services import (
     OutboxReport,
     RetryPolicy,
@@ -25,6 +24,7 @@ from crm_whatsapp.domain.services import (
 )
 from crm_whatsapp.domain.services.dependencies import Dependencies
 from crm_whatsapp.domain.services.outbox import _claim
+from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 BUSINESS = "106540352242922"
@@ -41,14 +41,7 @@ def setup() -> InMemorySetup:
 
 def customer_writes(setup: InMemorySetup, text: str = "hola", wamid: str = "wamid.in.1") -> Message:
     """A customer message arrives; returns the bot's pending reply."""
-    incoming = IncomingMessage(
-        BUSINESS,
-        CustomerIdentity.from_wa_id(WA_ID),
-        wamid,
-        MessageKind.TEXT,
-        setup.clock.now(),
-        text=text,
-    )
+    incoming = text_from(WA_ID, text, setup.clock.now(), wamid=wamid, business_number_id=BUSINESS)
     outcome = receive_inbound(setup.deps, incoming)
     assert outcome.reply is not None
     return outcome.reply

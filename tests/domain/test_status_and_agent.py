@@ -20,8 +20,8 @@ from crm_whatsapp.domain.errors import (
     StorageUnavailable,
 )
 from crm_whatsapp.domain.events import DeliveryStatusChanged
-from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
+from crm_whatsapp.domain.identity import ClientMatch, ClientRef
+from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import (
     Author,
     Direction,
@@ -43,6 +43,7 @@ from crm_whatsapp.domain.services import (
     take_over,
     unlink_client,
 )
+from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 BUSINESS = "106540352242922"
@@ -63,20 +64,10 @@ def stranger() -> InMemorySetup:
     return build_in_memory([(ANA, ["+52 55 9999 0000"])], now=T0)
 
 
-_wamids = iter(range(1, 10_000))
-
-
 def writes(
     setup: InMemorySetup, text: str = "hola", business: str = BUSINESS, deps=None
 ) -> InboundOutcome:
-    incoming = IncomingMessage(
-        business,
-        CustomerIdentity.from_wa_id(WA_ID),
-        f"wamid.in.{next(_wamids)}",
-        MessageKind.TEXT,
-        setup.clock.now(),
-        text=text,
-    )
+    incoming = text_from(WA_ID, text, setup.clock.now(), business_number_id=business)
     return receive_inbound(deps or setup.deps, incoming)
 
 

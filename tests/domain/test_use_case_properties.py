@@ -13,12 +13,17 @@ from hypothesis import strategies as st
 from crm_whatsapp.adapters.memory import InMemorySetup, build_in_memory
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import OutsideServiceWindow
-from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
-from crm_whatsapp.domain.message import AuthorKind, Message, MessageKind, ProcessingState
+from crm_whatsapp.domain.message import AuthorKind, Message, ProcessingState
 from crm_whatsapp.domain.policy import BotRules, FloodLimit
 from crm_whatsapp.domain.services import agent_reply, receive_inbound, record_status_update
-from crm_whatsapp.testing import NOW, customer_identities, incoming_messages, message_texts
+from crm_whatsapp.testing import (
+    NOW,
+    customer_identities,
+    incoming_messages,
+    message_texts,
+    text_from,
+)
 
 few_customers = st.lists(customer_identities(), min_size=1, max_size=3, unique_by=lambda c: c.key)
 
@@ -94,12 +99,11 @@ def test_the_flood_limit_holds_for_any_sequence_of_messages(
     window = timedelta(minutes=window_minutes)
     rules = BotRules(flood_limit=FloodLimit(max_replies, window))
     setup = build_in_memory(now=NOW, rules=rules)
-    customer = CustomerIdentity.from_wa_id("5215512345678")
     for number, (gap, text) in enumerate(zip(gaps, texts, strict=False)):
         now = setup.clock.advance(timedelta(seconds=gap))
         receive_inbound(
             setup.deps,
-            IncomingMessage("1", customer, f"wamid.{number}", MessageKind.TEXT, now, text),
+            text_from("5215512345678", text, now, wamid=f"wamid.{number}"),
         )
     times = sorted(m.created_at for m in messages_of(setup) if m.author.kind is AuthorKind.BOT)
     for start in times:
@@ -111,10 +115,7 @@ def test_agents_may_send_free_text_only_within_24_hours_of_the_last_customer_mes
     offset_seconds: int,
 ) -> None:
     setup = build_in_memory(now=NOW)
-    customer = CustomerIdentity.from_wa_id("5491123456789")
-    outcome = receive_inbound(
-        setup.deps, IncomingMessage("1", customer, "wamid.a", MessageKind.TEXT, NOW, "hola")
-    )
+    outcome = receive_inbound(setup.deps, text_from("5491123456789", "hola", NOW))
     assert outcome.conversation_id is not None
     later = setup.clock.advance(timedelta(seconds=offset_seconds))
     if later < NOW + timedelta(hours=24):
@@ -138,10 +139,7 @@ def test_status_updates_never_make_the_bot_speak_or_move_a_status_backwards(
     statuses: list[DeliveryStatus], data: st.DataObject
 ) -> None:
     setup = build_in_memory(now=NOW)
-    customer = CustomerIdentity.from_wa_id("5491123456789")
-    outcome = receive_inbound(
-        setup.deps, IncomingMessage("1", customer, "wamid.in", MessageKind.TEXT, NOW, "hola")
-    )
+    outcome = receive_inbound(setup.deps, text_from("5491123456789", "hola", NOW))
     assert outcome.reply is not None
     with setup.store.unit_of_work() as uow:
         uow.conversations.update_message(outcome.reply.sent_as("wamid.out", NOW))
@@ -162,8 +160,7 @@ def test_status_updates_never_make_the_bot_speak_or_move_a_status_backwards(
 
 def test_the_property_helpers_notice_a_double_reply() -> None:
     setup = build_in_memory(now=NOW)
-    customer = CustomerIdentity.from_wa_id("5491123456789")
-    delivery = IncomingMessage("1", customer, "wamid.x", MessageKind.TEXT, NOW, "hola")
+    delivery = text_from("5491123456789", "hola", NOW)
     outcome = receive_inbound(setup.deps, delivery)
     assert outcome.reply is not None
     with setup.store.unit_of_work() as uow:

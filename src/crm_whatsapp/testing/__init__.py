@@ -10,6 +10,7 @@ except ImportError as missing:  # pragma: no cover - depends on the installation
         "crm_whatsapp.testing needs Hypothesis: pip install 'crm-whatsapp[testing]'"
     ) from missing
 
+from crm_whatsapp.testing.builders import text_from
 from crm_whatsapp.testing.phones import (
     DEFAULT_REGIONS,
     FormattedPhone,
@@ -50,6 +51,7 @@ __all__ = [
     "message_texts",
     "moments",
     "phone_numbers",
+    "text_from",
     "user_ids",
     "wa_ids",
 ]

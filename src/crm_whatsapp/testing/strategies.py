@@ -27,12 +27,13 @@ from crm_whatsapp.domain.policy.rules import (
     KeywordRule,
     OpeningHours,
 )
+from crm_whatsapp.testing.builders import DEFAULT_BUSINESS_NUMBER_ID
 from crm_whatsapp.testing.phones import wa_ids
 
 NOW = datetime(2026, 3, 10, 15, 30, tzinfo=UTC)
 """A fixed "now" (a Tuesday afternoon) that the time strategies spread around."""
 
-BUSINESS_NUMBER_ID = "106540352242922"
+BUSINESS_NUMBER_ID = DEFAULT_BUSINESS_NUMBER_ID
 
 _CAPTIONED = frozenset({MessageKind.IMAGE, MessageKind.VIDEO, MessageKind.DOCUMENT})
 _ACCENTED = "áéíóúüñÁÉÍÓÚÜÑ¿¡"

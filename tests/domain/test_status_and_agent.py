@@ -161,7 +161,7 @@ def test_a_report_for_an_unknown_wamid_is_parked(setup):
     outcome = record_status_update(setup.deps, update)
 
     assert outcome is StatusOutcome.PARKED
-    assert setup.store.snapshot().parked_statuses == {"wamid.unknown": [update]}
+    assert setup.store.snapshot().parked_statuses == {"wamid.unknown": (update,)}
 
 
 # -- agent_reply --------------------------------------------------------------------

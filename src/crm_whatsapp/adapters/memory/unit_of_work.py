@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from crm_whatsapp.adapters.memory.repository import InMemoryConversationRepository
+from crm_whatsapp.adapters.memory.undo_log import UndoLog
 from crm_whatsapp.domain.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ class InMemoryUnitOfWork:
         if not self._store.available:
             self._store.lock.release()
             raise StorageUnavailable("in-memory store marked unavailable")
-        self._working = self._store.state.copy()
-        self.conversations = InMemoryConversationRepository(self._working)
+        self._undo = UndoLog()
+        self.conversations = InMemoryConversationRepository(self._store.state, self._undo)
         return self
 
     def __exit__(
@@ -33,12 +34,13 @@ class InMemoryUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._store.lock.release()
+        try:
+            self._undo.roll_back()
+        finally:
+            self._store.lock.release()
 
     def commit(self) -> None:
         if not self._store.available:
             raise StorageUnavailable("in-memory store marked unavailable")
-        self._store.state = self._working
-        self._working = self._working.copy()
-        self.conversations = InMemoryConversationRepository(self._working)
+        self._undo.forget()
         self._store.commits += 1

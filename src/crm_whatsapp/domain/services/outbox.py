@@ -12,13 +12,14 @@ silent loss).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
+from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import GatewayError
-from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
+from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.message import AuthorKind, Message
 from crm_whatsapp.domain.ports import MessagingGateway
 from crm_whatsapp.domain.services.dependencies import Dependencies
@@ -78,12 +79,15 @@ async def send_due_outbound(
 ) -> OutboxReport:
     """Claim the due messages, send each, record each outcome; returns what happened."""
     policy = policy or RetryPolicy()
-    jobs = _claim(deps, policy)
-    report = OutboxReport()
-    for job in jobs:
+    outcomes: Counter[str] = Counter()
+    for job in _claim(deps, policy):
         result = await _attempt(gateway, job, deps.clock.now())
-        report = _record(deps, job, result, policy, report)
-    return report
+        outcomes[_record(deps, job, result, policy)] += 1
+        if isinstance(result, GatewayError) and result.outcome_unknown:
+            outcomes["unknown"] += 1
+    return OutboxReport(
+        outcomes["sent"], outcomes["retrying"], outcomes["failed"], outcomes["unknown"]
+    )
 
 
 def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:
@@ -139,57 +143,40 @@ def _blocked(message: Message, conversation: Conversation, now: datetime) -> Sen
 
 
 def _record(
-    deps: Dependencies,
-    job: _Job,
-    result: str | GatewayError | SendFailure,
-    policy: RetryPolicy,
-    report: OutboxReport,
-) -> OutboxReport:
+    deps: Dependencies, job: _Job, result: str | GatewayError | SendFailure, policy: RetryPolicy
+) -> str:
+    """Store the attempt's outcome; returns "sent", "retrying" or "failed"."""
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
         message = repo.get_message(job.message.id)
-        delivery = message.delivery
-        if delivery is None:
-            return report
-        unknown = isinstance(result, GatewayError) and result.outcome_unknown
+        delivery = message.delivery or Delivery()
         if isinstance(result, str):
             message = message.sent_as(result, now)
             for update in repo.take_parked_statuses(result):
                 message = apply_status(message, update)
-            report = _count(report, sent=1)
+            outcome = "sent"
         else:
             failure = _failure(result)
+            unknown = isinstance(result, GatewayError) and result.outcome_unknown
             if failure.retryable and delivery.attempts < policy.max_attempts:
                 retry_at = now + policy.delay_after(delivery.attempts)
                 message = message.with_delivery(
                     delivery.will_retry(failure, retry_at, outcome_unknown=unknown)
                 )
-                report = _count(report, retrying=1, unknown=int(unknown))
+                outcome = "retrying"
             else:
                 message = message.failed(failure, now)
-                report = _count(report, failed=1, unknown=int(unknown))
+                outcome = "failed"
         repo.update_message(message)
         uow.commit()
     status = message.delivery_status
     if status is not None and status is not DeliveryStatus.PENDING:
-        events: list[Event] = [DeliveryStatusChanged(message.conversation_id, message.id, status)]
-        deps.events.publish(events)
-    return report
+        deps.events.publish([DeliveryStatusChanged(message.conversation_id, message.id, status)])
+    return outcome
 
 
 def _failure(result: GatewayError | SendFailure) -> SendFailure:
     if isinstance(result, SendFailure):
         return result
     return SendFailure(result.error_code or "gateway_error", str(result), result.retryable)
-
-
-def _count(
-    report: OutboxReport, *, sent: int = 0, retrying: int = 0, failed: int = 0, unknown: int = 0
-) -> OutboxReport:
-    return OutboxReport(
-        report.sent + sent,
-        report.retrying + retrying,
-        report.failed + failed,
-        report.unknown_outcomes + unknown,
-    )

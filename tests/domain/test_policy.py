@@ -150,9 +150,9 @@ def test_a_sentence_that_merely_contains_baja_is_not_an_opt_out() -> None:
 def test_an_opted_out_customer_gets_no_answer() -> None:
     opted_out = conversation(opted_out=True)
     for text in ("hola", "precios", "BAJA", "asesor"):
-        assert decide(opted_out, message(text), ANA, NOW, BotRules(rules=(PRICES,))) == NoReply(
-            SkipReason.OPTED_OUT
-        )
+        decision = decide(opted_out, message(text), ANA, NOW, BotRules(rules=(PRICES,)))
+        assert isinstance(decision, NoReply)
+        assert decision.reason is SkipReason.OPTED_OUT
 
 
 def test_an_opt_in_keyword_brings_an_opted_out_customer_back() -> None:
@@ -294,3 +294,15 @@ class TestRulesValidation:
     def test_flood_limit_needs_at_least_one_reply(self) -> None:
         with pytest.raises(InvalidBotRules, match=r"flood_limit\.max_replies"):
             FloodLimit(max_replies=0)
+
+
+def test_a_request_for_a_person_is_honoured_silently_when_the_bot_may_not_speak() -> None:
+    rules = BotRules(flood_limit=FloodLimit(max_replies=1))
+    flooded = conversation(recent_bot_replies=(NOW - timedelta(minutes=1),))
+    assert decide(flooded, message("asesor"), None, NOW, rules) == NoReply(
+        SkipReason.FLOOD_LIMIT, "handoff", frozenset({Effect.HAND_OFF})
+    )
+    late = message("quiero un humano", whatsapp_timestamp=NOW - timedelta(hours=2))
+    assert decide(conversation(), late, None, NOW, rules) == NoReply(
+        SkipReason.TOO_OLD, "handoff", frozenset({Effect.HAND_OFF})
+    )

@@ -30,6 +30,7 @@ from crm_whatsapp.domain.message import (
     TemplateMessage,
 )
 from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.policy import BotRules, FloodLimit
 from crm_whatsapp.domain.services import (
     InboundOutcome,
     StatusOutcome,
@@ -383,3 +384,14 @@ def test_when_the_client_lookup_fails_the_message_is_stored_as_failed_without_a_
     assert stored.processing.detail == "client lookup: crm database timed out"
     after = state.conversations[outcome.conversation_id]
     assert (after.client_id, after.unread_count) == (None, 1)
+
+
+def test_asking_for_a_person_pauses_the_bot_even_when_the_flood_limit_silences_it():
+    rules = BotRules(flood_limit=FloodLimit(max_replies=1))
+    setup = build_in_memory(now=T0, rules=rules)
+    first = writes(setup, "hola")
+    second = writes(setup, "quiero hablar con un asesor")
+    assert second.reply is None
+    paused = conversation(setup, first.conversation_id)
+    assert paused.bot_paused
+    assert paused.assigned_agent is None

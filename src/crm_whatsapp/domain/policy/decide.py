@@ -34,9 +34,10 @@ def decide(
 
     ``conversation`` is the state *before* this message arrived (so the first message of a
     thread is recognisable). The order of checks is the contract: silence for what is not
-    a fresh customer message; opt-out/opt-in keywords (their effect holds even when the bot
-    must stay silent); an agent's takeover; the flood limit; handoff; the after-hours notice
-    (once per period); keyword rules by priority; media acknowledgement; greeting; fallback.
+    a fresh customer message; opt-out/opt-in and handoff keywords (their effect holds even
+    when the bot must stay silent); too old; opted out; an agent's takeover; the flood
+    limit; the consent confirmation; handoff; the after-hours notice (once per period);
+    keyword rules by priority; media acknowledgement; greeting; fallback.
     """
     if not message.is_inbound or message.author.kind is not AuthorKind.CUSTOMER:
         return NoReply(SkipReason.OWN_MESSAGE)
@@ -45,13 +46,18 @@ def decide(
 
     words = normalize(message.text or "") if message.kind.carries_words else ""
     consent = _consent_change(conversation, words, rules)
-    effects = frozenset({consent[0]}) if consent else frozenset()
-    rule_name = consent[0].value if consent else None
+    wants_person = consent is None and contains_phrase(words, rules.handoff_keys)
+    effects: frozenset[Effect] = frozenset()
+    rule_name = None
+    if consent is not None:
+        effects, rule_name = frozenset({consent[0]}), consent[0].value
+    elif wants_person:
+        effects, rule_name = frozenset({Effect.HAND_OFF}), "handoff"
 
     if now - message.sent_at > rules.max_message_age:
         return NoReply(SkipReason.TOO_OLD, rule_name, effects)
     if conversation.opted_out and consent is None:
-        return NoReply(SkipReason.OPTED_OUT)
+        return NoReply(SkipReason.OPTED_OUT, rule_name, effects)
     if conversation.bot_paused:
         return NoReply(SkipReason.BOT_PAUSED, rule_name, effects)
     window = rules.flood_limit.window
@@ -64,7 +70,7 @@ def decide(
         if text is None:
             return NoReply(SkipReason.NO_RULE_MATCHED, effect.value, effects)
         return ReplyText(render(text, values), effect.value, effects)
-    if contains_phrase(words, rules.handoff_keys):
+    if wants_person:
         handoff_text = rules.handoff_reply
         return HandOff(render(handoff_text, values) if handoff_text else None)
     return _answer(

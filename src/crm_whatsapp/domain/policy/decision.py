@@ -24,12 +24,14 @@ class SkipReason(enum.Enum):
 class Effect(enum.Enum):
     """A change to the conversation that comes with a decision, even a silent one.
 
-    An opt-out is honoured even when the bot may not answer (an agent has the chat, or the
-    flood limit is reached): the customer's wish does not depend on the bot's manners.
+    An opt-out or a request for a person is honoured even when the bot may not answer (the
+    message is late, an agent has the chat, the flood limit is reached): the customer's wish
+    does not depend on the bot's manners.
     """
 
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
+    HAND_OFF = "hand_off"
     AFTER_HOURS_NOTICE = "after_hours_notice"
 
 
@@ -53,7 +55,7 @@ class HandOff:
 
     text: str | None
     rule: str = "handoff"
-    effects: frozenset[Effect] = frozenset()
+    effects: frozenset[Effect] = frozenset({Effect.HAND_OFF})
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ def _apply_effects(conversation: Conversation, decision: Decision, now: datetime
         conversation = conversation.with_opt_out(False)
     if Effect.AFTER_HOURS_NOTICE in decision.effects:
         conversation = conversation.with_after_hours_notice(now)
-    if isinstance(decision, HandOff):
+    if Effect.HAND_OFF in decision.effects and not conversation.bot_paused:
         conversation = conversation.handed_off()
     return conversation
 

@@ -1,0 +1,28 @@
+"""The library guide's examples run as written and print what the guide says."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "library.md"
+
+
+def test_the_library_guide_examples_run_and_print_what_the_guide_says() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    assert len(blocks) == 2
+    namespace: dict[str, object] = {"__name__": "library_guide"}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        for block in blocks:
+            exec(compile(block, str(GUIDE), "exec"), namespace)
+    assert printed.getvalue().splitlines() == [
+        "outside_service_window",
+        "2 ['seguimiento']",
+        "Íñigo",
+    ]
+    for line in printed.getvalue().splitlines():
+        assert f"`{line}`" in text

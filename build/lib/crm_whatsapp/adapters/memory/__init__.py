@@ -1,0 +1,81 @@
+"""In-memory adapters: real, documented fakes for tests and for trying the library.
+
+``build_in_memory()`` wires them all into the domain's ``Dependencies`` in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
+from crm_whatsapp.adapters.memory.clock import FixedClock
+from crm_whatsapp.adapters.memory.events import RecordingEventPublisher
+from crm_whatsapp.adapters.memory.gateway import InMemoryMessagingGateway, SentMessage
+from crm_whatsapp.adapters.memory.ids import SequentialIds
+from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
+from crm_whatsapp.adapters.memory.repository import InMemoryConversationRepository
+from crm_whatsapp.adapters.memory.store import InMemoryStore
+from crm_whatsapp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.policy.rules import BotRules
+from crm_whatsapp.domain.services.dependencies import Dependencies
+
+
+@dataclass(frozen=True)
+class InMemorySetup:
+    """Every in-memory adapter, and the ``Dependencies`` built from them."""
+
+    deps: Dependencies
+    store: InMemoryStore
+    queries: InMemoryConversationQueries
+    gateway: InMemoryMessagingGateway
+    clients: InMemoryClientLookup
+    clock: FixedClock
+    events: RecordingEventPublisher
+
+
+def build_in_memory(
+    clients: Iterable[tuple[ClientRef, Sequence[str]]] = (),
+    rules: BotRules | None = None,
+    now: datetime | None = None,
+    default_region: str | None = None,
+) -> InMemorySetup:
+    store = InMemoryStore()
+    lookup = InMemoryClientLookup(clients, default_region)
+    clock = FixedClock(now)
+    events = RecordingEventPublisher()
+    deps = Dependencies(
+        unit_of_work=store.unit_of_work,
+        clients=lookup,
+        clock=clock,
+        ids=SequentialIds(),
+        rules=rules or BotRules(),
+        events=events,
+    )
+    return InMemorySetup(
+        deps=deps,
+        store=store,
+        queries=InMemoryConversationQueries(store),
+        gateway=InMemoryMessagingGateway(),
+        clients=lookup,
+        clock=clock,
+        events=events,
+    )
+
+
+__all__ = [
+    "FixedClock",
+    "InMemoryClientLookup",
+    "InMemoryConversationQueries",
+    "InMemoryConversationRepository",
+    "InMemoryMessagingGateway",
+    "InMemorySetup",
+    "InMemoryStore",
+    "InMemoryUnitOfWork",
+    "RecordingEventPublisher",
+    "SentMessage",
+    "SequentialIds",
+    "build_in_memory",
+]

@@ -1,0 +1,81 @@
+"""In-memory ConversationQueries: the reference behaviour the SQL queries must match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from crm_whatsapp.adapters.memory.store import InMemoryStore
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.errors import ConversationNotFound
+from crm_whatsapp.domain.message import Message
+from crm_whatsapp.domain.pagination import Page, Position, check_page_size
+from crm_whatsapp.domain.policy.text import normalize
+from crm_whatsapp.domain.queries import ConversationFilter
+from crm_whatsapp.domain.statistics import Statistics, compute_statistics, zone_named
+
+T = TypeVar("T")
+
+
+class InMemoryConversationQueries:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        with self._store.lock:
+            found = self._store.state.conversations.get(conversation_id)
+        if found is None:
+            raise ConversationNotFound(conversation_id)
+        return found
+
+    def conversations(
+        self, filter: ConversationFilter, limit: int, cursor: str | None = None
+    ) -> Page[Conversation]:
+        state = self._store.snapshot()
+        matching = [c for c in state.conversations.values() if filter.admits(c)]
+        if filter.text is not None:
+            wanted = normalize(filter.text)
+            with_text = {
+                m.conversation_id
+                for m in state.messages.values()
+                if m.text and wanted in normalize(m.text)
+            }
+            matching = [c for c in matching if c.id in with_text]
+        return _page(matching, lambda c: Position(c.last_activity_at, c.id), "c", limit, cursor)
+
+    def messages(
+        self, conversation_id: str, limit: int, cursor: str | None = None
+    ) -> Page[Message]:
+        state = self._store.snapshot()
+        if conversation_id not in state.conversations:
+            raise ConversationNotFound(conversation_id)
+        own = [m for m in state.messages.values() if m.conversation_id == conversation_id]
+        return _page(own, lambda m: Position(m.sent_at, m.id), "m", limit, cursor)
+
+    def statistics(
+        self, since: datetime | None, until: datetime | None, timezone: str
+    ) -> Statistics:
+        zone_named(timezone)
+        state = self._store.snapshot()
+        return compute_statistics(
+            state.conversations.values(), state.messages.values(), since, until, timezone
+        )
+
+
+def _page(
+    items: Iterable[T],
+    position: Callable[[T], Position],
+    kind: str,
+    limit: int,
+    cursor: str | None,
+) -> Page[T]:
+    """Newest first; the cursor is the position of the last item of the previous page."""
+    check_page_size(limit)
+    ordered = sorted(items, key=position, reverse=True)
+    if cursor is not None:
+        after = Position.decode(cursor, kind)
+        ordered = [item for item in ordered if position(item) < after]
+    page = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(page, position(page[-1]).encode(kind) if more and page else None)

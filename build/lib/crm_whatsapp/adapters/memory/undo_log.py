@@ -1,0 +1,34 @@
+"""How a transaction takes back its in-place changes."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+_MISSING = object()
+
+
+class UndoLog:
+    """Changes to the state, each with the value it replaced, to roll back in reverse."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
+
+    def set(self, mapping: MutableMapping[Any, Any], key: Any, value: Any) -> None:
+        self._entries.append((mapping, key, mapping.get(key, _MISSING)))
+        mapping[key] = value
+
+    def remove(self, mapping: MutableMapping[Any, Any], key: Any) -> None:
+        if key in mapping:
+            self._entries.append((mapping, key, mapping.pop(key)))
+
+    def roll_back(self) -> None:
+        for mapping, key, previous in reversed(self._entries):
+            if previous is _MISSING:
+                mapping.pop(key, None)
+            else:
+                mapping[key] = previous
+        self._entries.clear()
+
+    def forget(self) -> None:
+        self._entries.clear()

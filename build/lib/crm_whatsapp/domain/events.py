@@ -1,0 +1,28 @@
+"""What changed, for the inbox's live updates; published only after the change is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crm_whatsapp.domain.delivery import DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStored:
+    conversation_id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryStatusChanged:
+    conversation_id: str
+    message_id: str
+    status: DeliveryStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationChanged:
+    conversation_id: str
+
+
+Event = MessageStored | DeliveryStatusChanged | ConversationChanged

@@ -1,0 +1,187 @@
+"""The ports: what the core needs from the outside world, as small ``typing.Protocol``s.
+
+Adapters implement them without inheriting from them. The write side works inside a
+``UnitOfWork`` (one transaction per use case); the read side (``ConversationQueries``) is
+separate so that inbox queries can be tuned without touching the use cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.events import Event
+from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
+from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.message import Message, TemplateMessage
+from crm_whatsapp.domain.pagination import Page
+from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.queries import ConversationFilter
+from crm_whatsapp.domain.statistics import Statistics
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A new unique id for a conversation or a message."""
+        ...
+
+
+class ConversationRepository(Protocol):
+    """Conversations and their messages, inside the current unit of work."""
+
+    def get_or_start(self, new: Conversation) -> Conversation:
+        """The stored conversation with ``new``'s business number and customer, else ``new``
+        (now stored); locked until the unit of work ends, so concurrent webhooks queue."""
+        ...
+
+    def get(self, conversation_id: str) -> Conversation:
+        """The conversation, locked until the unit of work ends; else ConversationNotFound."""
+        ...
+
+    def of_customer(self, customer: CustomerIdentity) -> Sequence[Conversation]:
+        """Every conversation with this customer, on any business number."""
+        ...
+
+    def save(self, conversation: Conversation) -> None:
+        """Store the new state of a conversation already stored."""
+        ...
+
+    def add_inbound(self, message: Message) -> bool:
+        """Store a customer's message; False (and nothing stored) if its wamid is known."""
+        ...
+
+    def add_outbound(self, message: Message) -> None:
+        """Store a message of ours (pending until the outbox sends it)."""
+        ...
+
+    def update_message(self, message: Message) -> None:
+        """Store the new state of a message already stored."""
+        ...
+
+    def get_message(self, message_id: str) -> Message:
+        """The message, locked until the unit of work ends; else MessageNotFound."""
+        ...
+
+    def message_by_wamid(self, wamid: str) -> Message | None:
+        """The message with this WhatsApp id, if stored; locked until the unit of work ends."""
+        ...
+
+    def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
+        """Pending outbound messages due by ``now``, oldest first, locked for this unit of
+        work; messages another worker has locked are skipped, not waited for."""
+        ...
+
+    def park_status(self, update: StatusUpdate) -> None:
+        """Keep a status report for a wamid we do not know yet (it raced our own send)."""
+        ...
+
+    def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
+        """Remove and return the status reports parked for this wamid."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: everything a use case changes is committed together or not at all."""
+
+    @property
+    def conversations(self) -> ConversationRepository:
+        """The repository bound to this transaction."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed."""
+        ...
+
+    def commit(self) -> None:
+        """Make the changes durable; raises StorageUnavailable if they could not be."""
+        ...
+
+
+class ConversationQueries(Protocol):
+    """The inbox's read side; every page query costs O(page), never O(table)."""
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """The conversation; else ConversationNotFound."""
+        ...
+
+    def conversations(
+        self, filter: ConversationFilter, limit: int, cursor: str | None = None
+    ) -> Page[Conversation]:
+        """Conversations by last activity, newest first."""
+        ...
+
+    def messages(
+        self, conversation_id: str, limit: int, cursor: str | None = None
+    ) -> Page[Message]:
+        """Messages of a conversation, newest first (the cursor leads to older ones)."""
+        ...
+
+    def statistics(
+        self, since: datetime | None, until: datetime | None, timezone: str
+    ) -> Statistics:
+        """Figures for messages in [since, until), bucketed by days and hours in timezone."""
+        ...
+
+
+class MessagingGateway(Protocol):
+    """Sends through WhatsApp; failures raise GatewayError(retryable=...)."""
+
+    async def send_text(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        text: str,
+        *,
+        reply_to_wamid: str | None = None,
+        preview_url: bool = False,
+    ) -> str:
+        """Send free-form text; returns the new message's wamid."""
+        ...
+
+    async def send_template(
+        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+    ) -> str:
+        """Send an approved template; returns the new message's wamid."""
+        ...
+
+    async def mark_read(self, business_number_id: str, wamid: str) -> None:
+        """Show the customer blue ticks on their message."""
+        ...
+
+
+class ClientLookup(Protocol):
+    """The host CRM's clients."""
+
+    def by_phone(self, phone: PhoneNumber) -> ClientMatch:
+        """Every client with this number, whatever format the CRM stored it in."""
+        ...
+
+    def by_id(self, client_id: str) -> ClientRef | None:
+        """The client, if it exists."""
+        ...
+
+    def search(self, text: str, limit: int = 20) -> Sequence[ClientRef]:
+        """Clients whose id or name matches, for a person linking a conversation."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[Event]) -> None:
+        """Tell live listeners (the inbox) what changed; called after commit, never fails."""
+        ...

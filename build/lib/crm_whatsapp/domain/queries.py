@@ -1,0 +1,51 @@
+"""The inbox's questions (read side): filters shared by every query adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.errors import InvalidQueryParameter
+from crm_whatsapp.domain.phone import PhoneNumber
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationFilter:
+    """Which conversations to list; ``None`` means "any". Dates bound the last activity.
+
+    ``text`` searches message bodies, case- and accent-insensitively.
+    """
+
+    client_id: str | None = None
+    number: PhoneNumber | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    linked: bool | None = None
+    bot_paused: bool | None = None
+    opted_out: bool | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidQueryParameter(name, "needs a timezone (e.g. 2026-01-31T00:00:00Z)")
+        if self.since and self.until and self.since >= self.until:
+            raise InvalidQueryParameter("since", "must be before until")
+        if self.text is not None and not self.text.strip():
+            raise InvalidQueryParameter("q", "must not be blank")
+
+    def admits(self, conversation: Conversation) -> bool:
+        """Every condition but the text search, which needs the messages."""
+        c = conversation
+        phone = c.customer.phone
+        return (
+            (self.client_id is None or c.client_id == self.client_id)
+            and (self.number is None or (phone is not None and phone.matches(self.number)))
+            and (self.since is None or c.last_activity_at >= self.since)
+            and (self.until is None or c.last_activity_at < self.until)
+            and (self.linked is None or c.is_linked == self.linked)
+            and (self.bot_paused is None or c.bot_paused == self.bot_paused)
+            and (self.opted_out is None or c.opted_out == self.opted_out)
+        )

@@ -1,0 +1,31 @@
+"""The use cases: each one unit of work, then events for the inbox."""
+
+from crm_whatsapp.domain.services.agent import agent_reply
+from crm_whatsapp.domain.services.conversation_admin import (
+    give_back_to_bot,
+    link_client,
+    mark_read,
+    take_over,
+    unlink_client,
+)
+from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.services.inbound import InboundOutcome, receive_inbound
+from crm_whatsapp.domain.services.outbox import OutboxReport, RetryPolicy, send_due_outbound
+from crm_whatsapp.domain.services.status import StatusOutcome, record_status_update
+
+__all__ = [
+    "Dependencies",
+    "InboundOutcome",
+    "OutboxReport",
+    "RetryPolicy",
+    "StatusOutcome",
+    "agent_reply",
+    "give_back_to_bot",
+    "link_client",
+    "mark_read",
+    "receive_inbound",
+    "record_status_update",
+    "send_due_outbound",
+    "take_over",
+    "unlink_client",
+]

@@ -1,0 +1,180 @@
+"""Receive a customer's message: store it once, let the bot decide once, queue the reply.
+
+Everything happens in one unit of work, so the webhook's 200 means the message and the
+pending reply are both durable, and a duplicate delivery changes nothing at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import Delivery
+from crm_whatsapp.domain.errors import ClientLookupUnavailable
+from crm_whatsapp.domain.events import ConversationChanged, Event, MessageStored
+from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.inbound import IncomingMessage
+from crm_whatsapp.domain.message import (
+    Author,
+    Direction,
+    Message,
+    MessageKind,
+    Processing,
+    ProcessingState,
+)
+from crm_whatsapp.domain.policy import (
+    Decision,
+    Effect,
+    HandOff,
+    NoReply,
+    ReplyTemplate,
+    ReplyText,
+    decide,
+)
+from crm_whatsapp.domain.ports import ClientLookup, IdGenerator
+from crm_whatsapp.domain.services.dependencies import Dependencies
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOutcome:
+    """What happened to one delivery of a message; ``duplicate`` means nothing was stored."""
+
+    duplicate: bool
+    conversation_id: str | None = None
+    message: Message | None = None
+    decision: Decision | None = None
+    reply: Message | None = None
+
+
+def receive_inbound(deps: Dependencies, incoming: IncomingMessage) -> InboundOutcome:
+    now = deps.clock.now()
+    with deps.unit_of_work() as uow:
+        repo = uow.conversations
+        conversation = repo.get_or_start(
+            Conversation.start(
+                deps.ids.new_id(), incoming.business_number_id, incoming.customer, now
+            )
+        )
+        message = _stored_form(incoming, conversation.id, deps.ids.new_id(), now)
+        if not repo.add_inbound(message):
+            return InboundOutcome(duplicate=True, conversation_id=conversation.id)
+
+        before = conversation.with_customer(incoming.customer)
+        decision: Decision | None = None
+        try:
+            before, client = _with_client(before, deps.clients)
+            decision = decide(before, message, client, now, deps.rules)
+        except ClientLookupUnavailable as exc:
+            message = message.with_processing(ProcessingState.FAILED, f"client lookup: {exc}")
+        after = before.with_inbound(message, incoming.profile_name)
+        reply = None
+        if decision is not None:
+            after = _apply_effects(after, decision, now)
+            reply = _reply_for(decision, after, message, deps.ids, now)
+            message = _processed(message, decision, reply)
+        if reply is not None:
+            repo.add_outbound(reply)
+            after = after.with_outbound(reply).with_bot_reply(
+                now, deps.rules.remember_bot_replies_for
+            )
+        repo.update_message(message)
+        repo.save(after)
+        uow.commit()
+    deps.events.publish(_events(after, message, reply))
+    return InboundOutcome(False, after.id, message, decision, reply)
+
+
+def _stored_form(
+    incoming: IncomingMessage, conversation_id: str, message_id: str, now: datetime
+) -> Message:
+    return Message(
+        id=message_id,
+        conversation_id=conversation_id,
+        direction=Direction.INBOUND,
+        kind=incoming.kind,
+        created_at=now,
+        author=Author.customer(),
+        text=incoming.text,
+        wamid=incoming.wamid,
+        whatsapp_timestamp=incoming.timestamp,
+        media_id=incoming.media_id,
+        reply_to_wamid=incoming.reply_to_wamid,
+        details=incoming.details,
+        raw=incoming.raw,
+        processing=Processing(),
+    )
+
+
+def _with_client(
+    conversation: Conversation, clients: ClientLookup
+) -> tuple[Conversation, ClientRef | None]:
+    """The conversation's CRM client: the one linked, else found by phone.
+
+    A person's choice (linking or unlinking by hand) is never overridden by the lookup, and
+    an ambiguous number links nobody.
+    """
+    if conversation.client_id is not None:
+        return conversation, clients.by_id(conversation.client_id)
+    phone = conversation.customer.phone
+    if conversation.client_linked_manually or phone is None:
+        return conversation, None
+    client = clients.by_phone(phone).client
+    if client is None:
+        return conversation, None
+    return conversation.linked_to(client, manually=False), client
+
+
+def _apply_effects(conversation: Conversation, decision: Decision, now: datetime) -> Conversation:
+    if Effect.OPT_OUT in decision.effects:
+        conversation = conversation.with_opt_out(True)
+    if Effect.OPT_IN in decision.effects:
+        conversation = conversation.with_opt_out(False)
+    if Effect.AFTER_HOURS_NOTICE in decision.effects:
+        conversation = conversation.with_after_hours_notice(now)
+    if Effect.HAND_OFF in decision.effects and not conversation.bot_paused:
+        conversation = conversation.handed_off()
+    return conversation
+
+
+def _reply_for(
+    decision: Decision,
+    conversation: Conversation,
+    inbound: Message,
+    ids: IdGenerator,
+    now: datetime,
+) -> Message | None:
+    if isinstance(decision, NoReply) or (isinstance(decision, HandOff) and not decision.text):
+        return None
+    template = decision.template if isinstance(decision, ReplyTemplate) else None
+    text = decision.text if isinstance(decision, ReplyText | HandOff) else None
+    return Message(
+        id=ids.new_id(),
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        kind=MessageKind.TEMPLATE if template else MessageKind.TEXT,
+        created_at=now,
+        author=Author.bot(),
+        text=text,
+        template=template,
+        details={"rule": decision.rule, "in_reply_to": inbound.id},
+        delivery=Delivery.pending(now),
+    )
+
+
+def _processed(message: Message, decision: Decision, reply: Message | None) -> Message:
+    if reply is not None:
+        return message.with_processing(ProcessingState.REPLIED, None, decision.rule)
+    if isinstance(decision, NoReply):
+        return message.with_processing(
+            ProcessingState.SKIPPED, decision.reason.value, decision.rule
+        )
+    return message.with_processing(ProcessingState.SKIPPED, "handed_off_silently", decision.rule)
+
+
+def _events(conversation: Conversation, message: Message, reply: Message | None) -> list[Event]:
+    events: list[Event] = [MessageStored(conversation.id, message.id)]
+    if reply is not None:
+        events.append(MessageStored(conversation.id, reply.id))
+    events.append(ConversationChanged(conversation.id))
+    return events

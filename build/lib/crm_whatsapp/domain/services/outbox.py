@@ -1,0 +1,182 @@
+"""The outbox: send what the use cases queued, retrying what can be retried.
+
+Replies are stored as pending in the same transaction as the decision; this step sends
+them. A claim hides a message for ``lease`` (the worker's time to send it); a worker that
+dies mid-send loses nothing, the message is simply due again when the lease ends.
+
+Unknown outcomes: when a send times out after the request may have reached Meta, we cannot
+know whether WhatsApp delivered it. The rule is *at least once*: retry like any retryable
+error, and count it in ``Delivery.unknown_outcomes`` (so a rare double is visible, never a
+silent loss).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
+from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.events import DeliveryStatusChanged
+from crm_whatsapp.domain.message import AuthorKind, Message
+from crm_whatsapp.domain.ports import MessagingGateway
+from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.services.status import apply_status
+
+OUTSIDE_WINDOW = SendFailure(
+    "outside_service_window",
+    "La ventana de 24 horas se cerró antes del envío; solo se puede enviar una plantilla.",
+)
+OPTED_OUT = SendFailure(
+    "customer_opted_out",
+    "El cliente pidió no recibir mensajes (BAJA) después de que este se puso en cola.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff: ``first_delay`` doubled each attempt, capped at ``max_delay``."""
+
+    max_attempts: int = 6
+    first_delay: timedelta = timedelta(seconds=5)
+    max_delay: timedelta = timedelta(minutes=30)
+    lease: timedelta = timedelta(minutes=2)
+    batch_size: int = 20
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.batch_size < 1:
+            raise ValueError("max_attempts and batch_size must be at least 1")
+        if self.first_delay <= timedelta(0) or self.lease <= timedelta(0):
+            raise ValueError("first_delay and lease must be positive")
+
+    def delay_after(self, attempts: int) -> timedelta:
+        factor = 1 << max(attempts - 1, 0)
+        return min(self.first_delay * factor, self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown_outcomes: int = 0
+
+    @property
+    def claimed(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    message: Message
+    conversation: Conversation
+
+
+async def send_due_outbound(
+    deps: Dependencies, gateway: MessagingGateway, policy: RetryPolicy | None = None
+) -> OutboxReport:
+    """Claim the due messages, send each, record each outcome; returns what happened."""
+    policy = policy or RetryPolicy()
+    outcomes: Counter[str] = Counter()
+    for job in _claim(deps, policy):
+        result = await _attempt(gateway, job, deps.clock.now())
+        outcomes[_record(deps, job, result, policy)] += 1
+        if isinstance(result, GatewayError) and result.outcome_unknown:
+            outcomes["unknown"] += 1
+    return OutboxReport(
+        outcomes["sent"], outcomes["retrying"], outcomes["failed"], outcomes["unknown"]
+    )
+
+
+def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:
+    now = deps.clock.now()
+    with deps.unit_of_work() as uow:
+        repo = uow.conversations
+        jobs = []
+        for message in repo.due_outbound(now, policy.batch_size):
+            if message.delivery is None:
+                continue
+            claimed = message.with_delivery(message.delivery.claimed(now, now + policy.lease))
+            repo.update_message(claimed)
+            jobs.append(_Job(claimed, repo.get(message.conversation_id)))
+        uow.commit()
+    return jobs
+
+
+async def _attempt(
+    gateway: MessagingGateway, job: _Job, now: datetime
+) -> str | GatewayError | SendFailure:
+    message, conversation = job.message, job.conversation
+    blocked = _blocked(message, conversation, now)
+    if blocked is not None:
+        return blocked
+    try:
+        if message.template is not None:
+            return await gateway.send_template(
+                conversation.business_number_id, conversation.customer, message.template
+            )
+        return await gateway.send_text(
+            conversation.business_number_id,
+            conversation.customer,
+            message.text or "",
+            reply_to_wamid=message.reply_to_wamid,
+        )
+    except GatewayError as error:
+        return error
+
+
+def _blocked(message: Message, conversation: Conversation, now: datetime) -> SendFailure | None:
+    """What changed while the message waited in the outbox that forbids sending it now.
+
+    Text needs the 24-hour window still open. A customer who opted out meanwhile gets
+    neither the bot's queued answers (except the opt-out confirmation itself) nor templates;
+    an agent's text inside the window still goes, as they are talking with the customer.
+    """
+    if message.template is None and not conversation.service_window_open(now):
+        return OUTSIDE_WINDOW
+    unwanted = message.template is not None or message.author.kind is AuthorKind.BOT
+    if conversation.opted_out and unwanted and message.details.get("rule") != "opt_out":
+        return OPTED_OUT
+    return None
+
+
+def _record(
+    deps: Dependencies, job: _Job, result: str | GatewayError | SendFailure, policy: RetryPolicy
+) -> str:
+    """Store the attempt's outcome; returns "sent", "retrying" or "failed"."""
+    now = deps.clock.now()
+    with deps.unit_of_work() as uow:
+        repo = uow.conversations
+        message = repo.get_message(job.message.id)
+        delivery = message.delivery or Delivery()
+        if isinstance(result, str):
+            message = message.sent_as(result, now)
+            for update in repo.take_parked_statuses(result):
+                message = apply_status(message, update)
+            outcome = "sent"
+        else:
+            failure = _failure(result)
+            unknown = isinstance(result, GatewayError) and result.outcome_unknown
+            if failure.retryable and delivery.attempts < policy.max_attempts:
+                retry_at = now + policy.delay_after(delivery.attempts)
+                message = message.with_delivery(
+                    delivery.will_retry(failure, retry_at, outcome_unknown=unknown)
+                )
+                outcome = "retrying"
+            else:
+                message = message.failed(failure, now)
+                outcome = "failed"
+        repo.update_message(message)
+        uow.commit()
+    status = message.delivery_status
+    if status is not None and status is not DeliveryStatus.PENDING:
+        deps.events.publish([DeliveryStatusChanged(message.conversation_id, message.id, status)])
+    return outcome
+
+
+def _failure(result: GatewayError | SendFailure) -> SendFailure:
+    if isinstance(result, SendFailure):
+        return result
+    return SendFailure(result.error_code or "gateway_error", str(result), result.retryable)

@@ -1,1 +1,0 @@
-"""Adapters: each implements one port of ``crm_whatsapp.domain.ports`` or drives the core."""

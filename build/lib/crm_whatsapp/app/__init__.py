@@ -1,1 +1,0 @@
-"""Composition root: the only package that knows every concrete adapter."""

@@ -1,0 +1,143 @@
+"""One database, SQLite or PostgreSQL, behind the same code path.
+
+The differences are kept here: SQLite gets WAL (readers never wait for the writer), a busy
+timeout, foreign keys, and ``BEGIN IMMEDIATE`` for writing transactions, so two writers
+queue at the start instead of deadlocking when both upgrade a read lock. PostgreSQL gets
+row locks (``FOR UPDATE``, ``SKIP LOCKED`` for the outbox) from the repository.
+
+Driver failures become ``StorageUnavailable`` (the HTTP layer answers 503) with a message
+that never includes the URL's password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX, Tables, build_tables
+from crm_whatsapp.domain.errors import StorageUnavailable
+
+DEFAULT_URL = "sqlite:///./crm_whatsapp.db"
+
+
+class Database:
+    """Engines and tables for one database URL and table prefix.
+
+    ``writer`` runs units of work; ``reader`` runs inbox queries (on PostgreSQL both are
+    the same engine).
+    """
+
+    def __init__(
+        self,
+        url: str | URL = DEFAULT_URL,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        busy_timeout_ms: int = 5000,
+        pool_size: int = 5,
+        engine_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.url = make_url(url)
+        self.tables: Tables = build_tables(prefix, dialect=self.url.get_backend_name())
+        self.engine_options: dict[str, Any] = dict(engine_options or {})
+        options = dict(self.engine_options)
+        if self.is_sqlite:
+            self.writer = _sqlite_engine(self.url, busy_timeout_ms, immediate=True, **options)
+            self.reader = _sqlite_engine(self.url, busy_timeout_ms, immediate=False, **options)
+        else:
+            options.setdefault("pool_size", pool_size)
+            options.setdefault("pool_pre_ping", True)
+            self.writer = create_engine(self.url, **options)
+            self.reader = self.writer
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def describe(self) -> str:
+        """The URL with the password hidden, for logs and error messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    def create_all(self) -> None:
+        """Create the tables straight from the metadata (tests, demos); production runs the
+        migrations instead (``migrate``)."""
+        with translate_errors(self), self.writer.begin() as connection:
+            self.tables.metadata.create_all(connection)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` with the shipped Alembic migrations."""
+        from crm_whatsapp.adapters.sql.migrations.runner import upgrade  # noqa: PLC0415
+
+        with translate_errors(self):
+            upgrade(self, revision)
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        if self.reader is not self.writer:
+            self.reader.dispose()
+
+
+def _sqlite_engine(url: URL, busy_timeout_ms: int, *, immediate: bool, **options: Any) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    if in_memory:
+        raise ValueError(
+            "an in-memory SQLite database is private to one connection; use a file "
+            "(sqlite:///path/to.db) or the in-memory adapters (crm_whatsapp.adapters.memory)"
+        )
+    options.setdefault("poolclass", NullPool)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **options)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextlib.contextmanager
+def translate_errors(database: Database) -> Iterator[None]:
+    """Driver trouble (down, locked, connection lost) -> StorageUnavailable."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StorageUnavailable(_describe(database, exc)) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StorageUnavailable(_describe(database, exc)) from exc
+        raise
+    except SQLAlchemyError as exc:
+        if "timeout" in type(exc).__name__.lower():
+            raise StorageUnavailable(_describe(database, exc)) from exc
+        raise
+
+
+def _describe(database: Database, exc: SQLAlchemyError) -> str:
+    original = getattr(exc, "orig", None) or exc
+    first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    secret = database.url.password
+    if secret:
+        first_line = first_line.replace(str(secret), "***")
+    return f"{database.dialect} database {database.describe()} unavailable: {first_line}"

@@ -1,0 +1,240 @@
+"""Explicit row <-> domain mapping: the domain objects stay plain dataclasses.
+
+Each ``*_values`` function gives the column values to write; each ``*_from_row`` rebuilds
+the domain object from a row, re-checking nothing that was validated when it was built
+(a stored PhoneNumber is already E.164).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
+from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.message import (
+    Author,
+    AuthorKind,
+    Direction,
+    Message,
+    MessageKind,
+    Processing,
+    ProcessingState,
+    TemplateMessage,
+)
+from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.policy.text import normalize
+
+Row = Mapping[Any, Any]
+
+
+def customer_keys(customer: CustomerIdentity) -> Iterator[str]:
+    """The keys a conversation is found by: the business-scoped user id first (it survives
+    a change of number), then the wa_id."""
+    if customer.user_id:
+        yield f"u:{customer.user_id}"
+    if customer.wa_id:
+        yield f"w:{customer.wa_id}"
+
+
+# -- conversations ---------------------------------------------------------------------
+
+
+def conversation_values(c: Conversation) -> dict[str, Any]:
+    phone = c.customer.phone
+    return {
+        "id": c.id,
+        "business_number_id": c.business_number_id,
+        "wa_id": c.customer.wa_id,
+        "user_id": c.customer.user_id,
+        "phone_e164": phone.e164 if phone else None,
+        "phone_key": phone.lookup_key if phone else None,
+        "customer_key": c.customer.key,
+        "started_at": c.started_at,
+        "last_activity_at": c.last_activity_at,
+        "profile_name": c.profile_name,
+        "client_id": c.client_id,
+        "client_name": c.client_name,
+        "client_linked_manually": c.client_linked_manually,
+        "last_inbound_at": c.last_inbound_at,
+        "last_preview": c.last_preview,
+        "unread_count": c.unread_count,
+        "bot_paused": c.bot_paused,
+        "assigned_agent": c.assigned_agent,
+        "opted_out": c.opted_out,
+        "recent_bot_replies": [at.isoformat() for at in c.recent_bot_replies],
+        "after_hours_notice_at": c.after_hours_notice_at,
+    }
+
+
+def conversation_from_row(row: Row) -> Conversation:
+    phone = row["phone_e164"]
+    return Conversation(
+        id=row["id"],
+        business_number_id=row["business_number_id"],
+        customer=CustomerIdentity(
+            wa_id=row["wa_id"],
+            user_id=row["user_id"],
+            phone=PhoneNumber(phone) if phone else None,
+        ),
+        started_at=row["started_at"],
+        last_activity_at=row["last_activity_at"],
+        profile_name=row["profile_name"],
+        client_id=row["client_id"],
+        client_name=row["client_name"],
+        client_linked_manually=bool(row["client_linked_manually"]),
+        last_inbound_at=row["last_inbound_at"],
+        last_preview=row["last_preview"] or "",
+        unread_count=row["unread_count"],
+        bot_paused=bool(row["bot_paused"]),
+        assigned_agent=row["assigned_agent"],
+        opted_out=bool(row["opted_out"]),
+        recent_bot_replies=tuple(datetime.fromisoformat(at) for at in row["recent_bot_replies"]),
+        after_hours_notice_at=row["after_hours_notice_at"],
+    )
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def message_values(m: Message) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": m.id,
+        "conversation_id": m.conversation_id,
+        "direction": m.direction.value,
+        "kind": m.kind.value,
+        "created_at": m.created_at,
+        "sent_at": m.sent_at,
+        "author_kind": m.author.kind.value,
+        "author_name": m.author.name,
+        "text": m.text,
+        "search_text": normalize(m.text) if m.text else None,
+        "wamid": m.wamid,
+        "whatsapp_timestamp": m.whatsapp_timestamp,
+        "media_id": m.media_id,
+        "reply_to_wamid": m.reply_to_wamid,
+        "details": dict(m.details),
+        "raw": m.raw,
+        "processing_state": m.processing.state.value if m.processing else None,
+        "processing_detail": m.processing.detail if m.processing else None,
+        "processing_rule": m.processing.rule if m.processing else None,
+        "template": _template_json(m.template),
+    }
+    values.update(_delivery_values(m.delivery))
+    return values
+
+
+def _template_json(template: TemplateMessage | None) -> dict[str, Any] | None:
+    if template is None:
+        return None
+    return {
+        "name": template.name,
+        "language": template.language,
+        "parameters": list(template.parameters),
+    }
+
+
+def _delivery_values(d: Delivery | None) -> dict[str, Any]:
+    error = d.last_error if d else None
+    return {
+        "delivery_status": d.status.value if d else None,
+        "attempts": d.attempts if d else 0,
+        "next_attempt_at": d.next_attempt_at if d else None,
+        "last_error_code": error.code if error else None,
+        "last_error_title": error.title if error else None,
+        "last_error_retryable": error.retryable if error else None,
+        "unknown_outcomes": d.unknown_outcomes if d else 0,
+        "delivery_sent_at": d.sent_at if d else None,
+        "delivered_at": d.delivered_at if d else None,
+        "read_at": d.read_at if d else None,
+        "failed_at": d.failed_at if d else None,
+    }
+
+
+def message_from_row(row: Row) -> Message:
+    template = row["template"]
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        direction=Direction(row["direction"]),
+        kind=MessageKind(row["kind"]),
+        created_at=row["created_at"],
+        author=Author(AuthorKind(row["author_kind"]), row["author_name"]),
+        text=row["text"],
+        wamid=row["wamid"],
+        whatsapp_timestamp=row["whatsapp_timestamp"],
+        media_id=row["media_id"],
+        reply_to_wamid=row["reply_to_wamid"],
+        details=row["details"] or {},
+        raw=row["raw"],
+        processing=_processing_from_row(row),
+        delivery=_delivery_from_row(row),
+        template=TemplateMessage(
+            template["name"], template["language"], tuple(template["parameters"])
+        )
+        if template
+        else None,
+    )
+
+
+def _processing_from_row(row: Row) -> Processing | None:
+    state = row["processing_state"]
+    if state is None:
+        return None
+    return Processing(ProcessingState(state), row["processing_detail"], row["processing_rule"])
+
+
+def _delivery_from_row(row: Row) -> Delivery | None:
+    status = row["delivery_status"]
+    if status is None:
+        return None
+    code = row["last_error_code"]
+    return Delivery(
+        status=DeliveryStatus(status),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        last_error=SendFailure(
+            code, row["last_error_title"] or "", bool(row["last_error_retryable"])
+        )
+        if code is not None
+        else None,
+        unknown_outcomes=row["unknown_outcomes"],
+        sent_at=row["delivery_sent_at"],
+        delivered_at=row["delivered_at"],
+        read_at=row["read_at"],
+        failed_at=row["failed_at"],
+    )
+
+
+# -- parked statuses -------------------------------------------------------------------
+
+
+def status_values(update: StatusUpdate) -> dict[str, Any]:
+    failure = update.failure
+    return {
+        "wamid": update.wamid,
+        "status": update.status.value,
+        "timestamp": update.timestamp,
+        "failure_code": failure.code if failure else None,
+        "failure_title": failure.title if failure else None,
+        "failure_retryable": failure.retryable if failure else None,
+        "recipient_id": update.recipient_id,
+        "details": dict(update.details),
+    }
+
+
+def status_from_row(row: Row) -> StatusUpdate:
+    code = row["failure_code"]
+    return StatusUpdate(
+        wamid=row["wamid"],
+        status=DeliveryStatus(row["status"]),
+        timestamp=row["timestamp"],
+        failure=SendFailure(code, row["failure_title"] or "", bool(row["failure_retryable"]))
+        if code is not None
+        else None,
+        recipient_id=row["recipient_id"],
+        details=row["details"] or {},
+    )

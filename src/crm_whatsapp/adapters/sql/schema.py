@@ -1,0 +1,238 @@
+"""The library's tables, built for a table-name prefix so they sit beside a host CRM's own.
+
+Every table name starts with the prefix (``crm_whatsapp_`` unless the host chooses
+another); index and constraint names follow it, so two prefixes can share one database.
+The Alembic migrations create exactly this metadata, and a test fails if they drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import DateTime, TypeDecorator
+
+DEFAULT_PREFIX = "crm_whatsapp_"
+
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in, UTC-aware datetimes out, on every database.
+
+    SQLite has no timestamp type: values are stored as fixed-width UTC text
+    (``2026-03-10 15:00:00.000000``), so text order is time order and indexes sort right.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(26))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: every stored moment needs a timezone")
+        utc = value.astimezone(UTC)
+        return utc.strftime(_SQLITE_FORMAT) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """A moment as SQLite stores it (for raw SQL that compares with stored values)."""
+    return moment.astimezone(UTC).strftime(_SQLITE_FORMAT)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The library's tables for one prefix."""
+
+    prefix: str
+    metadata: MetaData
+    conversations: Table
+    conversation_keys: Table
+    messages: Table
+    parked_statuses: Table
+    client_phone_keys: Table
+
+
+def build_tables(
+    prefix: str = DEFAULT_PREFIX, metadata: MetaData | None = None, dialect: str | None = None
+) -> Tables:
+    """The tables named with ``prefix``, in ``metadata`` (a new one unless given).
+
+    ``dialect`` adds what only one database has: on PostgreSQL, a trigram index that makes
+    substring search in messages (``LIKE '%...%'``) an index scan.
+    """
+    if not prefix.replace("_", "").isalnum() or not prefix[:1].isalpha():
+        raise ValueError(f"table prefix {prefix!r}: letters, digits and _, starting with a letter")
+    md = metadata if metadata is not None else MetaData()
+    p = prefix
+
+    conversations = Table(
+        f"{p}conversations",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column("business_number_id", String(64), nullable=False),
+        Column("wa_id", String(32)),
+        Column("user_id", String(128)),
+        Column("phone_e164", String(24)),
+        Column("phone_key", String(24), comment="PhoneNumber.lookup_key: the number filter"),
+        Column("customer_key", String(160), nullable=False),
+        Column("started_at", UtcDateTime(), nullable=False),
+        Column("last_activity_at", UtcDateTime(), nullable=False),
+        Column("profile_name", Text),
+        Column("client_id", String(128)),
+        Column("client_name", Text),
+        Column("client_linked_manually", Boolean, nullable=False, default=False),
+        Column("last_inbound_at", UtcDateTime()),
+        Column("last_preview", Text, nullable=False, default=""),
+        Column("unread_count", Integer, nullable=False, default=0),
+        Column("bot_paused", Boolean, nullable=False, default=False),
+        Column("assigned_agent", Text),
+        Column("opted_out", Boolean, nullable=False, default=False),
+        Column("recent_bot_replies", Json, nullable=False),
+        Column("after_hours_notice_at", UtcDateTime()),
+        Index(f"ix_{p}conversations_activity", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_client", "client_id", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_phone", "phone_key", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_paused", "bot_paused", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_opted_out", "opted_out", "last_activity_at", "id"),
+        Index(
+            f"ix_{p}conversations_unlinked",
+            "last_activity_at",
+            "id",
+            sqlite_where=text("client_id IS NULL"),
+            postgresql_where=text("client_id IS NULL"),
+        ),
+    )
+
+    conversation_keys = Table(
+        f"{p}conversation_keys",
+        md,
+        Column("business_number_id", String(64), primary_key=True),
+        Column("customer_key", String(160), primary_key=True, comment="u:<user_id> or w:<wa_id>"),
+        Column(
+            "conversation_id",
+            String(64),
+            ForeignKey(f"{p}conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Index(f"ix_{p}conversation_keys_conversation", "conversation_id"),
+    )
+
+    messages = Table(
+        f"{p}messages",
+        md,
+        Column("id", String(64), primary_key=True),
+        Column(
+            "conversation_id",
+            String(64),
+            ForeignKey(f"{p}conversations.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("direction", String(16), nullable=False),
+        Column("kind", String(16), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=False, comment="whatsapp_timestamp or created"),
+        Column("author_kind", String(16), nullable=False),
+        Column("author_name", Text),
+        Column("text", Text),
+        Column("search_text", Text, comment="normalize(text): case/accent-insensitive search"),
+        Column("wamid", String(255), unique=True),
+        Column("whatsapp_timestamp", UtcDateTime()),
+        Column("media_id", String(255)),
+        Column("reply_to_wamid", String(255)),
+        Column("details", Json, nullable=False),
+        Column("raw", Text),
+        Column("processing_state", String(16)),
+        Column("processing_detail", Text),
+        Column("processing_rule", String(255)),
+        Column("template", Json),
+        Column("delivery_status", String(16)),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", UtcDateTime()),
+        Column("last_error_code", String(64)),
+        Column("last_error_title", Text),
+        Column("last_error_retryable", Boolean),
+        Column("unknown_outcomes", Integer, nullable=False, default=0),
+        Column("delivery_sent_at", UtcDateTime()),
+        Column("delivered_at", UtcDateTime()),
+        Column("read_at", UtcDateTime()),
+        Column("failed_at", UtcDateTime()),
+        Index(f"ix_{p}messages_conversation", "conversation_id", "sent_at", "id"),
+        Index(f"ix_{p}messages_created", "created_at"),
+        Index(
+            f"ix_{p}messages_due",
+            "next_attempt_at",
+            sqlite_where=text("delivery_status = 'pending'"),
+            postgresql_where=text("delivery_status = 'pending'"),
+        ),
+    )
+
+    if dialect == "postgresql":
+        Index(
+            f"ix_{p}messages_search",
+            messages.c.search_text,
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        )
+
+    parked_statuses = Table(
+        f"{p}parked_statuses",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("wamid", String(255), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("timestamp", UtcDateTime(), nullable=False),
+        Column("failure_code", String(64)),
+        Column("failure_title", Text),
+        Column("failure_retryable", Boolean),
+        Column("recipient_id", String(128)),
+        Column("details", Json, nullable=False),
+        Index(f"ix_{p}parked_statuses_wamid", "wamid"),
+        Index(f"ix_{p}parked_statuses_timestamp", "timestamp"),
+    )
+
+    client_phone_keys = Table(
+        f"{p}client_phone_keys",
+        md,
+        Column("phone_key", String(24), primary_key=True),
+        Column("client_id", String(128), primary_key=True),
+        Index(f"ix_{p}client_phone_keys_client", "client_id"),
+        comment="PhoneNumber.lookup_key of every number in the CRM's client table",
+    )
+
+    return Tables(
+        prefix, md, conversations, conversation_keys, messages, parked_statuses, client_phone_keys
+    )

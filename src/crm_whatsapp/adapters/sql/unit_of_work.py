@@ -1,0 +1,71 @@
+"""SQL UnitOfWork: one connection and one transaction per use case, all or nothing."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, RootTransaction
+from sqlalchemy.exc import SQLAlchemyError
+
+from crm_whatsapp.adapters.sql.database import Database, translate_errors
+from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
+
+
+class SqlUnitOfWork:
+    """Opens a transaction on enter; leaving without ``commit`` rolls everything back.
+
+    Driver failures anywhere inside (the database went down, a lock wait timed out) leave
+    as ``StorageUnavailable``, whichever repository call hit them.
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self._repository: SqlConversationRepository | None = None
+
+    @property
+    def conversations(self) -> SqlConversationRepository:
+        if self._repository is None:
+            raise RuntimeError("use the unit of work inside a with block")
+        return self._repository
+
+    def __enter__(self) -> Self:
+        with translate_errors(self._database):
+            connection = self._database.writer.connect()
+            try:
+                self._transaction = connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        self._connection = connection
+        self._repository = SqlConversationRepository(connection, self._database.tables)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, transaction = self._connection, self._transaction
+        self._connection = self._transaction = self._repository = None
+        try:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()
+        except Exception:
+            if exc is None:
+                raise
+        finally:
+            if connection is not None:
+                connection.close()
+        if isinstance(exc, SQLAlchemyError):
+            with translate_errors(self._database):
+                raise exc
+
+    def commit(self) -> None:
+        if self._transaction is None:
+            raise RuntimeError("commit outside the with block")
+        with translate_errors(self._database):
+            self._transaction.commit()

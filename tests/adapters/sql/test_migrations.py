@@ -1,0 +1,120 @@
+"""The shipped migrations: from empty to head on both databases, no drift from the models,
+their own version table, a table prefix, and a host CRM's tables left alone."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.adapters.sql.migrations.runner import downgrade
+from crm_whatsapp.adapters.sql.schema import build_tables
+
+OUR_TABLES = {
+    "crm_whatsapp_conversations",
+    "crm_whatsapp_conversation_keys",
+    "crm_whatsapp_messages",
+    "crm_whatsapp_parked_statuses",
+    "crm_whatsapp_client_phone_keys",
+}
+
+
+def table_names(database: Database) -> set[str]:
+    with database.reader.connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def drift(database: Database) -> list[object]:
+    prefix = database.tables.prefix
+    with database.reader.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, type_, _parents: (
+                    type_ != "table" or str(name).startswith(prefix)
+                ),
+            },
+        )
+        differences = compare_metadata(
+            context, build_tables(prefix, dialect=database.dialect).metadata
+        )
+    return [d for d in differences if not _is_version_table(d, prefix)]
+
+
+def _is_version_table(difference: object, prefix: str) -> bool:
+    return (
+        isinstance(difference, tuple)
+        and difference[0] == "remove_table"
+        and difference[1].name == f"{prefix}alembic_version"
+    )
+
+
+def test_upgrade_head_from_empty_creates_every_table(empty_database: Database):
+    empty_database.migrate()
+
+    assert table_names(empty_database) == OUR_TABLES | {"crm_whatsapp_alembic_version"}
+
+
+def test_migrations_and_models_do_not_drift_apart(empty_database: Database):
+    empty_database.migrate()
+
+    assert drift(empty_database) == []
+
+
+def test_drift_is_detected_when_the_models_gain_a_column(empty_database: Database):
+    """The drift check itself can fail: a column only the migrations lack is reported."""
+    empty_database.migrate()
+    with empty_database.writer.begin() as connection:
+        connection.execute(text("ALTER TABLE crm_whatsapp_messages DROP COLUMN media_id"))
+
+    assert any("media_id" in repr(d) for d in drift(empty_database))
+
+
+def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_database: Database):
+    with empty_database.writer.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('host_crm_0042')"))
+        connection.execute(text("CREATE TABLE clientes (id INTEGER PRIMARY KEY, nombre TEXT)"))
+
+    empty_database.migrate()
+    empty_database.migrate()  # running it again is a no-op
+
+    with empty_database.reader.connect() as connection:
+        host = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        ours = connection.execute(
+            text("SELECT version_num FROM crm_whatsapp_alembic_version")
+        ).scalars()
+        assert list(host) == ["host_crm_0042"]
+        assert list(ours) == ["0001"]
+    assert {"clientes", "alembic_version"} <= table_names(empty_database)
+
+
+def test_downgrade_to_base_removes_only_our_tables(empty_database: Database):
+    with empty_database.writer.begin() as connection:
+        connection.execute(text("CREATE TABLE clientes (id INTEGER PRIMARY KEY, nombre TEXT)"))
+    empty_database.migrate()
+
+    downgrade(empty_database, "base")
+
+    assert table_names(empty_database) == {"clientes", "crm_whatsapp_alembic_version"}
+
+
+def test_a_table_prefix_names_every_table_and_index(empty_database: Database):
+    prefixed = Database(
+        empty_database.url,
+        prefix="wa_",
+        engine_options=empty_database.engine_options,
+    )
+    try:
+        prefixed.migrate()
+        empty_database.migrate()  # both prefixes side by side in one database
+
+        names = table_names(prefixed)
+        assert {name.replace("crm_whatsapp_", "wa_", 1) for name in OUR_TABLES} <= names
+        assert "wa_alembic_version" in names
+        assert names >= OUR_TABLES
+        assert drift(prefixed) == []
+    finally:
+        prefixed.dispose()

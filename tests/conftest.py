@@ -8,16 +8,41 @@ a schema of its own on PostgreSQL and a file of its own on SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import OperationalError
 
+from crm_whatsapp.adapters.memory import (
+    FixedClock,
+    InMemoryClientLookup,
+    InMemoryMessagingGateway,
+    InMemoryStore,
+    RecordingEventPublisher,
+    build_in_memory,
+)
 from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.adapters.sql.mapping import (
+    conversation_from_row,
+    message_from_row,
+    status_from_row,
+)
+from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
+from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.message import Message
+from crm_whatsapp.domain.policy.rules import BotRules
+from crm_whatsapp.domain.ports import ConversationQueries
+from crm_whatsapp.domain.services.dependencies import Dependencies
 
 POSTGRES_URL_VARIABLE = "CRM_WHATSAPP_TEST_POSTGRES_URL"
 
@@ -86,3 +111,127 @@ def database(empty_database: Database) -> Database:
     """A database with the library's tables, created by the shipped migrations."""
     empty_database.migrate()
     return empty_database
+
+
+# -- the same use cases on every backend -------------------------------------------------
+
+
+@dataclass
+class Stored:
+    """Everything a backend holds, keyed like the in-memory store's state."""
+
+    conversations: dict[str, Conversation]
+    messages: dict[str, Message]
+    parked_statuses: dict[str, tuple[StatusUpdate, ...]]
+
+
+@dataclass
+class Backend:
+    """What a test needs to drive the use cases and read the results, on one backend.
+
+    The attribute names are those of ``InMemorySetup`` (``snapshot()`` standing for
+    ``store.snapshot()``), so a test written for the in-memory adapters runs unchanged on
+    SQLite and PostgreSQL.
+    """
+
+    name: str
+    deps: Dependencies
+    queries: ConversationQueries
+    gateway: InMemoryMessagingGateway
+    clients: InMemoryClientLookup
+    clock: FixedClock
+    events: RecordingEventPublisher
+    snapshot: Callable[[], Stored]
+
+
+BackendFactory = Callable[..., Backend]
+
+
+def _sql_snapshot(database: Database) -> Callable[[], Stored]:
+    def snapshot() -> Stored:
+        t = database.tables
+        with database.reader.connect() as connection:
+            conversations = [
+                conversation_from_row(row._mapping)
+                for row in connection.execute(select(t.conversations))
+            ]
+            messages = [
+                message_from_row(row._mapping) for row in connection.execute(select(t.messages))
+            ]
+            parked: dict[str, tuple[StatusUpdate, ...]] = {}
+            for row in connection.execute(
+                select(t.parked_statuses).order_by(t.parked_statuses.c.id)
+            ):
+                update = status_from_row(row._mapping)
+                parked[update.wamid] = (*parked.get(update.wamid, ()), update)
+        return Stored({c.id: c for c in conversations}, {m.id: m for m in messages}, parked)
+
+    return snapshot
+
+
+def _memory_snapshot(store: InMemoryStore) -> Callable[[], Stored]:
+    def snapshot() -> Stored:
+        state = store.snapshot()
+        return Stored(state.conversations, state.messages, state.parked_statuses)
+
+    return snapshot
+
+
+def clear_tables(database: Database) -> None:
+    """Empty our tables (between Hypothesis examples that share one database)."""
+    with database.writer.begin() as connection:
+        for table in reversed(database.tables.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendFactory]:
+    """A factory of fresh backends: ``backend(clients=..., rules=..., now=...)``.
+
+    On SQL every call starts from empty tables, so Hypothesis examples can share it.
+    """
+    database: Database | None = None
+    schema: PostgresSchema | None = None
+    if request.param != "memory":
+        database, schema = open_database(request.param, tmp_path)
+        database.migrate()
+
+    def build(
+        clients: Iterable[tuple[ClientRef, Sequence[str]]] = (),
+        rules: BotRules | None = None,
+        now: datetime | None = None,
+        default_region: str | None = None,
+    ) -> Backend:
+        memory = build_in_memory(clients, rules, now, default_region)
+        if database is None:
+            return Backend(
+                "memory",
+                memory.deps,
+                memory.queries,
+                memory.gateway,
+                memory.clients,
+                memory.clock,
+                memory.events,
+                _memory_snapshot(memory.store),
+            )
+        clear_tables(database)
+        sql_database = database
+        deps = dataclasses.replace(memory.deps, unit_of_work=lambda: SqlUnitOfWork(sql_database))
+        return Backend(
+            request.param,
+            deps,
+            SqlConversationQueries(database),
+            memory.gateway,
+            memory.clients,
+            memory.clock,
+            memory.events,
+            _sql_snapshot(database),
+        )
+
+    try:
+        yield build
+    finally:
+        if database is not None:
+            database.dispose()
+        if schema is not None:
+            schema.drop()

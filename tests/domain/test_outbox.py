@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory import InMemoryMessagingGateway
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged
@@ -35,11 +35,11 @@ TIMED_OUT = GatewayError("timed out after sending", retryable=True, outcome_unkn
 
 
 @pytest.fixture
-def setup() -> InMemorySetup:
-    return build_in_memory(now=T0)
+def setup(backend):
+    return backend(now=T0)
 
 
-def customer_writes(setup: InMemorySetup, text: str = "hola", wamid: str = "wamid.in.1") -> Message:
+def customer_writes(setup, text: str = "hola", wamid: str = "wamid.in.1") -> Message:
     """A customer message arrives; returns the bot's pending reply."""
     incoming = text_from(WA_ID, text, setup.clock.now(), wamid=wamid, business_number_id=BUSINESS)
     outcome = receive_inbound(setup.deps, incoming)
@@ -47,15 +47,15 @@ def customer_writes(setup: InMemorySetup, text: str = "hola", wamid: str = "wami
     return outcome.reply
 
 
-def run(setup: InMemorySetup, policy: RetryPolicy | None = None, gateway=None) -> OutboxReport:
+def run(setup, policy: RetryPolicy | None = None, gateway=None) -> OutboxReport:
     return asyncio.run(send_due_outbound(setup.deps, gateway or setup.gateway, policy))
 
 
-def stored(setup: InMemorySetup, message_id: str) -> Message:
-    return setup.store.snapshot().messages[message_id]
+def stored(setup, message_id: str) -> Message:
+    return setup.snapshot().messages[message_id]
 
 
-def delivery_of(setup: InMemorySetup, message_id: str):
+def delivery_of(setup, message_id: str):
     delivery = stored(setup, message_id).delivery
     assert delivery is not None
     return delivery
@@ -223,7 +223,7 @@ def test_a_template_is_still_sent_after_the_24_hour_window(setup):
     customer_writes(setup)
     run(setup)
     setup.clock.advance(timedelta(days=3))
-    conversation_id = next(iter(setup.store.snapshot().conversations))
+    conversation_id = next(iter(setup.snapshot().conversations))
     template = TemplateMessage("recordatorio_pago", "es_MX", ("Ana",))
     queued = agent_reply(setup.deps, conversation_id, "Luis", template=template)
 
@@ -302,7 +302,7 @@ def test_a_status_that_arrived_before_the_send_was_recorded_is_applied_with_it(s
     assert message.delivery_status is status
     assert message.delivery is not None
     assert message.delivery.delivered_at == T0 + timedelta(seconds=1)
-    assert setup.store.snapshot().parked_statuses == {}
+    assert setup.snapshot().parked_statuses == {}
 
 
 def test_sending_publishes_the_new_delivery_status(setup):
@@ -359,7 +359,7 @@ def test_a_bot_reply_queued_before_the_customer_opted_out_is_not_sent(setup):
 
 def test_an_agents_text_to_a_customer_who_opted_out_still_goes_inside_the_window(setup):
     customer_writes(setup, "BAJA", "wamid.in.1")
-    conversation_id = next(iter(setup.store.snapshot().conversations))
+    conversation_id = next(iter(setup.snapshot().conversations))
     agent_reply(setup.deps, conversation_id, "Laura", text="Entendido, te damos de baja.")
 
     report = run(setup)

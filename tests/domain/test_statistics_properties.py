@@ -1,18 +1,19 @@
-"""The dashboard's figures agree with each other for any history of conversations."""
+"""The dashboard's figures agree with each other for any history of conversations, and every
+backend's figures equal the reference computation (``compute_statistics``)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_whatsapp.adapters.memory import build_in_memory
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.services import receive_inbound, record_status_update, send_due_outbound
+from crm_whatsapp.domain.statistics import compute_statistics
 from crm_whatsapp.testing import NOW, message_texts, text_from
 
 customers = st.sampled_from(["5215512345678", "5491123456789", "5511987654321", "34612345678"])
@@ -24,14 +25,16 @@ steps = st.lists(
 zones = st.sampled_from(["UTC", "America/Mexico_City", "Asia/Kolkata", "Pacific/Chatham"])
 
 
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps, st.lists(st.sampled_from(list(DeliveryStatus)[1:]), max_size=15), zones, st.data())
 def test_the_figures_add_up_for_any_history(
+    backend,
     plan: list[tuple[str, str, int, bool]],
     statuses: list[DeliveryStatus],
     zone: str,
     data: st.DataObject,
 ) -> None:
-    setup = build_in_memory(now=NOW)
+    setup = backend(now=NOW)
     for wa_id, text, gap, send_fails in plan:
         now = setup.clock.advance(timedelta(seconds=gap))
         receive_inbound(setup.deps, text_from(wa_id, text, now))
@@ -42,7 +45,10 @@ def test_the_figures_add_up_for_any_history(
         record_status_update(setup.deps, StatusUpdate(sent.wamid, status, setup.clock.now()))
 
     stats = setup.queries.statistics(None, None, zone)
-    messages = list(setup.store.snapshot().messages.values())
+    stored = setup.snapshot()
+    messages = list(stored.messages.values())
+    conversations = list(stored.conversations.values())
+    assert stats == compute_statistics(conversations, messages, None, None, zone)
 
     assert stats.inbound_messages + stats.outbound_messages == len(messages)
     assert stats.bot_messages + stats.agent_messages == stats.outbound_messages
@@ -67,5 +73,7 @@ def test_the_figures_add_up_for_any_history(
     split = NOW + timedelta(seconds=data.draw(st.integers(0, 15 * 6 * 3600)))
     before = setup.queries.statistics(None, split, zone)
     after = setup.queries.statistics(split, None, zone)
+    assert before == compute_statistics(conversations, messages, None, split, zone)
+    assert after == compute_statistics(conversations, messages, split, None, zone)
     assert before.inbound_messages + after.inbound_messages == stats.inbound_messages
     assert before.outbound_messages + after.outbound_messages == stats.outbound_messages

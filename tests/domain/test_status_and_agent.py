@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_whatsapp.adapters.memory import InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory import build_in_memory
 from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import (
     ClientLookupUnavailable,
@@ -55,39 +55,37 @@ TEMPLATE = TemplateMessage("seguimiento", "es_MX", ("Ana",))
 
 
 @pytest.fixture
-def setup() -> InMemorySetup:
-    return build_in_memory([(ANA, ["+52 55 1234 5678"])], now=T0)
+def setup(backend):
+    return backend([(ANA, ["+52 55 1234 5678"])], now=T0)
 
 
 @pytest.fixture
-def stranger() -> InMemorySetup:
+def stranger(backend):
     """Nobody in the CRM has the customer's number."""
-    return build_in_memory([(ANA, ["+52 55 9999 0000"])], now=T0)
+    return backend([(ANA, ["+52 55 9999 0000"])], now=T0)
 
 
-def writes(
-    setup: InMemorySetup, text: str = "hola", business: str = BUSINESS, deps=None
-) -> InboundOutcome:
+def writes(setup, text: str = "hola", business: str = BUSINESS, deps=None) -> InboundOutcome:
     incoming = text_from(WA_ID, text, setup.clock.now(), business_number_id=business)
     return receive_inbound(deps or setup.deps, incoming)
 
 
-def conversation(setup: InMemorySetup, conversation_id: str):
-    return setup.store.snapshot().conversations[conversation_id]
+def conversation(setup, conversation_id: str):
+    return setup.snapshot().conversations[conversation_id]
 
 
-def sent_reply_wamid(setup: InMemorySetup) -> tuple[str, str]:
+def sent_reply_wamid(setup) -> tuple[str, str]:
     """A customer writes and the bot's reply goes out; returns (message id, wamid)."""
     reply = writes(setup).reply
     assert reply is not None
     asyncio.run(send_due_outbound(setup.deps, setup.gateway))
-    wamid = setup.store.snapshot().messages[reply.id].wamid
+    wamid = setup.snapshot().messages[reply.id].wamid
     assert wamid is not None
     return reply.id, wamid
 
 
-def status_of(setup: InMemorySetup, message_id: str):
-    return setup.store.snapshot().messages[message_id].delivery
+def status_of(setup, message_id: str):
+    return setup.snapshot().messages[message_id].delivery
 
 
 # -- record_status_update -----------------------------------------------------------
@@ -102,7 +100,7 @@ def test_a_status_report_for_a_sent_message_is_applied_and_published(setup):
     assert outcome is StatusOutcome.APPLIED
     delivery = status_of(setup, message_id)
     assert (delivery.status, delivery.delivered_at) == (DeliveryStatus.DELIVERED, at)
-    conversation_id = setup.store.snapshot().messages[message_id].conversation_id
+    conversation_id = setup.snapshot().messages[message_id].conversation_id
     assert setup.events.events[-1] == DeliveryStatusChanged(
         conversation_id, message_id, DeliveryStatus.DELIVERED
     )
@@ -112,14 +110,14 @@ def test_delivered_after_read_changes_nothing(setup):
     message_id, wamid = sent_reply_wamid(setup)
     read_at = T0 + timedelta(seconds=5)
     record_status_update(setup.deps, StatusUpdate(wamid, DeliveryStatus.READ, read_at))
-    before = setup.store.snapshot()
+    before = setup.snapshot()
     events = len(setup.events.events)
 
     late = StatusUpdate(wamid, DeliveryStatus.DELIVERED, T0 + timedelta(seconds=2))
     outcome = record_status_update(setup.deps, late)
 
     assert outcome is StatusOutcome.STALE
-    assert setup.store.snapshot() == before
+    assert setup.snapshot() == before
     assert status_of(setup, message_id).status is DeliveryStatus.READ
     assert status_of(setup, message_id).read_at == read_at
     assert len(setup.events.events) == events
@@ -162,7 +160,7 @@ def test_a_report_for_an_unknown_wamid_is_parked(setup):
     outcome = record_status_update(setup.deps, update)
 
     assert outcome is StatusOutcome.PARKED
-    assert setup.store.snapshot().parked_statuses == {"wamid.unknown": (update,)}
+    assert setup.snapshot().parked_statuses == {"wamid.unknown": (update,)}
 
 
 # -- agent_reply --------------------------------------------------------------------
@@ -174,7 +172,7 @@ def test_within_24_hours_an_agents_text_is_queued_and_the_agent_takes_over(setup
 
     message = agent_reply(setup.deps, conversation_id, "Luis", text="Hola, soy Luis")
 
-    stored = setup.store.snapshot().messages[message.id]
+    stored = setup.snapshot().messages[message.id]
     assert stored == message
     assert (stored.direction, stored.kind, stored.author) == (
         Direction.OUTBOUND,
@@ -201,7 +199,7 @@ def test_an_agent_may_answer_without_taking_the_conversation_over(setup):
 def test_outside_the_window_text_is_refused_naming_when_it_closed_and_nothing_is_stored(setup):
     conversation_id = writes(setup).conversation_id
     setup.clock.advance(timedelta(hours=24))
-    before = setup.store.snapshot()
+    before = setup.snapshot()
 
     with pytest.raises(OutsideServiceWindow) as raised:
         agent_reply(setup.deps, conversation_id, "Luis", text="¿Sigues ahí?")
@@ -209,7 +207,7 @@ def test_outside_the_window_text_is_refused_naming_when_it_closed_and_nothing_is
     assert raised.value.window_closed_at == T0 + timedelta(hours=24)
     assert raised.value.conversation_id == conversation_id
     assert "2026-03-11T15:00:00+00:00" in str(raised.value)
-    assert setup.store.snapshot() == before
+    assert setup.snapshot() == before
 
 
 def test_a_template_is_allowed_outside_the_window(setup):
@@ -218,7 +216,7 @@ def test_a_template_is_allowed_outside_the_window(setup):
 
     message = agent_reply(setup.deps, conversation_id, "Luis", template=TEMPLATE)
 
-    stored = setup.store.snapshot().messages[message.id]
+    stored = setup.snapshot().messages[message.id]
     assert (stored.kind, stored.template, stored.text) == (MessageKind.TEMPLATE, TEMPLATE, None)
     assert conversation(setup, conversation_id).last_preview == "[plantilla seguimiento: Ana]"
 
@@ -226,12 +224,12 @@ def test_a_template_is_allowed_outside_the_window(setup):
 def test_a_template_to_a_customer_who_opted_out_is_refused(setup):
     conversation_id = writes(setup, "BAJA").conversation_id
     assert conversation(setup, conversation_id).opted_out
-    before = setup.store.snapshot()
+    before = setup.snapshot()
 
     with pytest.raises(CustomerOptedOut):
         agent_reply(setup.deps, conversation_id, "Luis", template=TEMPLATE)
 
-    assert setup.store.snapshot() == before
+    assert setup.snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -248,13 +246,13 @@ def test_a_template_to_a_customer_who_opted_out_is_refused(setup):
 )
 def test_an_agent_reply_whatsapp_would_refuse_names_the_field(setup, agent, content, field):
     conversation_id = writes(setup).conversation_id
-    before = setup.store.snapshot()
+    before = setup.snapshot()
 
     with pytest.raises(InvalidOutboundMessage) as raised:
         agent_reply(setup.deps, conversation_id, agent, **content)
 
     assert raised.value.field == field
-    assert setup.store.snapshot() == before
+    assert setup.snapshot() == before
 
 
 def test_text_of_exactly_4096_characters_is_accepted(setup):
@@ -262,7 +260,7 @@ def test_text_of_exactly_4096_characters_is_accepted(setup):
 
     message = agent_reply(setup.deps, conversation_id, "Luis", text="x" * 4096)
 
-    assert setup.store.snapshot().messages[message.id].text == "x" * 4096
+    assert setup.snapshot().messages[message.id].text == "x" * 4096
 
 
 def test_an_agent_reply_to_an_unknown_conversation_is_refused(setup):
@@ -290,13 +288,13 @@ def test_linking_a_client_links_every_conversation_of_the_customer(stranger):
 
 def test_linking_an_unknown_client_is_refused_and_changes_nothing(stranger):
     conversation_id = writes(stranger).conversation_id
-    before = stranger.store.snapshot()
+    before = stranger.snapshot()
 
     with pytest.raises(ClientNotFound) as raised:
         link_client(stranger.deps, conversation_id, "c-404")
 
     assert raised.value.client_id == "c-404"
-    assert stranger.store.snapshot() == before
+    assert stranger.snapshot() == before
 
 
 def test_after_a_manual_unlink_the_phone_lookup_does_not_relink(setup):
@@ -345,7 +343,9 @@ def test_marking_a_conversation_read_clears_its_unread_count(setup):
 # -- failures of the outside world --------------------------------------------------
 
 
-def test_when_the_store_is_down_receiving_raises_and_nothing_is_stored(setup):
+def test_when_the_store_is_down_receiving_raises_and_nothing_is_stored():
+    """(The SQL unit of work's own failures are tested with a database that is down.)"""
+    setup = build_in_memory([(ANA, ["+52 55 1234 5678"])], now=T0)
     setup.store.available = False
 
     with pytest.raises(StorageUnavailable):
@@ -376,7 +376,7 @@ def test_when_the_client_lookup_fails_the_message_is_stored_as_failed_without_a_
 
     assert outcome.duplicate is False
     assert outcome.reply is None
-    state = setup.store.snapshot()
+    state = setup.snapshot()
     assert list(state.messages.values()) == [outcome.message]
     stored = state.messages[outcome.message.id]
     assert stored.processing is not None
@@ -386,9 +386,9 @@ def test_when_the_client_lookup_fails_the_message_is_stored_as_failed_without_a_
     assert (after.client_id, after.unread_count) == (None, 1)
 
 
-def test_asking_for_a_person_pauses_the_bot_even_when_the_flood_limit_silences_it():
+def test_asking_for_a_person_pauses_the_bot_even_when_the_flood_limit_silences_it(backend):
     rules = BotRules(flood_limit=FloodLimit(max_replies=1))
-    setup = build_in_memory(now=T0, rules=rules)
+    setup = backend(now=T0, rules=rules)
     first = writes(setup, "hola")
     second = writes(setup, "quiero hablar con un asesor")
     assert second.reply is None

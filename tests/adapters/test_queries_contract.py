@@ -1,4 +1,4 @@
-"""The in-memory read side: the reference behaviour every query adapter must match."""
+"""The read side's contract: the in-memory reference, SQLite and PostgreSQL answer alike."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_whatsapp.adapters.memory import InMemorySetup, InMemoryStore, build_in_memory
-from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import (
@@ -41,9 +39,7 @@ BUSINESS = "106540352242922"
 MX, MX_OTHER, AR = "5215512345678", "5215587654321", "5491122334455"
 
 
-def writes(
-    setup: InMemorySetup, wa_id: str, text: str, ago: timedelta = timedelta(0)
-) -> InboundOutcome:
+def writes(setup, wa_id: str, text: str, ago: timedelta = timedelta(0)) -> InboundOutcome:
     """A customer's message, sent ``ago`` before it reaches us."""
     now = setup.clock.now()
     incoming = text_from(wa_id, text, now - ago, business_number_id=BUSINESS)
@@ -57,10 +53,10 @@ def ids(items) -> list[str]:
 
 
 @pytest.fixture
-def inbox() -> tuple[InMemorySetup, dict[str, str]]:
+def inbox(backend):
     """Three customers: a linked one asking about a shipment, one who opted out, one handed
     off to a person; each wrote an hour after the previous one."""
-    setup = build_in_memory([(ClientRef("c-1", "Ana López"), ["+52 55 1234 5678"])], now=T0)
+    setup = backend([(ClientRef("c-1", "Ana López"), ["+52 55 1234 5678"])], now=T0)
     linked = writes(setup, MX, "¿Cuándo llega mi envío?").conversation_id
     setup.clock.advance(timedelta(hours=1))
     opted_out = writes(setup, MX_OTHER, "BAJA").conversation_id
@@ -69,7 +65,7 @@ def inbox() -> tuple[InMemorySetup, dict[str, str]]:
     return setup, {"linked": linked, "opted_out": opted_out, "handed_off": handed_off}
 
 
-def listed(setup: InMemorySetup, **conditions) -> list[str]:
+def listed(setup, **conditions) -> list[str]:
     return ids(setup.queries.conversations(ConversationFilter(**conditions), 50).items)
 
 
@@ -109,9 +105,9 @@ def test_each_filter_keeps_only_the_matching_conversations(inbox, conditions, ex
     assert listed(setup, **conditions) == [c[name] for name in expected]
 
 
-def seeded(minutes: list[int]) -> tuple[InMemoryConversationQueries, list[Conversation]]:
+def seeded(backend, minutes: list[int]):
     """Conversations whose last activity is ``T0 + minutes`` (ties included)."""
-    store = InMemoryStore()
+    setup = backend(now=T0)
     conversations = [
         replace(
             Conversation.start(
@@ -121,16 +117,17 @@ def seeded(minutes: list[int]) -> tuple[InMemoryConversationQueries, list[Conver
         )
         for i, m in enumerate(minutes)
     ]
-    with store.unit_of_work() as uow:
+    with setup.deps.unit_of_work() as uow:
         for conversation in conversations:
             uow.conversations.get_or_start(conversation)
         uow.commit()
-    return InMemoryConversationQueries(store), conversations
+    return setup.queries, conversations
 
 
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(0, 5), max_size=30), st.integers(1, 10))
-def test_cursor_pagination_walks_every_conversation_exactly_once(minutes, page_size):
-    queries, conversations = seeded(minutes)
+def test_cursor_pagination_walks_every_conversation_exactly_once(backend, minutes, page_size):
+    queries, conversations = seeded(backend, minutes)
     walked: list[str] = []
     pages = 0
     cursor = None
@@ -151,8 +148,8 @@ def test_cursor_pagination_walks_every_conversation_exactly_once(minutes, page_s
 # -- messages -----------------------------------------------------------------------
 
 
-def test_messages_are_listed_newest_first_and_the_cursor_leads_to_older_ones():
-    setup = build_in_memory(now=T0)
+def test_messages_are_listed_newest_first_and_the_cursor_leads_to_older_ones(backend):
+    setup = backend(now=T0)
     conversation_id = ""
     for text in ("hola", "¿precio?", "¿horario?"):
         conversation_id = writes(setup, MX, text, ago=timedelta(seconds=10)).conversation_id
@@ -224,10 +221,10 @@ def test_an_unknown_conversation_is_not_found(inbox):
 
 
 @pytest.fixture
-def busy_day() -> InMemorySetup:
+def busy_day(backend):
     """A greeting that fails to send, a handoff answered by an agent after 120 s, an opt-out,
     and an agent answering the first customer after 240 s."""
-    setup = build_in_memory(now=T0)
+    setup = backend(now=T0)
     first = writes(setup, MX, "hola").conversation_id
     setup.clock.advance(timedelta(seconds=60))
     second = writes(setup, MX_OTHER, "quiero un asesor").conversation_id
@@ -296,8 +293,10 @@ class CountdownIds:
         return f"id-{self._next}"
 
 
-def test_a_bot_reply_stored_in_the_same_instant_counts_as_a_first_response_whatever_the_ids():
-    setup = build_in_memory(now=T0)
+def test_a_bot_reply_stored_in_the_same_instant_counts_as_a_first_response_whatever_the_ids(
+    backend,
+):
+    setup = backend(now=T0)
     setup = replace(setup, deps=replace(setup.deps, ids=CountdownIds()))
     writes(setup, MX, "hola")
     setup.clock.advance(timedelta(minutes=5))
@@ -309,8 +308,8 @@ def test_a_bot_reply_stored_in_the_same_instant_counts_as_a_first_response_whate
     assert stats.first_response_bot == DurationSummary(2, 0.0, 0.0)
 
 
-def test_days_and_hours_are_counted_in_the_given_timezone():
-    setup = build_in_memory(now=datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
+def test_days_and_hours_are_counted_in_the_given_timezone(backend):
+    setup = backend(now=datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
     writes(setup, MX, "hola")
 
     mexico = setup.queries.statistics(None, None, "America/Mexico_City")

@@ -107,6 +107,19 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[D
 
 
 @pytest.fixture
+def postgresql_database(tmp_path: Path) -> Iterator[Database]:
+    """A migrated PostgreSQL database, for what only PostgreSQL does (row locks)."""
+    database, schema = open_database("postgresql", tmp_path)
+    try:
+        database.migrate()
+        yield database
+    finally:
+        database.dispose()
+        if schema is not None:
+            schema.drop()
+
+
+@pytest.fixture
 def database(empty_database: Database) -> Database:
     """A database with the library's tables, created by the shipped migrations."""
     empty_database.migrate()

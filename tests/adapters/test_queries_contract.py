@@ -327,3 +327,19 @@ def test_an_unknown_timezone_is_refused(busy_day):
         busy_day.queries.statistics(None, None, "Mars/Olympus_Mons")
 
     assert raised.value.parameter == "timezone"
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "parameter"),
+    [
+        (datetime(2026, 3, 10), None, "since"),
+        (None, datetime(2026, 3, 10), "until"),
+        (T0, T0, "since"),
+        (T0 + timedelta(days=1), T0, "since"),
+    ],
+)
+def test_a_naive_or_empty_statistics_range_is_refused(busy_day, since, until, parameter):
+    with pytest.raises(InvalidQueryParameter) as raised:
+        busy_day.queries.statistics(since, until, "UTC")
+
+    assert raised.value.parameter == parameter

@@ -90,6 +90,16 @@ def zone_named(name: str, parameter: str = "timezone") -> ZoneInfo:
         raise InvalidQueryParameter(parameter, f"unknown timezone {name!r}") from exc
 
 
+def check_statistics_range(since: datetime | None, until: datetime | None, timezone: str) -> None:
+    """Refuse what no backend can answer: naive moments, an empty range, an unknown zone."""
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidQueryParameter(name, "needs a timezone (e.g. 2026-01-31T00:00:00Z)")
+    if since is not None and until is not None and since >= until:
+        raise InvalidQueryParameter("since", "must be before until")
+    zone_named(timezone)
+
+
 def compute_statistics(
     conversations: Iterable[Conversation],
     messages: Iterable[Message],
@@ -97,6 +107,7 @@ def compute_statistics(
     until: datetime | None,
     timezone: str,
 ) -> Statistics:
+    check_statistics_range(since, until, timezone)
     zone = zone_named(timezone)
     in_range = sorted(
         (

@@ -13,7 +13,7 @@ from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.statistics import Statistics, compute_statistics, zone_named
+from crm_whatsapp.domain.statistics import Statistics, check_statistics_range, compute_statistics
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ class InMemoryConversationQueries:
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str
     ) -> Statistics:
-        zone_named(timezone)
+        check_statistics_range(since, until, timezone)
         state = self._store.snapshot()
         return compute_statistics(
             state.conversations.values(), state.messages.values(), since, until, timezone

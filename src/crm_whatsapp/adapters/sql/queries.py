@@ -36,7 +36,7 @@ from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.statistics import Statistics, zone_named
+from crm_whatsapp.domain.statistics import Statistics, check_statistics_range
 
 
 class SqlConversationQueries:
@@ -88,7 +88,7 @@ class SqlConversationQueries:
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str
     ) -> Statistics:
-        zone_named(timezone)  # a bad timezone is the caller's error, not the database's
+        check_statistics_range(since, until, timezone)
         with self._read() as db:
             return statistics_between(db, self._t, since, until, timezone)
 

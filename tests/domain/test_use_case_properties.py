@@ -1,4 +1,5 @@
-"""Invariants of the use cases over the in-memory adapters, for any sequence of deliveries."""
+"""Invariants of the use cases for any sequence of deliveries; the storms of duplicates run on
+the in-memory adapters, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_whatsapp.adapters.memory import InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory import build_in_memory
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import OutsideServiceWindow
 from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
@@ -28,8 +29,9 @@ from crm_whatsapp.testing import (
 few_customers = st.lists(customer_identities(), min_size=1, max_size=3, unique_by=lambda c: c.key)
 
 
-def messages_of(setup: InMemorySetup) -> list[Message]:
-    return list(setup.store.snapshot().messages.values())
+def messages_of(setup) -> list[Message]:
+    snapshot = setup.snapshot() if hasattr(setup, "snapshot") else setup.store.snapshot()
+    return list(snapshot.messages.values())
 
 
 @st.composite
@@ -49,7 +51,7 @@ def delivery_storms(draw: st.DrawFn) -> list[IncomingMessage]:
 
 
 def assert_each_message_stored_once_and_decided_at_most_once(
-    setup: InMemorySetup, deliveries: list[IncomingMessage]
+    setup, deliveries: list[IncomingMessage]
 ) -> None:
     stored = messages_of(setup)
     inbound = [m for m in stored if m.is_inbound]
@@ -66,21 +68,28 @@ def assert_each_message_stored_once_and_decided_at_most_once(
     assert set(answered) == replied
 
 
+ON_EVERY_BACKEND = settings(
+    max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@ON_EVERY_BACKEND
 @given(delivery_storms())
 def test_any_interleaving_of_duplicates_stores_each_message_once(
-    deliveries: list[IncomingMessage],
+    backend, deliveries: list[IncomingMessage]
 ) -> None:
-    setup = build_in_memory(now=NOW)
+    setup = backend(now=NOW)
     outcomes = [receive_inbound(setup.deps, d) for d in deliveries]
     assert sum(not o.duplicate for o in outcomes) == len({d.wamid for d in deliveries})
     assert_each_message_stored_once_and_decided_at_most_once(setup, deliveries)
 
 
+@ON_EVERY_BACKEND
 @given(delivery_storms())
 def test_concurrent_duplicate_deliveries_store_each_message_once(
-    deliveries: list[IncomingMessage],
+    backend, deliveries: list[IncomingMessage]
 ) -> None:
-    setup = build_in_memory(now=NOW)
+    setup = backend(now=NOW)
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(lambda d: receive_inbound(setup.deps, d), deliveries))
     assert sum(not o.duplicate for o in outcomes) == len({d.wamid for d in deliveries})

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from crm_whatsapp.adapters.memory import InMemoryMessagingGateway
 from crm_whatsapp.adapters.sql.database import Database
@@ -442,3 +443,31 @@ def test_processing_state_survives_an_update(database: Database):
     with SqlUnitOfWork(database) as uow:
         processing = uow.conversations.get_message("m-1").processing
     assert processing == Processing(ProcessingState.SKIPPED, "flood_limit", "keyword:precios")
+
+
+def test_the_conversation_found_after_losing_the_race_to_create_it_stays_locked(
+    postgresql_database: Database,
+):
+    """Regression: rolling back to the savepoint released the lock on the winner's
+    conversation, so two webhooks interleaved and deadlocked on PostgreSQL."""
+    database = postgresql_database
+    first = SqlUnitOfWork(database).__enter__()
+    first.conversations.get_or_start(Conversation.start("c-1", BUSINESS, ANA, T0))
+    second = SqlUnitOfWork(database)
+    racing = in_thread(
+        lambda: second.__enter__().conversations.get_or_start(
+            Conversation.start("c-2", BUSINESS, ANA, T0)
+        )
+    )
+    with pytest.raises(TimeoutError):
+        racing.result(timeout=0.3)
+    first.commit()
+    first.__exit__(None, None, None)
+    try:
+        assert racing.result(timeout=10).id == "c-1"
+        with database.writer.connect() as probe, pytest.raises(OperationalError, match="lock"):
+            probe.execute(
+                text("SELECT id FROM crm_whatsapp_conversations WHERE id = 'c-1' FOR UPDATE NOWAIT")
+            )
+    finally:
+        second.__exit__(None, None, None)

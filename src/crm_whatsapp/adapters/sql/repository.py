@@ -66,7 +66,9 @@ class SqlConversationRepository:
                 owner = self._conversation_with_key(new.business_number_id, key)
                 if owner is not None and owner.customer.is_same_customer(new.customer):
                     savepoint.rollback()
-                    return owner
+                    # Rolling back to the savepoint also released the lock just taken on
+                    # the owner: take it again, or another webhook could interleave.
+                    return self.get(owner.id)
                 self._point_key(new.business_number_id, key, new.id)
         except BaseException:
             if savepoint.is_active:

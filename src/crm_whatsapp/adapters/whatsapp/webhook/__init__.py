@@ -1,0 +1,47 @@
+"""WhatsApp Cloud API webhooks: signature check, subscription check, and body parsing.
+
+The HTTP layer does, for a POST: ``verify_signature(body, header, app_secret)`` (401 on
+``InvalidSignature``), then ``parse_webhook(body)`` (413 on ``PayloadTooLarge``, 400 on
+``InvalidWebhookPayload``), then hands the batch's messages and statuses to the use cases;
+for a GET: ``answer_verification(query, verify_token)`` (403 on ``VerificationRefused``).
+"""
+
+from crm_whatsapp.adapters.whatsapp.webhook.batch import ProblemKind, WebhookBatch, WebhookProblem
+from crm_whatsapp.adapters.whatsapp.webhook.decode import DEFAULT_MAX_BYTES
+from crm_whatsapp.adapters.whatsapp.webhook.errors import (
+    InvalidSignature,
+    InvalidWebhookPayload,
+    PayloadTooLarge,
+    VerificationRefused,
+)
+from crm_whatsapp.adapters.whatsapp.webhook.failures import (
+    RETRYABLE_ERROR_CODES,
+    is_retryable,
+    send_failure,
+)
+from crm_whatsapp.adapters.whatsapp.webhook.parse import parse_webhook
+from crm_whatsapp.adapters.whatsapp.webhook.signature import (
+    SIGNATURE_HEADER,
+    sign,
+    verify_signature,
+)
+from crm_whatsapp.adapters.whatsapp.webhook.verification import answer_verification
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "RETRYABLE_ERROR_CODES",
+    "SIGNATURE_HEADER",
+    "InvalidSignature",
+    "InvalidWebhookPayload",
+    "PayloadTooLarge",
+    "ProblemKind",
+    "VerificationRefused",
+    "WebhookBatch",
+    "WebhookProblem",
+    "answer_verification",
+    "is_retryable",
+    "parse_webhook",
+    "send_failure",
+    "sign",
+    "verify_signature",
+]

@@ -1,0 +1,310 @@
+"""The fake Graph API as a Starlette app: Meta's messages endpoint, plus test controls.
+
+Routes:
+
+* ``POST /{version}/{phone_number_id}/messages`` - send a message or mark one as read,
+  validated the way Meta validates the basics (bearer token, ``messaging_product``, a
+  recipient, the object named by ``type``), answered with Meta's JSON shapes.
+* ``GET /__requests`` - every messages request so far: ``method``, ``path``, ``headers``
+  (authorization shown as ``Bearer ***``), ``body`` and the ``response_status`` given.
+  ``DELETE /__requests`` forgets them.
+* ``POST /__fail_next`` - ``{"code": 131047, "http_status": 400, "times": 1}`` answers the
+  next requests with that Graph error; ``{"slow": true}`` delays a success past the
+  client's timeout; ``{"http_status": 502, "raw_body": "<html>..."}`` answers non-JSON.
+* ``GET /__accepted`` and ``GET /__webhooks`` - accepted messages and posted webhooks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
+    META_SUPPORTED_TYPES,
+    JsonObject,
+    error_body,
+    new_wamid,
+    sample_for,
+    send_success_body,
+)
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
+    AcceptedMessage,
+    Failure,
+    FakeGraphApiOptions,
+    FakeGraphApiState,
+    redacted_headers,
+)
+
+INVALID_TOKEN_MESSAGE = "Invalid OAuth access token - Cannot parse access token"
+
+
+class _Rejected(Exception):
+    """A request Meta would refuse with ``(#100)``: the message says which parameter."""
+
+    def __init__(self, message: str, details: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+def create_fake_graph_api(
+    options: FakeGraphApiOptions | None = None, state: FakeGraphApiState | None = None
+) -> Starlette:
+    """The ASGI app; its ``FakeGraphApiState`` is ``app.state.fake``."""
+    fake = state or FakeGraphApiState(options)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await fake.started()
+        try:
+            yield
+        finally:
+            await fake.stopped()
+
+    async def messages(request: Request) -> Response:
+        return await _messages(fake, request)
+
+    async def list_requests(_: Request) -> Response:
+        return JSONResponse(fake.requests())
+
+    async def clear_requests(_: Request) -> Response:
+        fake.clear_requests()
+        return Response(status_code=204)
+
+    async def fail_next(request: Request) -> Response:
+        try:
+            failure, times = _parse_failure(await request.body())
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        fake.fail_next(failure, times)
+        return JSONResponse({"queued": times})
+
+    async def accepted(_: Request) -> Response:
+        return JSONResponse([asdict(message) for message in fake.accepted()])
+
+    async def webhooks(_: Request) -> Response:
+        return JSONResponse([asdict(delivery) for delivery in fake.webhook_deliveries()])
+
+    app = Starlette(
+        routes=[
+            Route("/__requests", list_requests, methods=["GET"]),
+            Route("/__requests", clear_requests, methods=["DELETE"]),
+            Route("/__fail_next", fail_next, methods=["POST"]),
+            Route("/__accepted", accepted, methods=["GET"]),
+            Route("/__webhooks", webhooks, methods=["GET"]),
+            Route("/{version}/{phone_number_id}/messages", messages, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.fake = fake
+    return app
+
+
+async def _messages(fake: FakeGraphApiState, request: Request) -> Response:
+    raw = await request.body()
+    body = _decoded(raw)
+    record: JsonObject = {
+        "method": request.method,
+        "path": request.url.path,
+        "headers": redacted_headers(request.headers),
+        "body": body,
+    }
+
+    def answer(response: Response) -> Response:
+        fake.record({**record, "response_status": response.status_code})
+        return response
+
+    token_problem = _token_problem(fake, request.headers.get("authorization"))
+    if token_problem is not None:
+        return answer(_error(fake, 190, token_problem, http_status=401))
+    try:
+        kind, message = _validated(body)
+    except _Rejected as rejected:
+        return answer(_error(fake, 100, rejected.message, 400, details=rejected.details))
+
+    failure = fake.next_failure()
+    if failure is not None and not failure.slow:
+        return answer(_failure_response(fake, failure))
+
+    if kind == "read":
+        response: Response = JSONResponse({"success": True})
+    else:
+        response = JSONResponse(_accept(fake, request, message, answered_late=failure is not None))
+    answer(response)
+    if failure is not None:
+        await fake.wait_unless_closing(fake.options.slow_seconds)
+    return response
+
+
+def _accept(
+    fake: FakeGraphApiState, request: Request, body: JsonObject, *, answered_late: bool
+) -> JsonObject:
+    field = "to" if isinstance(body.get("to"), str) and body["to"] else "recipient"
+    recipient = str(body[field])
+    wamid = new_wamid(recipient)
+    while not fake.claim_wamid(wamid):
+        wamid = new_wamid(recipient)
+    message_type = str(body.get("type", "text"))
+    fake.accept(
+        AcceptedMessage(
+            wamid=wamid,
+            phone_number_id=str(request.path_params["phone_number_id"]),
+            recipient_field=field,
+            recipient=recipient,
+            type=message_type,
+            body=body,
+            answered_late=answered_late,
+        )
+    )
+    return send_success_body(field, recipient, wamid, template=message_type == "template")
+
+
+def _token_problem(fake: FakeGraphApiState, authorization: str | None) -> str | None:
+    """Why Meta would refuse the credentials, or None if they are fine."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return INVALID_TOKEN_MESSAGE
+    token = authorization[len("bearer ") :].strip()
+    if not token:
+        return INVALID_TOKEN_MESSAGE
+    expected = fake.options.access_token
+    if expected is not None and token != expected:
+        return "Error validating access token: Session has expired."
+    return None
+
+
+def _validated(body: object) -> tuple[str, JsonObject]:
+    """``read`` for a read receipt, ``message`` for a message, with the body as a JSON
+    object; raises ``_Rejected`` for what Meta would refuse."""
+    if not isinstance(body, dict):
+        raise _Rejected(
+            "(#100) The parameter messaging_product is required.",
+            "The request body must be a JSON object.",
+        )
+    if body.get("messaging_product") != "whatsapp":
+        raise _Rejected("(#100) The parameter messaging_product is required.")
+    if "status" in body:
+        if body["status"] != "read":
+            raise _Rejected(
+                f'(#100) Param status must be one of {{read}} - got "{body["status"]}".'
+            )
+        if not isinstance(body.get("message_id"), str) or not body["message_id"]:
+            raise _Rejected("(#100) The parameter message_id is required.")
+        return "read", body
+    has_to = isinstance(body.get("to"), str) and bool(body["to"])
+    has_recipient = isinstance(body.get("recipient"), str) and bool(body["recipient"])
+    if not has_to and not has_recipient:
+        raise _Rejected("(#100) The parameter to is required.")
+    message_type = body.get("type", "text")
+    if message_type not in META_SUPPORTED_TYPES:
+        raise _Rejected(
+            f"(#100) Param type must be one of {{{', '.join(sorted(META_SUPPORTED_TYPES))}}}"
+            f' - got "{message_type}".'
+        )
+    content = body.get(message_type)
+    if not isinstance(content, dict):
+        raise _Rejected(f"(#100) The parameter {message_type} is required.")
+    if message_type == "text" and (not isinstance(content.get("body"), str) or not content["body"]):
+        raise _Rejected("(#100) The parameter text['body'] is required.")
+    if message_type == "template":
+        _validate_template(content)
+    return "message", body
+
+
+def _validate_template(template: dict[str, Any]) -> None:
+    if not isinstance(template.get("name"), str) or not template["name"]:
+        raise _Rejected("(#100) The parameter template['name'] is required.")
+    language = template.get("language")
+    if not isinstance(language, dict) or not isinstance(language.get("code"), str):
+        raise _Rejected("(#100) The parameter template['language']['code'] is required.")
+    components = template.get("components", [])
+    if not isinstance(components, list):
+        raise _Rejected("(#100) Param template['components'] must be an array.")
+    for component in components:
+        if not isinstance(component, dict) or not isinstance(component.get("type"), str):
+            raise _Rejected("(#100) The parameter template['components'][0]['type'] is required.")
+        parameters = component.get("parameters", [])
+        if not isinstance(parameters, list) or any(
+            not isinstance(parameter, dict) or "type" not in parameter for parameter in parameters
+        ):
+            raise _Rejected("(#100) Invalid parameter", "Each template parameter needs a type.")
+
+
+def _failure_response(fake: FakeGraphApiState, failure: Failure) -> Response:
+    if failure.raw_body is not None:
+        return Response(
+            failure.raw_body, status_code=failure.http_status or 502, media_type="text/html"
+        )
+    code = failure.code if failure.code is not None else 1
+    sample = sample_for(code)
+    return _error(
+        fake,
+        code,
+        failure.message or sample.message,
+        failure.http_status or sample.http_status,
+        details=sample.details if failure.message is None else failure.message,
+        is_transient=sample.is_transient,
+    )
+
+
+def _error(
+    fake: FakeGraphApiState,
+    code: int,
+    message: str,
+    http_status: int,
+    *,
+    details: str | None = None,
+    is_transient: bool | None = None,
+) -> Response:
+    body = error_body(
+        code, message, trace_id=fake.fbtrace_id(), details=details, is_transient=is_transient
+    )
+    headers = {"WWW-Authenticate": f'OAuth "Facebook Platform" "invalid_token" "{message}"'}
+    return JSONResponse(body, status_code=http_status, headers=headers if code == 190 else None)
+
+
+def _decoded(raw: bytes) -> object:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace")
+
+
+def _parse_failure(raw: bytes) -> tuple[Failure, int]:
+    try:
+        spec = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError("the body must be JSON") from exc
+    if not isinstance(spec, dict):
+        raise ValueError("the body must be a JSON object")
+    unknown = set(spec) - {"code", "http_status", "times", "slow", "message", "raw_body"}
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    code, http_status, times = spec.get("code"), spec.get("http_status"), spec.get("times", 1)
+    slow, message, raw_body = spec.get("slow", False), spec.get("message"), spec.get("raw_body")
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+        raise ValueError("code must be an integer")
+    if http_status is not None and (
+        not isinstance(http_status, int) or not 400 <= http_status <= 599
+    ):
+        raise ValueError("http_status must be an HTTP error status (400-599)")
+    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+        raise ValueError("times must be a positive integer")
+    if not isinstance(slow, bool):
+        raise ValueError("slow must be true or false")
+    if message is not None and not isinstance(message, str):
+        raise ValueError("message must be a string")
+    if raw_body is not None and not isinstance(raw_body, str):
+        raise ValueError("raw_body must be a string")
+    if not slow and code is None and raw_body is None:
+        raise ValueError("give a Graph error code, a raw_body, or slow: true")
+    return Failure(code, http_status, slow, message, raw_body), times

@@ -1,0 +1,314 @@
+"""The fake Graph API's memory and behaviour: what it was asked, what it accepted, which
+failures it will answer, and the status webhooks it posts.
+
+The server runs on its own event loop (often in a background thread of a test), while a
+test reads this state from its own thread: every list is guarded by a lock and read
+through copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
+    JsonObject,
+    StatusContext,
+    fbtrace_id,
+    status_webhook_body,
+)
+from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+
+logger = logging.getLogger("crm_whatsapp.fake_graph_api")
+
+STATUS_SEQUENCE = ("sent", "delivered", "read")
+
+
+@dataclass(frozen=True, slots=True)
+class FakeGraphApiOptions:
+    """How the fake behaves.
+
+    ``fail_rate`` of the message requests fail, each as one of: HTTP 500 (Graph code 1 or
+    2), HTTP 429 (code 130429), or an answer delayed by ``slow_seconds`` (longer than a
+    client's read timeout): the delayed message counts as accepted, as Meta may well have
+    sent it, so it is recorded and gets status webhooks. ``seed`` makes the sequence of
+    failures reproducible.
+
+    With ``status_webhook_url`` and ``app_secret``, every accepted message gets signed
+    ``sent``, ``delivered`` and ``read`` webhooks, each after the matching delay of
+    ``status_delays``. With ``access_token``, any other bearer token is refused as Meta
+    refuses an expired one (401, code 190).
+    """
+
+    fail_rate: float = 0.0
+    seed: int | None = None
+    slow_seconds: float = 30.0
+    status_webhook_url: str | None = None
+    app_secret: str | None = field(default=None, repr=False)
+    status_delays: tuple[float, float, float] = (0.05, 0.1, 0.1)
+    access_token: str | None = field(default=None, repr=False)
+    business_account_id: str = "102290129340398"
+    display_phone_number: str = "15550783881"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.fail_rate <= 1.0:
+            raise ValueError("fail_rate must be between 0 and 1")
+        if self.slow_seconds < 0 or any(delay < 0 for delay in self.status_delays):
+            raise ValueError("delays must not be negative")
+        if len(self.status_delays) != len(STATUS_SEQUENCE):
+            raise ValueError("status_delays needs one delay per status: sent, delivered, read")
+        if self.status_webhook_url is not None and not self.app_secret:
+            raise ValueError("status webhooks need the app secret to sign them")
+
+    def __repr__(self) -> str:
+        return (
+            f"FakeGraphApiOptions(fail_rate={self.fail_rate!r}, seed={self.seed!r}, "
+            f"slow_seconds={self.slow_seconds!r}, "
+            f"status_webhook_url={self.status_webhook_url!r}, "
+            f"app_secret={'***' if self.app_secret else None!r}, "
+            f"status_delays={self.status_delays!r}, "
+            f"access_token={'***' if self.access_token else None!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failure the fake answers instead of accepting a request.
+
+    ``slow`` delays a *successful* answer by the options' ``slow_seconds``. Otherwise the
+    answer is an error: a Graph error ``code`` with ``http_status``, or ``raw_body`` (not
+    JSON, like a proxy's error page) when given.
+    """
+
+    code: int | None = None
+    http_status: int | None = None
+    slow: bool = False
+    message: str | None = None
+    raw_body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedMessage:
+    """A message the fake accepted (and would have delivered)."""
+
+    wamid: str
+    phone_number_id: str
+    recipient_field: str
+    """``to`` (a phone-number WhatsApp id) or ``recipient`` (a business-scoped user id)."""
+    recipient: str
+    type: str
+    body: JsonObject
+    answered_late: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One status webhook the fake posted, and how the receiver answered."""
+
+    wamid: str
+    status: str
+    response_status: int | None
+    error: str | None = None
+
+
+class FakeGraphApiState:
+    """Everything the fake remembers; safe to read from any thread."""
+
+    def __init__(self, options: FakeGraphApiOptions | None = None) -> None:
+        self.options = options or FakeGraphApiOptions()
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.options.seed)
+        self._trace_rng = random.Random(self.options.seed)
+        self._requests: list[JsonObject] = []
+        self._accepted: list[AcceptedMessage] = []
+        self._wamids: set[str] = set()
+        self._deliveries: list[WebhookDelivery] = []
+        self._forced: deque[Failure] = deque()
+        self._conversation_ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+
+    # -- what a test reads ---------------------------------------------------------------
+
+    def requests(self) -> list[JsonObject]:
+        """Every request to the messages endpoint, oldest first (authorization redacted)."""
+        with self._lock:
+            return [dict(request) for request in self._requests]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def accepted(self) -> list[AcceptedMessage]:
+        """Every message accepted, including those whose answer was delayed."""
+        with self._lock:
+            return list(self._accepted)
+
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        with self._lock:
+            return list(self._deliveries)
+
+    def reset(self) -> None:
+        """Forget requests, accepted messages, webhooks and queued failures (so that one
+        server can serve many tests); the options and the random sequence carry on."""
+        with self._lock:
+            self._requests.clear()
+            self._accepted.clear()
+            self._deliveries.clear()
+            self._forced.clear()
+
+    def fail_next(self, failure: Failure, times: int = 1) -> None:
+        """Answer the next ``times`` message requests with ``failure`` (before any random
+        failure), whatever ``fail_rate`` says."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._forced.extend([failure] * times)
+
+    # -- what the server uses ------------------------------------------------------------
+
+    def next_failure(self) -> Failure | None:
+        """The forced failure queued next, else a random one at ``fail_rate``, else None."""
+        with self._lock:
+            if self._forced:
+                return self._forced.popleft()
+            if self.options.fail_rate <= 0 or self._rng.random() >= self.options.fail_rate:
+                return None
+            kind = self._rng.choice(("server_error", "throttled", "slow"))
+            if kind == "server_error":
+                return Failure(code=self._rng.choice((1, 2)), http_status=500)
+            if kind == "throttled":
+                return Failure(code=130429, http_status=429)
+            return Failure(slow=True)
+
+    def fbtrace_id(self) -> str:
+        """A Meta-style trace id (from its own generator: drawing trace ids must not shift
+        the seeded sequence of failures)."""
+        with self._lock:
+            return fbtrace_id(self._trace_rng)
+
+    def record(self, request: JsonObject) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def claim_wamid(self, wamid: str) -> bool:
+        """Reserve a freshly made wamid; False if it was ever issued (make another)."""
+        with self._lock:
+            if wamid in self._wamids:
+                return False
+            self._wamids.add(wamid)
+            return True
+
+    def accept(self, message: AcceptedMessage) -> None:
+        with self._lock:
+            self._accepted.append(message)
+            conversation = f"{next(self._conversation_ids):032x}"
+        if self.options.status_webhook_url and self._loop is not None:
+            context = StatusContext(
+                wamid=message.wamid,
+                phone_number_id=message.phone_number_id,
+                recipient_field=message.recipient_field,
+                recipient=message.recipient,
+                is_template=message.type == "template",
+                conversation_id=conversation,
+                sent_at=int(time.time()),
+            )
+            task = self._loop.create_task(self._post_statuses(context))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def wait_unless_closing(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the server is shutting down (so that a delayed
+        answer never holds up a test's teardown)."""
+        if self._closing is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), timeout=seconds)
+
+    # -- life cycle (called by the app's lifespan and by the runner) ---------------------
+
+    async def started(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._closing = asyncio.Event()
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+
+    def begin_shutdown(self) -> None:
+        """Thread-safe: wake delayed answers and stop posting webhooks."""
+        loop, closing = self._loop, self._closing
+        if loop is None or closing is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop stopped meanwhile: nothing to wake
+            loop.call_soon_threadsafe(self._close_now)
+
+    def _close_now(self) -> None:
+        if self._closing is not None:
+            self._closing.set()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def stopped(self) -> None:
+        self._close_now()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- status webhooks -----------------------------------------------------------------
+
+    async def _post_statuses(self, context: StatusContext) -> None:
+        for status, delay in zip(STATUS_SEQUENCE, self.options.status_delays, strict=True):
+            await asyncio.sleep(delay)
+            await self._post_status(context, status)
+
+    async def _post_status(self, context: StatusContext, status: str) -> None:
+        url, secret, http = self.options.status_webhook_url, self.options.app_secret, self._http
+        if url is None or secret is None or http is None:
+            return
+        payload = status_webhook_body(
+            context,
+            status,
+            max(int(time.time()), context.sent_at),
+            business_account_id=self.options.business_account_id,
+            display_phone_number=self.options.display_phone_number,
+        )
+        raw = json.dumps(payload, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(raw, secret),
+        }
+        try:
+            response = await http.post(url, content=raw, headers=headers)
+        except httpx.HTTPError as exc:
+            logger.warning("status webhook %s for %s failed: %r", status, context.wamid, exc)
+            delivery = WebhookDelivery(context.wamid, status, None, type(exc).__name__)
+        else:
+            delivery = WebhookDelivery(context.wamid, status, response.status_code)
+        with self._lock:
+            self._deliveries.append(delivery)
+
+
+def redacted_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Request headers as recorded: names in lower case, the bearer token hidden."""
+    recorded: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        if key == "authorization":
+            recorded[key] = "Bearer ***" if value.lower().startswith("bearer ") else "***"
+        else:
+            recorded[key] = value
+    return recorded

@@ -1,0 +1,239 @@
+"""The ``MessagingGateway`` that really sends: Meta's WhatsApp Cloud API over httpx.
+
+Every call is one ``POST {base_url}/{api_version}/{phone_number_id}/messages`` with the
+access token as a bearer token. Failures become ``GatewayError`` (see ``errors``); nothing
+else escapes, so the outbox only ever deals with our own error type.
+
+The token is a secret that can send as the business: it is added to each request's
+headers and nowhere else, it is not in ``repr``, and any text that ends up in an error or
+a log line is scrubbed of it in case Meta (or a proxy) ever echoes it back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import httpx
+
+from crm_whatsapp.adapters.whatsapp.graph_api.errors import (
+    classify_graph_error,
+    classify_transport_error,
+    unreadable_success,
+)
+from crm_whatsapp.adapters.whatsapp.graph_api.settings import GraphApiSettings
+from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.message import TemplateMessage
+
+if TYPE_CHECKING:
+    from crm_whatsapp.domain.ports import MessagingGateway
+
+logger = logging.getLogger("crm_whatsapp.graph_api")
+
+REDACTED = "***"
+
+
+class GraphApiGateway:
+    """Sends text, templates and read receipts through the Graph API.
+
+    Pass ``client`` to share a connection pool (or to inject a transport in tests); the
+    gateway then leaves closing it to the caller. Without one, the gateway owns a client
+    sized by the settings; use it as ``async with GraphApiGateway(settings) as gateway``
+    or call ``aclose()``.
+    """
+
+    def __init__(self, settings: GraphApiSettings, client: httpx.AsyncClient | None = None):
+        self._settings = settings
+        self._timeout = httpx.Timeout(
+            settings.read_timeout,
+            connect=settings.connect_timeout,
+            pool=settings.connect_timeout,
+        )
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=settings.max_connections,
+            ),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphApiGateway(base_url={self._settings.base_url!r}, "
+            f"api_version={self._settings.api_version!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool, if this gateway created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def send_text(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        text: str,
+        *,
+        reply_to_wamid: str | None = None,
+        preview_url: bool = False,
+    ) -> str:
+        body: dict[str, Any] = {
+            **_recipient(to),
+            "type": "text",
+            "text": {"body": text, "preview_url": preview_url},
+        }
+        if reply_to_wamid:
+            body["context"] = {"message_id": reply_to_wamid}
+        return await self._send_message(business_number_id, body, "text")
+
+    async def send_template(
+        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+    ) -> str:
+        content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
+        if template.parameters:
+            # Only a template with variables takes a body component; one without them is
+            # sent by name and language alone rather than with an empty parameter list.
+            content["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": value} for value in template.parameters
+                    ],
+                }
+            ]
+        body = {**_recipient(to), "type": "template", "template": content}
+        return await self._send_message(business_number_id, body, f"template {template.name}")
+
+    async def mark_read(self, business_number_id: str, wamid: str) -> None:
+        body = {"status": "read", "message_id": wamid}
+        await self._post(business_number_id, body, "read receipt")
+        logger.debug("marked %s as read on %s", wamid, business_number_id)
+
+    async def _send_message(self, business_number_id: str, body: dict[str, Any], what: str) -> str:
+        status_code, answer = await self._post(business_number_id, body, what)
+        wamid = _wamid(answer)
+        if wamid is None:
+            error = self._scrubbed(unreadable_success(status_code, answer))
+            logger.warning("%s on %s: %s", what, business_number_id, error)
+            raise error
+        logger.info("sent %s on %s as %s", what, business_number_id, wamid)
+        return wamid
+
+    async def _post(
+        self, business_number_id: str, body: dict[str, Any], what: str
+    ) -> tuple[int, object]:
+        """POST the body; returns the status and decoded answer of a 2xx, else raises."""
+        try:
+            url = self._settings.messages_url(business_number_id)
+        except ValueError:
+            raise GatewayError(
+                f"El identificador del número de WhatsApp no es válido: {business_number_id!r}.",
+                retryable=False,
+                error_code="invalid_phone_number_id",
+            ) from None
+        payload = {"messaging_product": "whatsapp", **body}  # first, as in Meta's examples
+        try:
+            response = await self._client.post(
+                url,
+                json=payload,
+                headers={"Authorization": f"Bearer {self._settings.access_token}"},
+                timeout=self._timeout,
+            )
+        except httpx.TransportError as exc:
+            error = self._scrubbed(classify_transport_error(exc))
+            logger.warning(
+                "%s on %s failed before an answer (%s, outcome_unknown=%s): %s",
+                what,
+                business_number_id,
+                type(exc).__name__,
+                error.outcome_unknown,
+                error,
+            )
+            raise error from None
+        answer = _decoded(response)
+        if response.is_success:
+            return response.status_code, answer
+        error = self._scrubbed(classify_graph_error(response.status_code, answer))
+        logger.warning(
+            "%s on %s refused (HTTP %s, code %s, retryable=%s): %s",
+            what,
+            business_number_id,
+            response.status_code,
+            error.error_code,
+            error.retryable,
+            error,
+        )
+        raise error
+
+    def _scrubbed(self, error: GatewayError) -> GatewayError:
+        """The same error with the access token removed from its text, should Meta, a
+        proxy or an exception message ever have echoed it."""
+        token = self._settings.access_token
+        text = str(error)
+        if token not in text:
+            return error
+        return GatewayError(
+            text.replace(token, REDACTED),
+            retryable=error.retryable,
+            error_code=error.error_code,
+            outcome_unknown=error.outcome_unknown,
+        )
+
+
+def _recipient(to: CustomerIdentity) -> dict[str, str]:
+    """Who receives the message.
+
+    A phone-number WhatsApp id goes in ``to``. A customer known only by the business-scoped
+    user id (BSUID, Meta's 2026 usernames) goes in ``recipient``, the field Meta added for
+    BSUIDs; when both are known ``to`` alone is sent, as Meta recommends phone numbers
+    where possible (``to`` would win anyway).
+    """
+    if to.wa_id:
+        return {"recipient_type": "individual", "to": to.wa_id}
+    if to.user_id:
+        return {"recipient_type": "individual", "recipient": to.user_id}
+    raise GatewayError(  # CustomerIdentity forbids this; kept for a hand-built instance.
+        "El cliente no tiene ni número de WhatsApp ni identificador de usuario.",
+        retryable=False,
+        error_code="no_recipient",
+    )
+
+
+def _decoded(response: httpx.Response) -> object:
+    """The JSON answer, or its text when it is not JSON (a proxy's HTML page)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return response.text
+
+
+def _wamid(answer: object) -> str | None:
+    if not isinstance(answer, dict):
+        return None
+    messages = answer.get("messages")
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+        return None
+    wamid = messages[0].get("id")
+    return wamid if isinstance(wamid, str) and wamid else None
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_port(gateway: GraphApiGateway) -> MessagingGateway:
+        """mypy proves here that the gateway fits the port (ports are not inherited)."""
+        return gateway

@@ -366,3 +366,17 @@ def test_an_agents_text_to_a_customer_who_opted_out_still_goes_inside_the_window
 
     assert report.sent == 2
     assert setup.gateway.sent[-1].text == "Entendido, te damos de baja."
+
+
+def test_an_unknown_outcome_on_the_last_attempt_is_counted_on_the_failed_message(setup):
+    """Regression: giving up after a timeout left ``unknown_outcomes`` at 0, hiding that
+    Meta may have delivered the message it now shows as failed."""
+    policy = RetryPolicy(max_attempts=1)
+    reply = customer_writes(setup)
+    setup.gateway.fail_next(TIMED_OUT)
+
+    assert run(setup, policy) == OutboxReport(failed=1, unknown_outcomes=1)
+
+    delivery = delivery_of(setup, reply.id)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.unknown_outcomes == 1

@@ -110,6 +110,10 @@ class Delivery:
             unknown_outcomes=self.unknown_outcomes + int(outcome_unknown),
         )
 
+    def with_unknown_outcome(self) -> Delivery:
+        """An attempt timed out after Meta may have accepted it (counted even on giving up)."""
+        return replace(self, unknown_outcomes=self.unknown_outcomes + 1)
+
     def retry(self, due_at: datetime) -> Delivery:
         """An explicit retry of a failed message (an agent's decision): back to pending."""
         if self.status is not DeliveryStatus.FAILED:

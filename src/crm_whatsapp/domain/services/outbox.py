@@ -166,6 +166,8 @@ def _record(
                 )
                 outcome = "retrying"
             else:
+                if unknown:  # Meta may have delivered it: say so on the failed message too
+                    message = message.with_delivery(delivery.with_unknown_outcome())
                 message = message.failed(failure, now)
                 outcome = "failed"
         repo.update_message(message)

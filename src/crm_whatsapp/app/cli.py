@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from crm_whatsapp import __version__
+from crm_whatsapp.app.cli_db import add_db_commands, run_db
 
 DESCRIPTION = (
     "crm_whatsapp conecta el número de WhatsApp de tu negocio (WhatsApp Cloud API de Meta) "
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"crm-whatsapp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_fake_graph_api(commands)
+    add_db_commands(commands)
     return parser
 
 
@@ -71,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "fake-graph-api":
         return _fake_graph_api(parser, args)
+    if args.command == "db":
+        return run_db(args)
     parser.print_help(sys.stdout)
     return 0
 

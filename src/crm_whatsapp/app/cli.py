@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from crm_whatsapp import __version__
+from crm_whatsapp.app.cli_clients import add_clients_commands, run_clients
 from crm_whatsapp.app.cli_db import add_db_commands, run_db
 
 DESCRIPTION = (
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_fake_graph_api(commands)
     add_db_commands(commands)
+    add_clients_commands(commands)
     return parser
 
 
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fake_graph_api(parser, args)
     if args.command == "db":
         return run_db(args)
+    if args.command == "clients":
+        return run_clients(args)
     parser.print_help(sys.stdout)
     return 0
 

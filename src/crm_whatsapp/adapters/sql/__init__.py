@@ -8,8 +8,13 @@ implement the domain's write and read ports on it::
     database.migrate()
     deps = Dependencies(unit_of_work=lambda: SqlUnitOfWork(database), ...)
     queries = SqlConversationQueries(database)
+
+The host CRM's clients are found through ``SqlClientLookup`` over its own table
+(``CrmClientTable``), via a phone-key index that ``ClientPhoneIndex`` builds and refreshes.
 """
 
+from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar, RebuildReport
+from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, InvalidCrmTable, SqlClientLookup
 from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
 from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
@@ -20,7 +25,13 @@ from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 __all__ = [
     "DEFAULT_PREFIX",
     "DEFAULT_URL",
+    "ClientPhoneIndex",
+    "CrmClientTable",
     "Database",
+    "InvalidCrmTable",
+    "ProgressBar",
+    "RebuildReport",
+    "SqlClientLookup",
     "SqlConversationQueries",
     "SqlConversationRepository",
     "SqlUnitOfWork",

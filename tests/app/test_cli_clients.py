@@ -1,0 +1,112 @@
+"""``crm-whatsapp clients reindex`` / ``refresh`` against a CRM table in a SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, SqlClientLookup
+from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.app.cli import main
+from crm_whatsapp.domain.phone import PhoneNumber
+
+TABLE = [
+    "--table",
+    "clientes",
+    "--name-column",
+    "nombre",
+    "--phone-column",
+    "telefono",
+    "--phone-column",
+    "celular",
+    "--field",
+    "ciudad=ciudad",
+    "--region",
+    "MX",
+]
+
+
+@pytest.fixture
+def crm(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    assert main(["db", "upgrade", "--url", url]) == 0
+    database = Database(url)
+    with database.writer.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TABLE clientes (id INTEGER PRIMARY KEY, nombre TEXT, telefono TEXT, "
+                "celular TEXT, ciudad TEXT)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO clientes VALUES (1, 'Ana López', '55 1234 5678', NULL, 'CDMX'), "
+                "(2, 'José Pérez', 'no tiene', '+52 1 33 1111 2222', 'GDL')"
+            )
+        )
+    database.dispose()
+    return url
+
+
+def lookup(url: str, wa_id: str) -> list[str]:
+    database = Database(url)
+    try:
+        clients = SqlClientLookup(
+            database,
+            CrmClientTable(
+                table="clientes",
+                name_column="nombre",
+                phone_columns=("telefono", "celular"),
+                default_region="MX",
+            ),
+        )
+        return [c.name for c in clients.by_phone(PhoneNumber.from_wa_id(wa_id)).candidates]
+    finally:
+        database.dispose()
+
+
+def test_reindex_builds_the_index_shows_progress_and_reports_unparseable_numbers(
+    crm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["clients", "reindex", "--url", crm, *TABLE]) == 0
+
+    out, err = capsys.readouterr()
+    assert "read 2 clients" in out
+    assert "no tiene" in out
+    assert "100.0% 2/2" in err
+    assert lookup(crm, "5215512345678") == ["Ana López"]
+    assert lookup(crm, "5213311112222") == ["José Pérez"]
+
+
+def test_refresh_reindexes_one_client_after_the_crm_changed_it(
+    crm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["clients", "reindex", "--url", crm, *TABLE]) == 0
+    database = Database(crm)
+    with database.writer.begin() as connection:
+        connection.execute(text("UPDATE clientes SET telefono = '55 9999 0000' WHERE id = 1"))
+    database.dispose()
+
+    assert main(["clients", "refresh", "--url", crm, *TABLE, "1"]) == 0
+
+    assert "cliente 1: 1 números indexados" in capsys.readouterr().out
+    assert lookup(crm, "5215512345678") == []
+    assert lookup(crm, "5215599990000") == ["Ana López"]
+
+
+def test_a_missing_column_is_named(crm: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["clients", "reindex", "--url", crm, *TABLE, "--phone-column", "movil"]
+
+    assert main(args) == 2
+
+    assert "movil" in capsys.readouterr().err
+
+
+def test_a_malformed_field_option_is_explained(
+    crm: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["clients", "reindex", "--url", crm, *TABLE, "--field", "ciudad"]) == 2
+
+    assert "NOMBRE=COLUMNA" in capsys.readouterr().err

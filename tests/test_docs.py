@@ -7,6 +7,8 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "library.md"
 
 
@@ -26,3 +28,22 @@ def test_the_library_guide_examples_run_and_print_what_the_guide_says() -> None:
     ]
     for line in printed.getvalue().splitlines():
         assert f"`{line}`" in text
+
+
+def _examples_with_output(path: Path) -> list[tuple[str, str]]:
+    """Each ```python block followed by "Output:" and a ```text block."""
+    text = path.read_text(encoding="utf-8")
+    pattern = r"```python\n(.*?)```\n\nOutput:\n\n```text\n(.*?)```"
+    return re.findall(pattern, text, re.DOTALL)
+
+
+@pytest.mark.parametrize("name", ["sql.md", "whatsapp.md"])
+def test_the_adapter_guides_examples_print_what_the_guides_say(name: str) -> None:
+    path = GUIDE.parent / name
+    examples = _examples_with_output(path)
+    assert examples, f"{name} has no example with its output"
+    for code, expected in examples:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, str(path), "exec"), {"__name__": name})
+        assert printed.getvalue() == expected

@@ -27,6 +27,18 @@ def test_the_library_example_prints_the_documented_output() -> None:
     assert printed.getvalue() == expected
 
 
+def test_the_wired_example_runs_on_sqlite_and_the_fake_graph_api() -> None:
+    heading = "## Wired for real"
+    code = _block_after(heading, "python")
+    section = README.read_text(encoding="utf-8").split(heading, 1)[1]
+    expected = re.search(r"Output:\n\n```text\n(.*?)```", section, re.DOTALL)
+    assert expected
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(README), "exec"), {"__name__": "readme_wired_example"})
+    assert printed.getvalue() == expected.group(1)
+
+
 def test_the_phone_number_example_is_true() -> None:
     code = _block_after("## Phone numbers", "python")
     namespace: dict[str, object] = {}

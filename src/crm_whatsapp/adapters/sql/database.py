@@ -74,8 +74,12 @@ class Database:
     def create_all(self) -> None:
         """Create the tables straight from the metadata (tests, demos); production runs the
         migrations instead (``migrate``)."""
+        from crm_whatsapp.adapters.sql.sqlite_search import create_search_index  # noqa: PLC0415
+
         with translate_errors(self), self.writer.begin() as connection:
             self.tables.metadata.create_all(connection)
+            if self.is_sqlite:
+                create_search_index(connection, self.tables.prefix)
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to ``revision`` with the shipped Alembic migrations."""

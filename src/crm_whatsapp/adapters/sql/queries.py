@@ -10,25 +10,27 @@ key (client, number, bot paused, opted out, unlinked).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Row,
     Select,
     String,
     bindparam,
     exists,
+    literal_column,
     select,
-    true,
+    text,
     tuple_,
 )
 
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.mapping import conversation_from_row, message_from_row
-from crm_whatsapp.adapters.sql.schema import UtcDateTime
+from crm_whatsapp.adapters.sql.schema import UtcDateTime, search_table_name
 from crm_whatsapp.adapters.sql.statistics import statistics_between
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import ConversationNotFound
@@ -37,6 +39,9 @@ from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics, check_statistics_range
+
+SEARCH_WALK = 2000
+"""Recent conversations a SQLite text search checks before it turns to the FTS5 index."""
 
 
 class SqlConversationQueries:
@@ -57,11 +62,8 @@ class SqlConversationQueries:
     ) -> Page[Conversation]:
         check_page_size(limit)
         after = Position.decode(cursor, "c") if cursor is not None else None
-        c = self._t.conversations
-        statement = select(c).where(*self._conditions(filter))
-        statement = _seek(statement, c.c.last_activity_at, c.c.id, after, limit)
         with self._read() as db:
-            rows = db.execute(statement).all()
+            rows = self._conversation_rows(db, filter, after, limit)
         items = [conversation_from_row(row._mapping) for row in rows[:limit]]
         return _page(items, len(rows) > limit, "c", lambda x: (x.last_activity_at, x.id))
 
@@ -100,8 +102,80 @@ class SqlConversationQueries:
         with translate_errors(self._database), self._database.reader.connect() as connection:
             yield connection
 
-    def _conditions(self, f: ConversationFilter) -> list[ColumnElement[bool]]:
+    def _conversation_rows(
+        self, db: Connection, f: ConversationFilter, after: Position | None, limit: int
+    ) -> Sequence[Row[Any]]:
         c, m = self._t.conversations, self._t.messages
+        conditions = self._conditions(f)
+        if f.text is None:
+            return db.execute(
+                _seek(select(c).where(*conditions), c.c.last_activity_at, c.c.id, after, limit)
+            ).all()
+        # normalize() leaves letters, digits and single spaces: no LIKE wildcard survives.
+        pattern = f"%{normalize(f.text)}%"
+        said = exists().where(m.c.conversation_id == c.c.id, m.c.search_text.like(pattern))
+        if not self._database.is_sqlite:
+            # PostgreSQL's planner picks between walking recent conversations (a common
+            # word) and the trigram index (a rare one) from its statistics.
+            return db.execute(
+                _seek(
+                    select(c).where(*conditions, said), c.c.last_activity_at, c.c.id, after, limit
+                )
+            ).all()
+        return self._sqlite_text_search(db, conditions, said, pattern, after=after, limit=limit)
+
+    def _sqlite_text_search(
+        self,
+        db: Connection,
+        conditions: list[ColumnElement[bool]],
+        said: ColumnElement[bool],
+        pattern: str,
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Row[Any]]:
+        """SQLite has no statistics to choose a plan with, so choose by trying.
+
+        First walk the most recent ``SEARCH_WALK`` conversations (a common word fills the
+        page there, in O(page)); if it does not, the word is rare, and the FTS5 trigram
+        index lists every message that has it, in O(matches). Either answer is exact: the
+        walk returns only when it found more than a page, which are then the first rows.
+        """
+        c, m = self._t.conversations, self._t.messages
+        recent = _seek(
+            select(c.c.id).where(*conditions), c.c.last_activity_at, c.c.id, after, SEARCH_WALK
+        )
+        rows = db.execute(
+            _seek(
+                select(c).where(*conditions, said, c.c.id.in_(recent)),
+                c.c.last_activity_at,
+                c.c.id,
+                after,
+                limit,
+            )
+        ).all()
+        if len(rows) > limit:
+            return rows
+        search = search_table_name(self._t.prefix)
+        matching = (
+            select(m.c.conversation_id.label("conversation_id"))
+            .where(
+                literal_column("rowid").in_(
+                    text(f"SELECT rowid FROM {search} WHERE search_text LIKE :pattern")
+                )
+            )
+            .distinct()
+            .subquery("matching")
+        )
+        # CROSS JOIN keeps SQLite from walking every conversation: it starts from the hits.
+        hits = matching.join(c, c.c.id == matching.c.conversation_id, full=False)
+        statement = select(c).select_from(hits).where(*conditions)
+        return db.execute(
+            _seek(statement, c.c.last_activity_at, c.c.id, after, limit).params(pattern=pattern)
+        ).all()
+
+    def _conditions(self, f: ConversationFilter) -> list[ColumnElement[bool]]:
+        c = self._t.conversations
         conditions: list[ColumnElement[bool]] = []
         if f.client_id is not None:
             conditions.append(c.c.client_id == f.client_id)
@@ -117,14 +191,6 @@ class SqlConversationQueries:
             conditions.append(c.c.bot_paused == f.bot_paused)
         if f.opted_out is not None:
             conditions.append(c.c.opted_out == f.opted_out)
-        if f.text is not None:
-            wanted = normalize(f.text)
-            # normalize() leaves letters, digits and single spaces: no LIKE wildcard survives.
-            conditions.append(
-                exists().where(m.c.conversation_id == c.c.id, m.c.search_text.like(f"%{wanted}%"))
-                if wanted
-                else true()
-            )
         return conditions
 
 

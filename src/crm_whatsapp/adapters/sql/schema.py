@@ -60,9 +60,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.strptime(value, _SQLITE_FORMAT).replace(tzinfo=UTC)
+            # fromisoformat reads the fixed format 40x faster than strptime
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
         assert isinstance(value, datetime)
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def search_table_name(prefix: str) -> str:
+    """SQLite's FTS5 index over messages (see ``sqlite_search``): created by DDL, not here."""
+    return f"{prefix}messages_search"
+
+
+def is_compared_table(name: str, prefix: str) -> bool:
+    """Tables the migrations own and the models describe: ours, except SQLite's FTS5 index
+    and its shadow tables, which no SQLAlchemy model can describe."""
+    return name.startswith(prefix) and not name.startswith(search_table_name(prefix))
 
 
 def utc_text(moment: datetime) -> str:

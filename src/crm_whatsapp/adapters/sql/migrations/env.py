@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from crm_whatsapp.adapters.sql.migrations.naming import table_prefix
-from crm_whatsapp.adapters.sql.schema import build_tables
+from crm_whatsapp.adapters.sql.schema import build_tables, is_compared_table
 
 config = context.config
 prefix = table_prefix()
@@ -17,7 +17,7 @@ prefix = table_prefix()
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """Only our tables: the host CRM's tables are not ours to compare or touch."""
     if type_ == "table":
-        return bool(name) and str(name).startswith(prefix)
+        return bool(name) and is_compared_table(str(name), prefix)
     return True
 
 

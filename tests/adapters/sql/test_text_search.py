@@ -1,0 +1,156 @@
+"""Text search in messages: both of SQLite's paths (the walk over recent conversations and
+the FTS5 trigram index) and PostgreSQL's trigram index give the in-memory reference's
+answer; the SQLite index follows every write, and survives a migration and a rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from crm_whatsapp.adapters.memory import (
+    FixedClock,
+    InMemoryClientLookup,
+    SequentialIds,
+    build_in_memory,
+)
+from crm_whatsapp.adapters.sql import queries as sql_queries
+from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.adapters.sql.migrations.runner import upgrade
+from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
+from crm_whatsapp.adapters.sql.sqlite_search import rebuild_search_index
+from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
+from crm_whatsapp.domain.queries import ConversationFilter
+from crm_whatsapp.domain.services import Dependencies, receive_inbound
+from crm_whatsapp.testing import text_from
+
+T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+WORDS = ["hola", "envío", "precio", "factura", "mañana", "Puebla", "pedido", "¡GRACIAS!"]
+
+
+def write_history(setup, texts: list[str]) -> None:
+    """One customer per text, each a minute after the previous one."""
+    for n, words in enumerate(texts):
+        now = setup.clock.advance(timedelta(minutes=1))
+        receive_inbound(setup.deps, text_from(f"52155{n:08d}", words, now, wamid=f"w.{n}"))
+
+
+def search(setup, wanted: str, page_size: int) -> list[str]:
+    found: list[str] = []
+    cursor = None
+    while True:
+        page = setup.queries.conversations(ConversationFilter(text=wanted), page_size, cursor)
+        found += [c.id for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+@pytest.fixture(params=[2000, 1], ids=["walk-first", "index-first"])
+def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """SQLite's walk length: the default, and 1 so the FTS5 index answers nearly always."""
+    monkeypatch.setattr(sql_queries, "SEARCH_WALK", request.param)
+    return int(request.param)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([*WORDS, "ENVIO", "pue", "xyz", "a"]),
+    st.integers(1, 4),
+)
+def test_every_backend_finds_what_the_reference_finds(backend, walk, texts, wanted, page_size):
+    setup = backend(now=T0)
+    write_history(setup, texts)
+    reference = build_in_memory(now=T0)
+    write_history(reference, texts)
+
+    assert search(setup, wanted, page_size) == search(reference, wanted, page_size)
+
+
+def sqlite_inbox(path: Path) -> tuple[Database, Dependencies]:
+    database = Database(f"sqlite:///{path}")
+    deps = Dependencies(
+        unit_of_work=lambda: SqlUnitOfWork(database),
+        clients=InMemoryClientLookup(),
+        clock=FixedClock(T0),
+        ids=SequentialIds(),
+    )
+    return database, deps
+
+
+def indexed_messages(database: Database) -> int:
+    with database.reader.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT count(*) FROM crm_whatsapp_messages_search WHERE search_text LIKE '%'")
+            ).scalar_one()
+        )
+
+
+def test_the_sqlite_index_follows_inserts_and_ignores_status_rewrites(tmp_path, monkeypatch):
+    monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    database, deps = sqlite_inbox(tmp_path / "crm.db")
+    database.migrate()
+    receive_inbound(deps, text_from("5215512345678", "¿Llega mañana mi pedido?", T0))
+    with SqlUnitOfWork(database) as uow:  # a status update rewrites every column
+        message = uow.conversations.message_by_wamid(next(iter(_wamids(database))))
+        assert message is not None
+        uow.conversations.update_message(message)
+        uow.commit()
+
+    found = SqlConversationQueries(database).conversations(ConversationFilter(text="MANANA"), 10)
+    assert len(found.items) == 1
+    assert indexed_messages(database) == 2  # the question and the bot's greeting
+    database.dispose()
+
+
+def test_messages_stored_before_the_search_migration_are_indexed_by_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    database, deps = sqlite_inbox(tmp_path / "crm.db")
+    upgrade(database, "0001")
+    receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))
+
+    database.migrate()
+
+    found = SqlConversationQueries(database).conversations(ConversationFilter(text="factura"), 10)
+    assert len(found.items) == 1
+    database.dispose()
+
+
+def test_rebuilding_the_sqlite_index_repairs_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    database, deps = sqlite_inbox(tmp_path / "crm.db")
+    database.migrate()
+    receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))
+    with database.writer.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO crm_whatsapp_messages_search(crm_whatsapp_messages_search) "
+                "VALUES ('delete-all')"
+            )
+        )
+    inbox = SqlConversationQueries(database)
+    assert inbox.conversations(ConversationFilter(text="factura"), 10).items == []
+
+    rebuild_search_index(database)
+
+    assert len(inbox.conversations(ConversationFilter(text="factura"), 10).items) == 1
+    database.dispose()
+
+
+def _wamids(database: Database) -> list[str]:
+    with database.reader.connect() as connection:
+        return list(
+            connection.execute(
+                text("SELECT wamid FROM crm_whatsapp_messages WHERE wamid IS NOT NULL")
+            ).scalars()
+        )

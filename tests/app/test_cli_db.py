@@ -64,3 +64,14 @@ def test_a_database_that_is_down_is_reported_without_the_password(
     err = capsys.readouterr().err
     assert "unavailable" in err
     assert "hunter2-secret" not in err
+
+
+def test_rebuild_search_reindexes_the_messages_on_sqlite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    assert main(["db", "upgrade", "--url", url]) == 0
+
+    assert main(["db", "rebuild-search", "--url", url]) == 0
+
+    assert "índice de búsqueda reconstruido" in capsys.readouterr().out

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
 from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
+from crm_whatsapp.adapters.sql.sqlite_search import rebuild_search_index
 from crm_whatsapp.domain.errors import StorageUnavailable
 
 DATABASE_URL_ENV = "CRM_WHATSAPP_DATABASE_URL"
@@ -57,6 +58,11 @@ def add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
     prune.add_argument(
         "--older-than-days", type=int, default=7, help="antigüedad mínima (por omisión 7)"
     )
+    rebuild = actions.add_parser(
+        "rebuild-search",
+        help="SQLite: reconstruye el índice de búsqueda de mensajes (después de un VACUUM)",
+    )
+    add_database_options(rebuild)
 
 
 def run_db(args: argparse.Namespace) -> int:
@@ -69,6 +75,10 @@ def run_db(args: argparse.Namespace) -> int:
         if args.db_command == "upgrade":
             database.migrate(args.revision)
             print(f"{database.describe()}: tablas al día (revisión {args.revision})")
+        elif args.db_command == "rebuild-search":
+            rebuild_search_index(database)
+            done = "reconstruido" if database.is_sqlite else "no hace falta en PostgreSQL"
+            print(f"{database.describe()}: índice de búsqueda {done}")
         else:
             cutoff = datetime.now(UTC) - timedelta(days=args.older_than_days)
             removed = prune_parked_statuses(database, older_than=cutoff)

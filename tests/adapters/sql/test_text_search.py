@@ -50,11 +50,13 @@ def search(setup, wanted: str, page_size: int) -> list[str]:
             return found
 
 
-@pytest.fixture(params=[2000, 1], ids=["walk-first", "index-first"])
-def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """SQLite's walk length: the default, and 1 so the FTS5 index answers nearly always."""
-    monkeypatch.setattr(sql_queries, "SEARCH_WALK", request.param)
-    return int(request.param)
+@pytest.fixture(params=[(400, 100), (3, 2), (1, 1)], ids=["defaults", "short-walk", "index"])
+def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
+    """SQLite's walk: the defaults (it sees everything here), a walk of two chunks that
+    often stops half way, and one conversation, after which the FTS5 index answers."""
+    monkeypatch.setattr(sql_queries, "SEARCH_WALK", request.param[0])
+    monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", request.param[1])
+    return request.param
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -98,6 +100,7 @@ def indexed_messages(database: Database) -> int:
 
 def test_the_sqlite_index_follows_inserts_and_ignores_status_rewrites(tmp_path, monkeypatch):
     monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", 1)
     database, deps = sqlite_inbox(tmp_path / "crm.db")
     database.migrate()
     receive_inbound(deps, text_from("5215512345678", "¿Llega mañana mi pedido?", T0))
@@ -115,6 +118,7 @@ def test_the_sqlite_index_follows_inserts_and_ignores_status_rewrites(tmp_path, 
 
 def test_messages_stored_before_the_search_migration_are_indexed_by_it(tmp_path, monkeypatch):
     monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", 1)
     database, deps = sqlite_inbox(tmp_path / "crm.db")
     upgrade(database, "0001")
     receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))
@@ -128,6 +132,7 @@ def test_messages_stored_before_the_search_migration_are_indexed_by_it(tmp_path,
 
 def test_rebuilding_the_sqlite_index_repairs_it(tmp_path, monkeypatch):
     monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
+    monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", 1)
     database, deps = sqlite_inbox(tmp_path / "crm.db")
     database.migrate()
     receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))

@@ -40,8 +40,10 @@ from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics, check_statistics_range
 
-SEARCH_WALK = 2000
+SEARCH_WALK = 400
 """Recent conversations a SQLite text search checks before it turns to the FTS5 index."""
+SEARCH_CHUNK = 100
+"""Conversations checked per query during that walk."""
 
 
 class SqlConversationQueries:
@@ -122,13 +124,12 @@ class SqlConversationQueries:
                     select(c).where(*conditions, said), c.c.last_activity_at, c.c.id, after, limit
                 )
             ).all()
-        return self._sqlite_text_search(db, conditions, said, pattern, after=after, limit=limit)
+        return self._sqlite_text_search(db, conditions, pattern, after=after, limit=limit)
 
     def _sqlite_text_search(
         self,
         db: Connection,
         conditions: list[ColumnElement[bool]],
-        said: ColumnElement[bool],
         pattern: str,
         *,
         after: Position | None,
@@ -136,26 +137,70 @@ class SqlConversationQueries:
     ) -> Sequence[Row[Any]]:
         """SQLite has no statistics to choose a plan with, so choose by trying.
 
-        First walk the most recent ``SEARCH_WALK`` conversations (a common word fills the
-        page there, in O(page)); if it does not, the word is rare, and the FTS5 trigram
-        index lists every message that has it, in O(matches). Either answer is exact: the
-        walk returns only when it found more than a page, which are then the first rows.
+        First walk the most recent conversations, ``SEARCH_CHUNK`` at a time and at most
+        ``SEARCH_WALK`` of them: a common word fills the page there, in O(page). The walk
+        goes on only while the hit rate so far says the page will fill within the limit;
+        otherwise the word is rare, and the FTS5 trigram index lists the messages that have
+        it, in O(matches). Both answers are exact: the walk stops early only with more than
+        a page, which are then the first rows in order, or when no conversation is left.
         """
-        c, m = self._t.conversations, self._t.messages
-        recent = _seek(
-            select(c.c.id).where(*conditions), c.c.last_activity_at, c.c.id, after, SEARCH_WALK
+        c = self._t.conversations
+        found: list[str] = []
+        position = after
+        walked = 0
+        while walked < SEARCH_WALK and len(found) <= limit:
+            chunk = db.execute(
+                _seek(
+                    select(c.c.id, c.c.last_activity_at).where(*conditions),
+                    c.c.last_activity_at,
+                    c.c.id,
+                    position,
+                    SEARCH_CHUNK - 1,
+                )
+            ).all()
+            found += self._said_in(db, [row.id for row in chunk], pattern)
+            walked += len(chunk)
+            if len(chunk) < SEARCH_CHUNK:  # nothing older is left: the walk saw everything
+                return self._rows_in_order(db, found[: limit + 1])
+            position = Position(chunk[-1].last_activity_at, chunk[-1].id)
+            still_needed = limit + 1 - len(found)
+            if still_needed > 0 and still_needed * walked > len(found) * (SEARCH_WALK - walked):
+                break  # at this hit rate the walk would not fill the page in time
+        if len(found) > limit:
+            return self._rows_in_order(db, found[: limit + 1])
+        return self._from_search_index(db, conditions, pattern, after=after, limit=limit)
+
+    def _said_in(self, db: Connection, conversation_ids: list[str], pattern: str) -> list[str]:
+        """Those of ``conversation_ids`` (kept in order) with a message matching ``pattern``."""
+        if not conversation_ids:
+            return []
+        m = self._t.messages
+        hits = set(
+            db.execute(
+                select(m.c.conversation_id)
+                .where(m.c.conversation_id.in_(conversation_ids), m.c.search_text.like(pattern))
+                .distinct()
+            ).scalars()
         )
-        rows = db.execute(
-            _seek(
-                select(c).where(*conditions, said, c.c.id.in_(recent)),
-                c.c.last_activity_at,
-                c.c.id,
-                after,
-                limit,
-            )
-        ).all()
-        if len(rows) > limit:
-            return rows
+        return [cid for cid in conversation_ids if cid in hits]
+
+    def _rows_in_order(self, db: Connection, conversation_ids: list[str]) -> Sequence[Row[Any]]:
+        c = self._t.conversations
+        if not conversation_ids:
+            return []
+        rows = {row.id: row for row in db.execute(select(c).where(c.c.id.in_(conversation_ids)))}
+        return [rows[cid] for cid in conversation_ids]
+
+    def _from_search_index(
+        self,
+        db: Connection,
+        conditions: list[ColumnElement[bool]],
+        pattern: str,
+        *,
+        after: Position | None,
+        limit: int,
+    ) -> Sequence[Row[Any]]:
+        c, m = self._t.conversations, self._t.messages
         search = search_table_name(self._t.prefix)
         matching = (
             select(m.c.conversation_id.label("conversation_id"))
@@ -167,8 +212,7 @@ class SqlConversationQueries:
             .distinct()
             .subquery("matching")
         )
-        # CROSS JOIN keeps SQLite from walking every conversation: it starts from the hits.
-        hits = matching.join(c, c.c.id == matching.c.conversation_id, full=False)
+        hits = matching.join(c, c.c.id == matching.c.conversation_id)
         statement = select(c).select_from(hits).where(*conditions)
         return db.execute(
             _seek(statement, c.c.last_activity_at, c.c.id, after, limit).params(pattern=pattern)

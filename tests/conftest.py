@@ -57,8 +57,14 @@ def postgres_url() -> str:
         )
         if os.environ.get("CI"):
             pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
+        pytest.skip(reason=reason)  # PostgreSQL missing locally; CI=true fails above
     return url
+
+
+@pytest.fixture
+def postgres_test_url() -> str:
+    """``CRM_WHATSAPP_TEST_POSTGRES_URL``, or skip locally / fail under CI."""
+    return postgres_url()
 
 
 class PostgresSchema:

@@ -1,22 +1,18 @@
 """Benchmarks stay runnable: each runs in --quick mode and prints its figures (no timing
 is asserted; the figures are recorded in benchmarks/README.md).
 
-The SQL benchmark runs once on SQLite and once on PostgreSQL. PostgreSQL's URL comes from
-``CRM_WHATSAPP_TEST_POSTGRES_URL`` as in ``conftest.py``: without it the PostgreSQL run
-skips locally and fails under ``CI=true``.
+The SQL benchmark runs once on SQLite and once on PostgreSQL. PostgreSQL's URL comes from the
+``postgres_test_url`` fixture (``conftest.py``): without it the PostgreSQL run skips
+locally and fails under ``CI=true``.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-POSTGRES_URL_VARIABLE = "CRM_WHATSAPP_TEST_POSTGRES_URL"
 QUERY_FIGURES = (
     "conversations, deep page",
     "filter: number (CRM spelling)",
@@ -69,13 +65,8 @@ def test_the_queries_benchmark_runs_on_sqlite(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # the databases are removed afterwards
 
 
-def test_the_queries_benchmark_runs_on_postgresql() -> None:
-    url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not url:
-        reason = f"the PostgreSQL benchmark run needs {POSTGRES_URL_VARIABLE}"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
+def test_the_queries_benchmark_runs_on_postgresql(postgres_test_url: str) -> None:
+    url = postgres_test_url
     stdout = run_benchmark(
         str(BENCHMARKS / "queries.py"),
         "--quick",

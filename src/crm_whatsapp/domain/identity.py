@@ -38,6 +38,16 @@ class CustomerIdentity:
             return self.wa_id
         return f"bsuid:{self.user_id}"
 
+    def conversation_keys(self) -> tuple[str, ...]:
+        """The keys a conversation is found by, in the order they decide: the
+        business-scoped user id first (it survives a change of number), then the wa_id."""
+        keys = []
+        if self.user_id:
+            keys.append(f"u:{self.user_id}")
+        if self.wa_id:
+            keys.append(f"w:{self.wa_id}")
+        return tuple(keys)
+
     def is_same_customer(self, other: CustomerIdentity) -> bool:
         """Same person when the ids Meta gave agree.
 

@@ -21,10 +21,8 @@ if TYPE_CHECKING:
 def _customer_keys(
     business_number_id: str, customer: CustomerIdentity
 ) -> Iterator[tuple[str, str]]:
-    if customer.user_id:
-        yield business_number_id, f"u:{customer.user_id}"
-    if customer.wa_id:
-        yield business_number_id, f"w:{customer.wa_id}"
+    for key in customer.conversation_keys():
+        yield business_number_id, key
 
 
 class InMemoryConversationRepository:

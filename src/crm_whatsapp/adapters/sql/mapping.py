@@ -7,7 +7,7 @@ the domain object from a row, re-checking nothing that was validated when it was
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -29,15 +29,6 @@ from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy.text import normalize
 
 Row = Mapping[Any, Any]
-
-
-def customer_keys(customer: CustomerIdentity) -> Iterator[str]:
-    """The keys a conversation is found by: the business-scoped user id first (it survives
-    a change of number), then the wa_id."""
-    if customer.user_id:
-        yield f"u:{customer.user_id}"
-    if customer.wa_id:
-        yield f"w:{customer.wa_id}"
 
 
 # -- conversations ---------------------------------------------------------------------

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from crm_whatsapp.adapters.sql.mapping import (
     conversation_from_row,
     conversation_values,
-    customer_keys,
     message_from_row,
     message_values,
     status_from_row,
@@ -57,7 +56,7 @@ class SqlConversationRepository:
         savepoint = self._db.begin_nested()
         try:
             self._db.execute(self._t.conversations.insert(), conversation_values(new))
-            for key in customer_keys(new.customer):
+            for key in new.customer.conversation_keys():
                 if self._claim_key(new.business_number_id, key, new.id):
                     continue
                 # Someone holds this key: a concurrent first message of the same customer
@@ -86,7 +85,9 @@ class SqlConversationRepository:
 
     def of_customer(self, customer: CustomerIdentity) -> Sequence[Conversation]:
         c, k = self._t.conversations, self._t.conversation_keys
-        ids = select(k.c.conversation_id).where(k.c.customer_key.in_(list(customer_keys(customer))))
+        ids = select(k.c.conversation_id).where(
+            k.c.customer_key.in_(list(customer.conversation_keys()))
+        )
         rows = self._db.execute(select(c).where(c.c.id.in_(ids)).order_by(c.c.started_at, c.c.id))
         found = (conversation_from_row(row._mapping) for row in rows)
         return [conv for conv in found if conv.customer.is_same_customer(customer)]
@@ -97,7 +98,7 @@ class SqlConversationRepository:
         result = self._db.execute(update(c).where(c.c.id == conversation.id).values(values))
         if result.rowcount == 0:
             raise ConversationNotFound(conversation.id)
-        for key in customer_keys(conversation.customer):
+        for key in conversation.customer.conversation_keys():
             if not self._claim_key(conversation.business_number_id, key, conversation.id):
                 self._point_key(conversation.business_number_id, key, conversation.id)
 
@@ -185,7 +186,7 @@ class SqlConversationRepository:
     def _find_customer(
         self, business_number_id: str, customer: CustomerIdentity
     ) -> Conversation | None:
-        for key in customer_keys(customer):
+        for key in customer.conversation_keys():
             found = self._conversation_with_key(business_number_id, key)
             if found is not None and found.customer.is_same_customer(customer):
                 return found

@@ -57,7 +57,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar
 from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, SqlClientLookup
 from crm_whatsapp.adapters.sql.database import Database
-from crm_whatsapp.adapters.sql.mapping import conversation_values, customer_keys, message_values
+from crm_whatsapp.adapters.sql.mapping import conversation_values, message_values
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.schema import utc_text
 from crm_whatsapp.domain.conversation import Conversation
@@ -409,7 +409,7 @@ class Dataset:
                         "customer_key": key,
                         "conversation_id": conversation.id,
                     }
-                    for key in customer_keys(conversation.customer)
+                    for key in conversation.customer.conversation_keys()
                 )
                 batch.messages.extend(message_values(m) for m in messages)
             yield batch

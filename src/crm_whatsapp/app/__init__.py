@@ -1,1 +1,6 @@
-"""Composition root: the only package that knows every concrete adapter."""
+"""The composition root: settings, the punq container, the ASGI app and the command line."""
+
+from crm_whatsapp.app.service import create_app
+from crm_whatsapp.app.settings import MissingSetting, Settings
+
+__all__ = ["MissingSetting", "Settings", "create_app"]

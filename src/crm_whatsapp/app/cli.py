@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from crm_whatsapp import __version__
 from crm_whatsapp.app.cli_clients import add_clients_commands, run_clients
 from crm_whatsapp.app.cli_db import add_db_commands, run_db
+from crm_whatsapp.app.cli_service import (
+    add_service_commands,
+    describe_settings_error,
+    run_check_config,
+    run_migrate,
+    run_serve,
+    run_worker,
+)
+from crm_whatsapp.app.cli_simulate import add_simulate_command, run_simulate
 
 DESCRIPTION = (
     "crm_whatsapp conecta el número de WhatsApp de tu negocio (WhatsApp Cloud API de Meta) "
@@ -22,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm-whatsapp", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"crm-whatsapp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_service_commands(commands)
+    add_simulate_command(commands)
     _add_fake_graph_api(commands)
     add_db_commands(commands)
     add_clients_commands(commands)
@@ -70,9 +81,20 @@ def _add_fake_graph_api(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
 
 
+_SERVICE_COMMANDS = {
+    "serve": run_serve,
+    "migrate": run_migrate,
+    "worker": run_worker,
+    "check-config": run_check_config,
+    "simulate": run_simulate,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in _SERVICE_COMMANDS:
+        return _one_line_errors(args.command, lambda: _SERVICE_COMMANDS[args.command](args))
     if args.command == "fake-graph-api":
         return _fake_graph_api(parser, args)
     if args.command == "db":
@@ -116,6 +138,27 @@ def _fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         print(f"crm-whatsapp fake-graph-api: cannot listen: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _one_line_errors(command: str, run: Callable[[], int]) -> int:
+    """Configuration and availability problems are one line on stderr, not a traceback."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from crm_whatsapp.domain.errors import CrmWhatsAppError  # noqa: PLC0415
+
+    try:
+        return run()
+    except ValidationError as exc:
+        print(f"crm-whatsapp {command}: {describe_settings_error(exc)}", file=sys.stderr)
+        return 2
+    except (CrmWhatsAppError, ValueError) as exc:
+        print(f"crm-whatsapp {command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"crm-whatsapp {command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 def _fraction(text: str) -> float:

@@ -119,8 +119,12 @@ class OutboxWorker:
             logger.debug("outbox pass: nothing due")
         return report
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Pass after pass until ``stop`` is set; returns soon after it is."""
+    async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        """Pass after pass until ``stop`` is set; returns soon after it is.
+
+        Setting ``wake`` (e.g. when a reply was just queued) ends an idle wait at once, so a
+        reply leaves in milliseconds instead of at the next poll.
+        """
         logger.info(
             "outbox worker started (batch %d, poll every %ss)",
             self._policy.batch_size,
@@ -133,18 +137,18 @@ class OutboxWorker:
             except StorageUnavailable as exc:
                 self.totals = self.totals.plus_failed_pass()
                 logger.warning("outbox pass: storage unavailable, retrying soon: %s", exc)
-                await _sleep_unless_stopped(stop, self._poll_interval)
+                await _sleep_unless_stopped(stop, self._poll_interval, None)
                 continue
             except Exception:
                 self.totals = self.totals.plus_failed_pass()
                 consecutive_errors += 1
                 delay = self._error_backoff(consecutive_errors)
                 logger.exception("outbox pass failed; next attempt in %.3gs", delay)
-                await _sleep_unless_stopped(stop, delay)
+                await _sleep_unless_stopped(stop, delay, None)
                 continue
             consecutive_errors = 0
             if report.claimed < self._policy.batch_size:
-                await _sleep_unless_stopped(stop, self._poll_interval)
+                await _sleep_unless_stopped(stop, self._poll_interval, wake)
         logger.info("outbox worker stopped")
 
     def _error_backoff(self, consecutive_errors: int) -> float:
@@ -152,6 +156,20 @@ class OutboxWorker:
         return float(min(delay, self._max_error_backoff))
 
 
-async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+async def _sleep_unless_stopped(
+    stop: asyncio.Event, seconds: float, wake: asyncio.Event | None
+) -> None:
+    if wake is None or wake.is_set():
+        if wake is not None:
+            wake.clear()
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        return
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    wake.clear()

@@ -217,3 +217,51 @@ def status_webhook_body(
             }
         ],
     }
+
+
+def customer_text_webhook_body(
+    *,
+    wa_id: str,
+    text: str,
+    wamid: str,
+    timestamp: int,
+    phone_number_id: str,
+    display_phone_number: str = "15550783881",
+    business_account_id: str = "102290129340398",
+    profile_name: str | None = None,
+) -> JsonObject:
+    """The envelope Meta posts when a customer writes a text: what ``crm-whatsapp
+    simulate`` and the load tests send, so they exercise the same parser as production."""
+    contact: JsonObject = {"wa_id": wa_id}
+    if profile_name:
+        contact["profile"] = {"name": profile_name}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": business_account_id,
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": display_phone_number,
+                                "phone_number_id": phone_number_id,
+                            },
+                            "contacts": [contact],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": wamid,
+                                    "timestamp": str(timestamp),
+                                    "type": "text",
+                                    "text": {"body": text},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }

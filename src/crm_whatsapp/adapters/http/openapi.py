@@ -1,0 +1,133 @@
+"""The OpenAPI 3.1 document, written from the same ``Operation`` records that route requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from crm_whatsapp import __version__
+from crm_whatsapp.adapters.http.operations import Operation, Param
+from crm_whatsapp.adapters.http.schemas import ErrorBody
+
+_REF = "#/components/schemas/{model}"
+_ERROR_TEXT = {
+    400: "bad parameter, cursor, number or JSON",
+    401: "missing or invalid token",
+    403: "refused",
+    404: "not found",
+    409: "not allowed now (24-hour window closed, customer opted out)",
+    413: "body too large",
+    422: "body fails validation (names the field)",
+    503: "database unavailable; retry later",
+}
+
+
+def build_openapi(operations: Sequence[Operation], title: str = "crm_whatsapp") -> dict[str, Any]:
+    models = _models(operations)
+    _, definitions = models_json_schema(
+        [(m, "serialization") for m in models if m is not None]
+        + [(m, "validation") for m in {o.body for o in operations} if m is not None],
+        ref_template=_REF,
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": __version__,
+            "description": (
+                "WhatsApp conversations of the CRM: Meta's webhook, the conversations API "
+                "(bearer token) and live events."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _models(operations: Sequence[Operation]) -> list[type[BaseModel]]:
+    found: dict[str, type[BaseModel]] = {"ErrorBody": ErrorBody}
+    for operation in operations:
+        for model in operation.responses.values():
+            if not isinstance(model, str):
+                found[model.__name__] = model
+    return list(found.values())
+
+
+def _operation(operation: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": operation.endpoint.__name__ + "_" + operation.method.lower(),
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": [_param(p, "path") for p in operation.path_params]
+        + [_param(p, "query") for p in operation.query],
+        "responses": _responses(operation),
+    }
+    if operation.description:
+        spec["description"] = operation.description
+    if operation.authenticated:
+        spec["security"] = [{"bearer": []}]
+    if operation.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _ref(operation.body)}}},
+        }
+    return spec
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in operation.responses.items():
+        if isinstance(model, str):
+            responses[str(status)] = {
+                "description": "OK",
+                "content": {model: {"schema": {"type": "string"}}},
+            }
+        else:
+            responses[str(status)] = {
+                "description": "OK" if status < 300 else _ERROR_TEXT.get(status, "error"),
+                "content": {"application/json": {"schema": {"$ref": _ref(model)}}},
+            }
+    statuses = set(operation.extra_statuses) | {400}
+    if operation.authenticated:
+        statuses.add(401)
+    if operation.body is not None:
+        statuses |= {413, 422}
+    for status in sorted(statuses):
+        responses.setdefault(
+            str(status),
+            {
+                "description": _ERROR_TEXT.get(status, "error"),
+                "content": {"application/json": {"schema": {"$ref": _ref(ErrorBody)}}},
+            },
+        )
+    return responses
+
+
+def _param(param: Param, where: str) -> dict[str, Any]:
+    schema: dict[str, Any]
+    if param.type == "date-time":
+        schema = {"type": "string", "format": "date-time"}
+    else:
+        schema = {"type": param.type}
+    if param.max_length is not None:
+        schema["maxLength"] = param.max_length
+    return {
+        "name": param.name,
+        "in": where,
+        "required": param.required or where == "path",
+        "description": param.description,
+        "schema": schema,
+    }
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return _REF.format(model=model.__name__)

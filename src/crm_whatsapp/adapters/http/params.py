@@ -1,0 +1,88 @@
+"""Query parameters: each endpoint names the ones it knows, and anything else is a 400.
+
+A CRM developer who writes ``?clientId=`` instead of ``?client_id=`` gets an error naming
+the parameter, not a silently unfiltered list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from starlette.datastructures import QueryParams
+
+from crm_whatsapp.adapters.http.errors import ApiError
+from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, check_page_size
+
+_TRUE = {"true", "1", "yes", "si", "sí"}
+_FALSE = {"false", "0", "no"}
+
+
+def bad_parameter(name: str, problem: str) -> ApiError:
+    return ApiError(400, "invalid_query_parameter", f"{name}: {problem}")
+
+
+class Query:
+    """The request's query string, read parameter by parameter with clear errors."""
+
+    def __init__(self, params: QueryParams, known: Collection[str]) -> None:
+        unknown = sorted(set(params.keys()) - set(known))
+        if unknown:
+            raise bad_parameter(
+                unknown[0], f"unknown parameter (known: {', '.join(sorted(known)) or 'none'})"
+            )
+        for name in params:
+            if len(params.getlist(name)) > 1:
+                raise bad_parameter(name, "given more than once")
+        self._params = params
+
+    def text(self, name: str, max_length: int = 500) -> str | None:
+        value = self._params.get(name)
+        if value is None:
+            return None
+        if len(value) > max_length:
+            raise bad_parameter(name, f"at most {max_length} characters")
+        if "\x00" in value:
+            raise bad_parameter(name, "must not contain NUL characters")
+        return value
+
+    def flag(self, name: str) -> bool | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise bad_parameter(name, "must be true or false")
+
+    def moment(self, name: str) -> datetime | None:
+        value = self.text(name, 64)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            raise bad_parameter(
+                name, "must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00-06:00"
+            ) from None
+        if moment.tzinfo is None:
+            raise bad_parameter(name, "needs a timezone (e.g. 2026-01-31T00:00:00Z)")
+        return moment
+
+    def limit(self, name: str = "limit") -> int:
+        value = self.text(name, 10)
+        if value is None:
+            return DEFAULT_PAGE_SIZE
+        try:
+            number = int(value)
+        except ValueError:
+            raise bad_parameter(name, "must be a whole number") from None
+        return check_page_size(number, name)
+
+    def cursor(self, name: str = "cursor") -> str | None:
+        value = self.text(name, 1000)
+        if value is not None and not value:
+            raise bad_parameter(name, "must not be empty")
+        return value

@@ -1,0 +1,76 @@
+"""Meta's side: the subscription check (GET) and the deliveries (POST).
+
+A POST is answered 200 only after every message in it is stored with the bot's pending
+reply (each message is one unit of work); if storage fails the answer is 503 and Meta
+delivers the whole body again later, which is harmless because a known wamid stores nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from crm_whatsapp.adapters.http.services import HttpServices
+from crm_whatsapp.adapters.whatsapp.webhook import (
+    SIGNATURE_HEADER,
+    WebhookBatch,
+    answer_verification,
+    parse_webhook,
+    verify_signature,
+)
+from crm_whatsapp.domain.services import Dependencies, receive_inbound, record_status_update
+
+logger = logging.getLogger("crm_whatsapp.webhook")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    messages: int
+    duplicates: int
+    statuses: int
+
+
+def store_batch(deps: Dependencies, batch: WebhookBatch) -> StoredBatch:
+    """Every message and status of the body, in order; raises if storage fails."""
+    duplicates = 0
+    for message in batch.messages:
+        if receive_inbound(deps, message).duplicate:
+            duplicates += 1
+    for status in batch.statuses:
+        record_status_update(deps, status)
+    for problem in batch.problems:
+        logger.warning(
+            "webhook problem for number %s: %s (code %s)",
+            problem.business_number_id,
+            problem.description,
+            problem.code,
+        )
+    if batch.ignored_changes:
+        logger.debug("webhook: %d changes of other fields ignored", batch.ignored_changes)
+    return StoredBatch(len(batch.messages), duplicates, len(batch.statuses))
+
+
+class WebhookEndpoints:
+    def __init__(self, services: HttpServices) -> None:
+        self._services = services
+
+    async def verify(self, request: Request) -> Response:
+        challenge = answer_verification(request.query_params, self._services.verify_token)
+        return PlainTextResponse(challenge)
+
+    async def receive(self, request: Request) -> Response:
+        body = await request.body()
+        verify_signature(body, request.headers.get(SIGNATURE_HEADER), self._services.app_secret)
+        batch = parse_webhook(body, max_bytes=self._services.max_body_bytes)
+        stored = await run_in_threadpool(store_batch, self._services.deps, batch)
+        return JSONResponse(
+            {
+                "messages": stored.messages,
+                "duplicates": stored.duplicates,
+                "statuses": stored.statuses,
+            }
+        )

@@ -1,0 +1,104 @@
+"""``crm-whatsapp simulate``: post a signed customer message to a running server, as Meta would.
+
+Try the whole loop (webhook → bot → Graph API) without a Meta account: point the service's
+``GRAPH_API_URL`` at ``crm-whatsapp fake-graph-api`` and simulate customers writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import httpx
+
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
+    customer_text_webhook_body,
+    new_wamid,
+)
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from crm_whatsapp.domain.errors import InvalidPhoneNumber
+from crm_whatsapp.domain.phone import PhoneNumber
+
+DEFAULT_PHONE_NUMBER_ID = "106540352242922"
+
+
+def add_simulate_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    simulate = commands.add_parser(
+        "simulate",
+        help="envía a un servidor un mensaje de cliente firmado, como lo haría Meta",
+        description=(
+            "Construye el webhook que Meta enviaría cuando un cliente escribe TEXTO desde "
+            "NUMERO, lo firma con el secreto de la app (CRM_WHATSAPP_APP_SECRET o "
+            "--app-secret) y lo envía a la URL del webhook."
+        ),
+    )
+    simulate.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="URL del webhook, p. ej. http://127.0.0.1:8000/webhook",
+    )
+    simulate.add_argument(
+        "--from",
+        dest="sender",
+        required=True,
+        metavar="NUMERO",
+        help="número del cliente en cualquier formato con código de país (+52 55 1234 5678)",
+    )
+    simulate.add_argument("text", metavar="TEXTO", help="lo que escribe el cliente")
+    simulate.add_argument("--name", default=None, help="nombre de perfil de WhatsApp")
+    simulate.add_argument(
+        "--phone-number-id",
+        default=None,
+        help="id del número del negocio (o CRM_WHATSAPP_PHONE_NUMBER_ID)",
+    )
+    simulate.add_argument("--app-secret", default=None, help="secreto de la app de Meta")
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    secret = args.app_secret or os.environ.get("CRM_WHATSAPP_APP_SECRET")
+    if not secret:
+        print(
+            "crm-whatsapp simulate: set CRM_WHATSAPP_APP_SECRET (or --app-secret) to the "
+            "server's app secret",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        wa_id = PhoneNumber.parse(args.sender).digits
+    except InvalidPhoneNumber as exc:
+        print(f"crm-whatsapp simulate: --from: {exc}", file=sys.stderr)
+        return 2
+    phone_number_id = (
+        args.phone_number_id
+        or os.environ.get("CRM_WHATSAPP_PHONE_NUMBER_ID")
+        or DEFAULT_PHONE_NUMBER_ID
+    )
+    wamid = new_wamid(wa_id)
+    body = json.dumps(
+        customer_text_webhook_body(
+            wa_id=wa_id,
+            text=args.text,
+            wamid=wamid,
+            timestamp=int(time.time()),
+            phone_number_id=phone_number_id,
+            profile_name=args.name,
+        ),
+        ensure_ascii=False,
+    ).encode()
+    try:
+        response = httpx.post(
+            args.to,
+            content=body,
+            headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)},
+            timeout=30,
+        )
+    except httpx.HTTPError as exc:
+        print(f"crm-whatsapp simulate: cannot reach {args.to}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{response.status_code} {response.text.strip()}")
+    print(f"wamid: {wamid}")
+    return 0 if response.is_success else 1

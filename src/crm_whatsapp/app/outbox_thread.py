@@ -1,0 +1,81 @@
+"""The outbox worker inside the web process, on a thread of its own.
+
+The use cases' database calls are synchronous; on the server's event loop they would stall
+every request while a pass runs. So the worker gets its own thread, its own event loop and
+its own Graph API client; ``wake()`` (thread-safe) starts a pass at once when a reply is
+queued, so replies do not wait for the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+
+from crm_whatsapp.app.container import GatewayFactory
+from crm_whatsapp.app.outbox_worker import OutboxWorker
+from crm_whatsapp.domain.services import Dependencies, RetryPolicy
+
+logger = logging.getLogger("crm_whatsapp.outbox")
+
+
+class OutboxThread:
+    def __init__(
+        self,
+        deps: Dependencies,
+        gateways: GatewayFactory,
+        policy: RetryPolicy | None = None,
+        *,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._deps = deps
+        self._gateways = gateways
+        self._policy = policy
+        self._poll_interval = poll_interval
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+        self._started = threading.Event()
+        self.worker: OutboxWorker | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="crm-whatsapp-outbox", daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+
+    def wake(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            # the loop may close in between: then there is nothing left to wake
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("the outbox thread did not stop within %ss", timeout)
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception:
+            logger.exception("the outbox thread crashed")
+        finally:
+            self._started.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop, self._wake = asyncio.Event(), asyncio.Event()
+        async with self._gateways() as gateway:
+            self.worker = OutboxWorker(
+                self._deps, gateway, self._policy, poll_interval=self._poll_interval
+            )
+            self._started.set()
+            await self.worker.run(self._stop, self._wake)

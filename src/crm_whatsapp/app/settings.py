@@ -1,0 +1,113 @@
+"""The service's settings: environment variables prefixed ``CRM_WHATSAPP_`` and an optional
+``.env`` file, validated at start-up so a mistake is one clear line, not a 500 later.
+
+Secrets are ``SecretStr``: printing the settings (or a traceback holding them) shows
+``**********``, never the value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from crm_whatsapp.adapters.sql.database import DEFAULT_URL
+from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
+from crm_whatsapp.adapters.whatsapp.graph_api.settings import DEFAULT_API_VERSION, DEFAULT_BASE_URL
+from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
+
+ENV_PREFIX = "CRM_WHATSAPP_"
+REQUIRED_SECRETS = ("app_secret", "verify_token", "access_token")
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class MissingSetting(ValueError):
+    """A setting the service cannot start without; the message names the variable."""
+
+    def __init__(self, names: list[str]) -> None:
+        variables = ", ".join(ENV_PREFIX + n.upper() for n in names)
+        super().__init__(f"missing required setting(s): {variables}")
+        self.names = names
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    database_url: SecretStr = SecretStr(DEFAULT_URL)
+    table_prefix: str = DEFAULT_PREFIX
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+    access_token: SecretStr | None = None
+    phone_number_id: str | None = None
+    graph_api_url: str = DEFAULT_BASE_URL
+    graph_api_version: str = DEFAULT_API_VERSION
+    api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    default_region: str = "MX"
+    timezone: str = "America/Mexico_City"
+    bot_rules_file: Path | None = None
+    clients_table: str | None = None
+    clients_id_column: str = "id"
+    clients_name_column: str | None = None
+    clients_phone_columns: CommaList = ()
+    clients_database_url: SecretStr | None = None
+    outbox_in_process: bool = True
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    migrate_on_start: bool = True
+    cors_origins: CommaList = ()
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("clients_phone_columns", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("must be a two-letter country code such as MX, AR, CO, ES")
+        return value.upper()
+
+    def require_secrets(self) -> None:
+        """Raise ``MissingSetting`` naming every required secret that is unset or empty."""
+        missing = [
+            name
+            for name in REQUIRED_SECRETS
+            if getattr(self, name) is None or not getattr(self, name).get_secret_value().strip()
+        ]
+        if missing:
+            raise MissingSetting(missing)
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else ""
+
+    def secret_values(self) -> list[str]:
+        """Every secret, so that tests (and log filters) can check none leaks."""
+        values = [self.secret(n) for n in REQUIRED_SECRETS]
+        values += [t.get_secret_value() for t in self.api_tokens]
+        return [v for v in values if v]

@@ -1,0 +1,81 @@
+"""Constants and helpers shared by the HTTP tests (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import customer_text_webhook_body
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from crm_whatsapp.app import Settings
+
+APP_SECRET = "test-app-secret-1f2e9a"
+VERIFY_TOKEN = "verify-token-7c01"
+ACCESS_TOKEN = "EAAG-test-access-token-93b1d0"
+API_TOKEN = "crm-api-token-5d4c77"
+BUSINESS_NUMBER_ID = "106540352242922"
+API = "/api/v1/conversaciones-whatsapp"
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+
+_wamids = itertools.count(1)
+
+
+def make_settings(database_url: str, graph_api_url: str, **changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "app_secret": APP_SECRET,
+        "verify_token": VERIFY_TOKEN,
+        "access_token": ACCESS_TOKEN,
+        "api_tokens": API_TOKEN,
+        "graph_api_url": graph_api_url,
+        "outbox_poll_seconds": 0.05,
+        "timezone": "America/Mexico_City",
+    }
+    values.update(changes)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def text_webhook(
+    wa_id: str, text: str, *, wamid: str | None = None, name: str | None = None
+) -> bytes:
+    """A signed-ready body of one customer text, unique wamid unless given."""
+    body = customer_text_webhook_body(
+        wa_id=wa_id,
+        text=text,
+        wamid=wamid or f"wamid.test.{next(_wamids)}.{time.monotonic_ns()}",
+        timestamp=int(time.time()),
+        phone_number_id=BUSINESS_NUMBER_ID,
+        profile_name=name,
+    )
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    return {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body, secret)}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    http: httpx.Client
+
+    def post_webhook(self, body: bytes, secret: str = APP_SECRET) -> httpx.Response:
+        return self.http.post("/webhook", content=body, headers=signed(body, secret))
+
+
+def wait_for(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``condition()`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s")
+        time.sleep(interval)

@@ -1,0 +1,220 @@
+"""Live updates across processes: PostgreSQL LISTEN/NOTIFY between the instances.
+
+Several instances behind a load balancer share one database; a browser's event stream is
+served by one of them, the change may have happened in another. Every instance publishes
+with ``NOTIFY`` (``PostgresEventPublisher``) and hears every instance, itself included,
+through one ``LISTEN`` connection (``PostgresEventListener``) that feeds its
+``LocalEventHub``.
+
+Because the publishing process receives its own notifications too, in PostgreSQL mode the
+app publishes ONLY through NOTIFY and delivers ONLY through the listener: publishing to the
+hub as well would show every event twice.
+
+Live updates are a convenience: the data is committed before anything is published, so a
+failed NOTIFY is logged and swallowed, and events published while a listener reconnects
+are lost; the listener then marks every subscriber ``Lagged`` so the inboxes refetch.
+
+The channel is ``<table prefix>events`` (``crm_whatsapp_events``), so two installations with
+different prefixes in one database do not hear each other. ``psycopg`` (the ``postgres``
+extra, 3.2 or later) is imported only when a listener starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from crm_whatsapp.adapters.events.hub import LocalEventHub
+from crm_whatsapp.adapters.events.payload import decode_payload, encode_payloads
+from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.domain.events import Event
+
+if TYPE_CHECKING:
+    import psycopg
+
+logger = logging.getLogger("crm_whatsapp.events")
+
+MAX_RECONNECT_DELAY = 30.0
+_MAX_CHANNEL_BYTES = 63  # NAMEDATALEN - 1: LISTEN would silently truncate a longer name
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+def default_channel(database: Database) -> str:
+    """The channel for this database's table prefix."""
+    return f"{database.tables.prefix}events"
+
+
+class PostgresEventPublisher:
+    """``EventPublisher``: one NOTIFY per payload, each in its own autocommit transaction
+    (PostgreSQL folds identical payloads sent in one transaction into one)."""
+
+    def __init__(self, database: Database, channel: str | None = None) -> None:
+        _require_postgresql(database)
+        self.channel = _checked_channel(channel or default_channel(database))
+        self._database = database
+        self._engine = database.writer.execution_options(isolation_level="AUTOCOMMIT")
+
+    def publish(self, events: Sequence[Event]) -> None:
+        """Notify every listening instance; failures are logged at WARNING, never raised."""
+        try:
+            payloads = encode_payloads(events)
+            if not payloads:
+                return
+            with self._engine.connect() as connection:
+                for payload in payloads:
+                    connection.execute(_NOTIFY, {"channel": self.channel, "payload": payload})
+        except Exception as exc:
+            logger.warning(
+                "live update not sent on channel %s of %s: %s",
+                self.channel,
+                self._database.describe(),
+                _summary(self._database, exc),
+            )
+
+
+class PostgresEventListener:
+    """A daemon thread that LISTENs on a dedicated connection and delivers to ``hub``.
+
+    ``ready`` is set while LISTEN is active. A lost connection is logged and reopened after
+    ``reconnect_delay`` seconds, doubling up to 30, until ``stop()``.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        hub: LocalEventHub,
+        channel: str | None = None,
+        reconnect_delay: float = 1.0,
+        *,
+        poll_interval: float = 0.25,
+        connect_timeout: int = 10,
+    ) -> None:
+        _require_postgresql(database)
+        if reconnect_delay <= 0:
+            raise ValueError(f"reconnect_delay must be positive, not {reconnect_delay}")
+        self.channel = _checked_channel(channel or default_channel(database))
+        self.ready = threading.Event()
+        self._database = database
+        self._hub = hub
+        self._reconnect_delay = reconnect_delay
+        self._poll_interval = poll_interval
+        self._connect_timeout = connect_timeout
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._backend_pid: int | None = None
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of the current LISTEN connection, if any (for operators)."""
+        return self._backend_pid
+
+    def start(self) -> None:
+        """Start listening in the background; wait on ``ready`` to know LISTEN is active."""
+        if self._thread is not None:
+            raise RuntimeError("this listener was already started")
+        try:
+            import psycopg  # noqa: F401, PLC0415
+        except ImportError as exc:
+            raise ImportError(
+                "PostgresEventListener needs psycopg: pip install 'crm-whatsapp[postgres]'"
+            ) from exc
+        self._thread = threading.Thread(
+            target=self._run, name=f"crm-whatsapp-listen-{self.channel}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop listening; returns within about ``timeout`` seconds."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.ready.clear()
+
+    def _run(self) -> None:
+        import psycopg  # noqa: PLC0415
+
+        delay = self._reconnect_delay
+        listened_before = False
+        while not self._stopping.is_set():
+            try:
+                with self._connect() as connection:
+                    self._listen(connection)
+                    if listened_before:
+                        logger.info("listening again on channel %s", self.channel)
+                        self._hub.mark_lagged()
+                    listened_before = True
+                    delay = self._reconnect_delay
+                    self._receive(connection)
+            except Exception as exc:
+                self.ready.clear()
+                self._backend_pid = None
+                if self._stopping.is_set():
+                    break
+                if isinstance(exc, psycopg.Error):
+                    logger.warning(
+                        "live updates: no LISTEN connection to %s (%s); reconnecting in %.1f s",
+                        self._database.describe(),
+                        _summary(self._database, exc),
+                        delay,
+                    )
+                else:
+                    logger.exception("the event listener failed; restarting in %.1f s", delay)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+        self.ready.clear()
+        self._backend_pid = None
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg  # noqa: PLC0415
+
+        url = self._database.url.set(drivername="postgresql")
+        return psycopg.connect(
+            url.render_as_string(hide_password=False),
+            autocommit=True,
+            connect_timeout=self._connect_timeout,
+        )
+
+    def _listen(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+        from psycopg import sql  # noqa: PLC0415
+
+        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        self._backend_pid = connection.info.backend_pid
+        self.ready.set()
+
+    def _receive(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+        # A short timeout, so the loop sees stop() promptly.
+        while not self._stopping.is_set():
+            for notification in connection.notifies(timeout=self._poll_interval):
+                if notification.channel != self.channel:
+                    continue
+                events = decode_payload(notification.payload)
+                if events:
+                    self._hub.deliver(events)
+
+
+def _require_postgresql(database: Database) -> None:
+    if not database.is_postgresql:
+        raise ValueError(
+            f"LISTEN/NOTIFY needs PostgreSQL, not {database.dialect}; "
+            "with one process use LocalEventHub as the publisher"
+        )
+
+
+def _checked_channel(channel: str) -> str:
+    size = len(channel.encode())
+    if not 0 < size <= _MAX_CHANNEL_BYTES:
+        raise ValueError(f"a channel name needs 1 to {_MAX_CHANNEL_BYTES} bytes: {channel!r}")
+    return channel
+
+
+def _summary(database: Database, exc: BaseException) -> str:
+    """The error's first line, with the URL's password masked just in case."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    summary = f"{type(original).__name__}: {lines[0] if lines else ''}"
+    password = database.url.password
+    return summary.replace(str(password), "***") if password else summary

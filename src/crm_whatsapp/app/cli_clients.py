@@ -8,6 +8,7 @@ the index lives with the library's tables (``db upgrade`` first).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar
@@ -18,6 +19,8 @@ from crm_whatsapp.domain.errors import (
     CrmWhatsAppError,
     StorageUnavailable,
 )
+
+_ENV = "CRM_WHATSAPP_CLIENTS_"
 
 
 def add_clients_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,16 +39,31 @@ def add_clients_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
     add_database_options(parser)
-    parser.add_argument("--table", required=True, help="tabla de clientes del CRM")
+    env = os.environ.get
+    phones = [c.strip() for c in env(f"{_ENV}PHONE_COLUMNS", "").split(",") if c.strip()]
+    parser.add_argument(
+        "--table",
+        default=env(f"{_ENV}TABLE"),
+        help=f"tabla de clientes del CRM (o ${_ENV}TABLE)",
+    )
     parser.add_argument("--schema", default=None, help="esquema de la tabla (PostgreSQL)")
-    parser.add_argument("--id-column", default="id", help="columna del id (por omisión id)")
-    parser.add_argument("--name-column", required=True, help="columna del nombre")
+    parser.add_argument(
+        "--id-column",
+        default=env(f"{_ENV}ID_COLUMN", "id"),
+        help=f"columna del id (o ${_ENV}ID_COLUMN; por omisión id)",
+    )
+    parser.add_argument(
+        "--name-column",
+        default=env(f"{_ENV}NAME_COLUMN"),
+        help=f"columna del nombre (o ${_ENV}NAME_COLUMN)",
+    )
     parser.add_argument(
         "--phone-column",
         action="append",
-        required=True,
-        help="columna con teléfonos en cualquier formato (repetible)",
+        default=None,
+        help=f"columna con teléfonos en cualquier formato (repetible; o ${_ENV}PHONE_COLUMNS)",
     )
+    parser.set_defaults(env_phone_columns=phones)
     parser.add_argument(
         "--field",
         action="append",
@@ -54,7 +72,9 @@ def _add_table_options(parser: argparse.ArgumentParser) -> None:
         help="columna expuesta al bot como {NOMBRE} (repetible)",
     )
     parser.add_argument(
-        "--region", default=None, help="país de los números sin prefijo, p. ej. MX, AR, BR"
+        "--region",
+        default=env("CRM_WHATSAPP_DEFAULT_REGION"),
+        help="país de los números sin prefijo, p. ej. MX, AR, BR (o $CRM_WHATSAPP_DEFAULT_REGION)",
     )
 
 
@@ -65,12 +85,27 @@ def _crm_table(args: argparse.Namespace) -> CrmClientTable:
         if not sep or not name or not column:
             raise ValueError(f"--field {item!r}: se espera NOMBRE=COLUMNA")
         fields[name] = column
+    phone_columns = args.phone_column or args.env_phone_columns
+    missing = [
+        option
+        for option, value in (
+            ("--table", args.table),
+            ("--name-column", args.name_column),
+            ("--phone-column", phone_columns),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError(
+            f"falta {', '.join(missing)} (o las variables {_ENV}TABLE, {_ENV}NAME_COLUMN, "
+            f"{_ENV}PHONE_COLUMNS)"
+        )
     return CrmClientTable(
         table=args.table,
         schema=args.schema,
         id_column=args.id_column,
         name_column=args.name_column,
-        phone_columns=tuple(args.phone_column),
+        phone_columns=tuple(phone_columns),
         placeholder_columns=fields,
         default_region=args.region,
     )

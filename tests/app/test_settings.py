@@ -1,0 +1,65 @@
+"""Settings from CRM_WHATSAPP_* variables: lists split on commas, secrets hidden, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from crm_whatsapp.app import MissingSetting, Settings
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(f"CRM_WHATSAPP_{name}", value)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_comma_separated_variables_become_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(
+        monkeypatch,
+        API_TOKENS="uno, dos,,tres",
+        CLIENTS_PHONE_COLUMNS="telefono,celular",
+        CORS_ORIGINS="https://crm.example",
+    )
+    assert [t.get_secret_value() for t in settings.api_tokens] == ["uno", "dos", "tres"]
+    assert settings.clients_phone_columns == ("telefono", "celular")
+    assert settings.cors_origins == ("https://crm.example",)
+
+
+def test_secrets_never_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(
+        monkeypatch,
+        APP_SECRET="s3cr3t-app",
+        ACCESS_TOKEN="EAAG-very-secret",
+        API_TOKENS="api-secret-1",
+        DATABASE_URL="postgresql+psycopg://crm:pw-secret@db/crm",
+    )
+    shown = repr(settings) + str(settings)
+    for secret in ("s3cr3t-app", "EAAG-very-secret", "api-secret-1", "pw-secret"):
+        assert secret not in shown
+
+
+def test_a_missing_secret_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(monkeypatch, APP_SECRET="x", ACCESS_TOKEN="  ")
+    with pytest.raises(MissingSetting) as error:
+        settings.require_secrets()
+    assert str(error.value) == (
+        "missing required setting(s): CRM_WHATSAPP_VERIFY_TOKEN, CRM_WHATSAPP_ACCESS_TOKEN"
+    )
+
+
+def test_a_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="default_region"):
+        _settings(monkeypatch, DEFAULT_REGION="Mexico")
+    with pytest.raises(ValidationError, match="outbox_in_process"):
+        _settings(monkeypatch, OUTBOX_IN_PROCESS="maybe")
+
+
+def test_a_dotenv_file_is_read(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("CRM_WHATSAPP_TIMEZONE=America/Bogota\nCRM_WHATSAPP_LOG_LEVEL=debug\n")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.timezone == "America/Bogota"
+    assert settings.log_level == "DEBUG"

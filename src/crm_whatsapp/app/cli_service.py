@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from crm_whatsapp.app.log_redaction import redact_secrets_in_logs
 from crm_whatsapp.app.settings import ENV_PREFIX, Settings
 
 
@@ -107,6 +108,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     settings = load_settings()
     _configure_logging(settings.log_level)
+    redact_secrets_in_logs(settings.secret_values())
     if not settings.secret("access_token"):
         raise ValueError(f"missing required setting(s): {ENV_PREFIX}ACCESS_TOKEN")
     asyncio.run(_worker(settings, args.poll_seconds or settings.outbox_poll_seconds))

@@ -20,6 +20,7 @@ from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
 from crm_whatsapp.adapters.http import BearerTokens, HttpServices, build_http_app
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.container import GatewayFactory, build_container
+from crm_whatsapp.app.log_redaction import redact_secrets_in_logs
 from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
@@ -38,6 +39,7 @@ def create_app(
     default built from settings; raises ``MissingSetting`` naming an unset secret."""
     settings = settings if settings is not None else Settings()
     settings.require_secrets()
+    redact_secrets_in_logs(settings.secret_values())
     container = build_container(settings, overrides)
     deps: Dependencies = container.resolve(Dependencies)
     database: Database = container.resolve(Database)

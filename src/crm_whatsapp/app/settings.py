@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from crm_whatsapp.adapters.sql.database import DEFAULT_URL
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
@@ -110,4 +112,13 @@ class Settings(BaseSettings):
         """Every secret, so that tests (and log filters) can check none leaks."""
         values = [self.secret(n) for n in REQUIRED_SECRETS]
         values += [t.get_secret_value() for t in self.api_tokens]
+        for url in (self.database_url, self.clients_database_url):
+            if url is None:
+                continue
+            try:
+                password = make_url(url.get_secret_value()).password
+            except ArgumentError:  # not a URL: the database adapter will say so
+                continue
+            if password:
+                values.append(str(password))
         return [v for v in values if v]

@@ -86,7 +86,7 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
 def zone_named(name: str, parameter: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a folder
         raise InvalidQueryParameter(parameter, f"unknown timezone {name!r}") from exc
 
 

@@ -125,7 +125,7 @@ class BusinessHours:
     def __post_init__(self) -> None:
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "America" is a folder
             raise InvalidBotRules(
                 "business_hours.timezone", f"unknown timezone {self.timezone!r}"
             ) from exc

@@ -81,6 +81,12 @@ def run_serve(args: argparse.Namespace) -> int:
         app = create_app(settings.model_copy(update={"migrate_on_start": False}))
         uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
         return 0
+    if _database(settings).is_sqlite:
+        logging.getLogger("crm_whatsapp").warning(
+            "%d workers on SQLite: writes queue on one file and live events stay inside "
+            "each process; use PostgreSQL for several workers",
+            args.workers,
+        )
     create_app(settings)  # fail here, once, on a bad rules file or client table
     os.environ[ENV_PREFIX + "MIGRATE_ON_START"] = "false"
     uvicorn.run(

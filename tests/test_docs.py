@@ -15,7 +15,7 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "library.md"
 def test_the_library_guide_examples_run_and_print_what_the_guide_says() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     namespace: dict[str, object] = {"__name__": "library_guide"}
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

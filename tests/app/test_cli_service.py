@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,7 +15,6 @@ import pytest
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     RunningFakeGraphApi,
-    running_fake_graph_api,
 )
 from crm_whatsapp.app.cli import main
 
@@ -72,12 +70,6 @@ def _stop(process: subprocess.Popen[str]) -> str:
         process.kill()
         _, stderr = process.communicate()
     return stderr
-
-
-@pytest.fixture
-def fake_graph() -> Iterator[RunningFakeGraphApi]:
-    with running_fake_graph_api() as fake:
-        yield fake
 
 
 def _serve(env: dict[str, str], port: int, tmp_path: Path) -> subprocess.Popen[str]:

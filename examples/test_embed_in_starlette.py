@@ -132,3 +132,12 @@ def test_an_unsigned_webhook_is_refused_at_the_mounted_path(
     assert answer.status_code == 401
     page = client.get("/whatsapp/api/v1/conversaciones-whatsapp", headers=AUTH).json()
     assert page["items"] == []
+
+
+def test_the_mounted_openapi_document_names_its_prefix(
+    host: tuple[TestClient, RunningFakeGraphApi],
+) -> None:
+    client, _ = host
+    document = client.get("/whatsapp/openapi.json").json()
+    assert document["servers"] == [{"url": "/whatsapp"}]
+    assert "/api/v1/conversaciones-whatsapp" in document["paths"]

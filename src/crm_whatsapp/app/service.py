@@ -36,13 +36,19 @@ def create_app(
 ) -> Starlette:
     """The service's ASGI app. ``overrides`` maps a port (``ClientLookup``, ``Database``,
     ``MessagingGateway``, ``Clock``, ``BotRules``...) to the object to use instead of the
-    default built from settings; raises ``MissingSetting`` naming an unset secret."""
+    default built from settings; raises ``MissingSetting`` naming an unset secret.
+
+    Mounted inside another app, its lifespan (tables, outbox, PostgreSQL listener) runs
+    only if the host's lifespan enters ``app.router.lifespan_context(app)``: Starlette
+    runs the outermost app's lifespan alone.
+    """
     settings = settings if settings is not None else Settings()
     settings.require_secrets()
     redact_secrets_in_logs(settings.secret_values())
     container = build_container(settings, overrides)
     deps: Dependencies = container.resolve(Dependencies)
     database: Database = container.resolve(Database)
+    owns_database = Database not in (overrides or {})  # an override is its owner's to close
     hub: LocalEventHub = container.resolve(LocalEventHub)
     gateways: GatewayFactory = container.resolve(GatewayFactory)
     read_receipts = LifespanGateway(gateways)
@@ -93,6 +99,8 @@ def create_app(
             await read_receipts.close()
             if listener is not None:
                 await asyncio.to_thread(listener.stop)
+            if owns_database:
+                database.dispose()
 
     app = build_http_app(services, lifespan=lifespan)
     app.state.container = container

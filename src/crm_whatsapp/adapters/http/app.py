@@ -120,7 +120,10 @@ def build_http_app(
     document = build_openapi(ops)
 
     async def openapi(request: Request) -> Response:
-        return JSONResponse(document)
+        root_path = request.scope.get("root_path", "")
+        if not root_path:
+            return JSONResponse(document)
+        return JSONResponse({**document, "servers": [{"url": root_path}]})  # mounted
 
     routes: list[BaseRoute] = [
         Route(op.path, op.endpoint, methods=[op.method], name=_route_name(op)) for op in ops

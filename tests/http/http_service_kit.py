@@ -6,12 +6,17 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import customer_text_webhook_body
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
+    StatusContext,
+    customer_text_webhook_body,
+    status_webhook_body,
+)
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
 
@@ -79,3 +84,53 @@ def wait_for(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> A
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+# -- additions for the endpoint, error, live-event and OpenAPI suites ----------------------
+
+SECRETS = (APP_SECRET, ACCESS_TOKEN, VERIFY_TOKEN, API_TOKEN)
+"""What no answer of the service may ever contain."""
+
+
+def text_webhook_at(
+    wa_id: str, text: str, at: datetime, *, wamid: str | None = None, name: str | None = None
+) -> bytes:
+    """Like ``text_webhook``, with WhatsApp's timestamp ``at`` (whole seconds) instead of now."""
+    body = customer_text_webhook_body(
+        wa_id=wa_id,
+        text=text,
+        wamid=wamid or f"wamid.test.{next(_wamids)}.{time.monotonic_ns()}",
+        timestamp=int(at.timestamp()),
+        phone_number_id=BUSINESS_NUMBER_ID,
+        profile_name=name,
+    )
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def status_webhook(wamid: str, recipient: str, status: str) -> bytes:
+    """The body Meta posts when one of our messages is ``sent``/``delivered``/``read``."""
+    now = int(time.time())
+    context = StatusContext(
+        wamid=wamid,
+        phone_number_id=BUSINESS_NUMBER_ID,
+        recipient_field="to",
+        recipient=recipient,
+        is_template=False,
+        conversation_id="conv-1",
+        sent_at=now,
+    )
+    body = status_webhook_body(
+        context,
+        status,
+        now,
+        business_account_id="102290129340398",
+        display_phone_number="15550783881",
+    )
+    return json.dumps(body).encode()
+
+
+def leaked_secrets(response: httpx.Response) -> list[str]:
+    """The secrets found in a response's body or headers (read first if streamed)."""
+    response.read()
+    text = response.content.decode("utf-8", "replace") + repr(response.headers.multi_items())
+    return [secret for secret in SECRETS if secret in text]

@@ -7,7 +7,7 @@ the parameter, not a silently unfiltered list.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
 from starlette.datastructures import QueryParams
 
@@ -69,6 +69,10 @@ class Query:
             ) from None
         if moment.tzinfo is None:
             raise bad_parameter(name, "needs a timezone (e.g. 2026-01-31T00:00:00Z)")
+        try:
+            moment.astimezone(UTC)  # every backend compares in UTC
+        except OverflowError:
+            raise bad_parameter(name, "out of range once in UTC (years 1 to 9999)") from None
         return moment
 
     def limit(self, name: str = "limit") -> int:

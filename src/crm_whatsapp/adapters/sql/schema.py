@@ -30,7 +30,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 DEFAULT_PREFIX = "crm_whatsapp_"
 
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_SQLITE_FORMAT = "-%m-%d %H:%M:%S.%f"  # after the year, which strftime does not pad
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -54,7 +54,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: every stored moment needs a timezone")
         utc = value.astimezone(UTC)
-        return utc.strftime(_SQLITE_FORMAT) if dialect.name == "sqlite" else utc
+        return _sqlite_text(utc) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -79,7 +79,13 @@ def is_compared_table(name: str, prefix: str) -> bool:
 
 def utc_text(moment: datetime) -> str:
     """A moment as SQLite stores it (for raw SQL that compares with stored values)."""
-    return moment.astimezone(UTC).strftime(_SQLITE_FORMAT)
+    return _sqlite_text(moment.astimezone(UTC))
+
+
+def _sqlite_text(utc: datetime) -> str:
+    # The year padded to four digits: strftime writes year 500 as "500", which sorts after
+    # "2026" and turned ``until=0500-01-01T00:00:00Z`` into "everything".
+    return f"{utc.year:04d}{utc.strftime(_SQLITE_FORMAT)}"
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")

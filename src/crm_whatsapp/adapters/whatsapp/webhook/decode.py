@@ -42,6 +42,30 @@ def decode_json(body: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> object:
         raise InvalidWebhookPayload("body", "JSON nested too deeply") from None
     if _SURROGATE_ESCAPE.search(text):
         _refuse_lone_surrogates(value)
+    if "\\u0000" in text:
+        try:
+            value = _without_nul(value)
+        except RecursionError:
+            raise InvalidWebhookPayload("body", "JSON nested too deeply") from None
+    return value
+
+
+NUL_REPLACEMENT = "\ufffd"
+
+
+def _without_nul(value: object) -> object:
+    """NUL (``\\u0000``) replaced by U+FFFD in every key and string.
+
+    PostgreSQL cannot store NUL in text or JSONB, so a body carrying one would fail after
+    its first messages were stored, and fail again on every retry: the message would be
+    lost. WhatsApp users cannot type NUL; replacing it keeps the message, visibly altered.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_REPLACEMENT)
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     return value
 
 

@@ -1,6 +1,10 @@
 """Benchmarks stay runnable: each runs in --quick mode and prints its figures (no timing
 is asserted; the figures are recorded in benchmarks/README.md).
 
+The webhook benchmark starts real processes (the service, the fake Graph API, a reference
+receiver, a load generator) on 127.0.0.1 for a few seconds; its exit code says whether every
+request was answered 2xx, stored, and replied to.
+
 The SQL benchmark runs once on SQLite and once on PostgreSQL. PostgreSQL's URL comes from the
 ``postgres_test_url`` fixture (``conftest.py``): without it the PostgreSQL run skips
 locally and fails under ``CI=true``.
@@ -76,3 +80,12 @@ def test_the_queries_benchmark_runs_on_postgresql(postgres_test_url: str) -> Non
         url,
     )
     assert_every_query_measured(stdout, "PostgreSQL")
+
+
+def test_the_webhook_ingest_benchmark_runs_end_to_end() -> None:
+    stdout = run_benchmark(str(BENCHMARKS / "webhook_ingest.py"), "--quick")
+    for target in ("reference", "service"):
+        assert f"| **{target}** | both |" in stdout
+    assert "ratio service/reference (requests/s):" in stdout
+    assert "inbound-to-reply p50 ms" in stdout
+    assert "FAILED" not in stdout

@@ -40,7 +40,7 @@ BodyModel = TypeVar("BodyModel", bound=BaseModel)
 MAX_ID_LENGTH = 200
 
 PAGE_PARAMS = (
-    Param("limit", "page size, 1 to 200 (default 50)", "integer"),
+    Param("limit", "page size, 1 to 200 (default 50)", "integer", minimum=1, maximum=200),
     Param("cursor", "next_cursor of the previous page", max_length=1000),
 )
 LIST_PARAMS = (
@@ -61,7 +61,7 @@ STATISTICS_PARAMS = (
 )
 CLIENT_SEARCH_PARAMS = (
     Param("q", "client id or part of the name", required=True, max_length=200),
-    Param("limit", "at most this many (1 to 50, default 20)", "integer"),
+    Param("limit", "at most this many (1 to 50, default 20)", "integer", minimum=1, maximum=50),
 )
 CONVERSATION_ID = (Param("conversation_id", "the conversation's id", required=True),)
 CLIENT_ID = (Param("cliente_id", "the CRM client's id", required=True),)
@@ -159,9 +159,7 @@ class ConversationEndpoints:
         text = query.text("q", 200)
         if text is None or not text.strip():
             raise bad_parameter("q", "required: a client id or part of a name")
-        limit = query.limit()
-        if limit > 50:
-            raise bad_parameter("limit", "must be between 1 and 50")
+        limit = query.limit(default=20, maximum=50)
         clients = await run_in_threadpool(self._s.deps.clients.search, text, limit)
         return json_response(schemas.ClientList(items=[schemas.client_out(c) for c in clients]))
 

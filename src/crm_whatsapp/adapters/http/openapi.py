@@ -120,6 +120,10 @@ def _param(param: Param, where: str) -> dict[str, Any]:
         schema = {"type": param.type}
     if param.max_length is not None:
         schema["maxLength"] = param.max_length
+    if param.minimum is not None:
+        schema["minimum"] = param.minimum
+    if param.maximum is not None:
+        schema["maximum"] = param.maximum
     return {
         "name": param.name,
         "in": where,

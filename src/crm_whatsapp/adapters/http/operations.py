@@ -25,6 +25,8 @@ class Param:
     type: ParamType = "string"
     required: bool = False
     max_length: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from starlette.datastructures import QueryParams
 
 from crm_whatsapp.adapters.http.errors import ApiError
-from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, check_page_size
+from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
 
 _TRUE = {"true", "1", "yes", "si", "sí"}
 _FALSE = {"false", "0", "no"}
@@ -75,14 +75,18 @@ class Query:
             raise bad_parameter(name, "out of range once in UTC (years 1 to 9999)") from None
         return moment
 
-    def limit(self, name: str = "limit") -> int:
+    def limit(
+        self, name: str = "limit", default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE
+    ) -> int:
         value = self.text(name, 10)
         if value is None:
-            return DEFAULT_PAGE_SIZE
+            return default
         try:
             number = int(value)
         except ValueError:
             raise bad_parameter(name, "must be a whole number") from None
+        if maximum != MAX_PAGE_SIZE and not 1 <= number <= maximum:
+            raise bad_parameter(name, f"must be between 1 and {maximum}")
         return check_page_size(number, name)
 
     def cursor(self, name: str = "cursor") -> str | None:

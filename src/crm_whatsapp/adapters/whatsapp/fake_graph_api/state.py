@@ -201,8 +201,11 @@ class FakeGraphApiState:
             return fbtrace_id(self._trace_rng)
 
     def record(self, request: JsonObject) -> None:
+        """Keep ``request``, stamped with ``received_at`` (``time.time()``) unless it has one,
+        so that a benchmark on the same machine can time replies end to end."""
+        stamped = {**request, "received_at": request.get("received_at", time.time())}
         with self._lock:
-            self._requests.append(request)
+            self._requests.append(stamped)
 
     def claim_wamid(self, wamid: str) -> bool:
         """Reserve a freshly made wamid; False if it was ever issued (make another)."""

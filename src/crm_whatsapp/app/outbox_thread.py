@@ -38,6 +38,7 @@ class OutboxThread:
         self._stop: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
         self._started = threading.Event()
+        self._wake_pending = threading.Event()
         self.worker: OutboxWorker | None = None
 
     def start(self) -> None:
@@ -46,11 +47,19 @@ class OutboxThread:
         self._started.wait(10)
 
     def wake(self) -> None:
+        """Start a pass soon; many wakes before the pass starts cost one (each wake-up of
+        the loop is a system call, and every stored message asks for one)."""
         loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            # the loop may close in between: then there is nothing left to wake
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(wake.set)
+        if loop is None or wake is None or loop.is_closed() or self._wake_pending.is_set():
+            return
+        self._wake_pending.set()
+        # the loop may close in between: then there is nothing left to wake
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._woken, wake)
+
+    def _woken(self, wake: asyncio.Event) -> None:
+        self._wake_pending.clear()
+        wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         loop, stop = self._loop, self._stop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
 
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
         self._repository: SqlConversationRepository | None = None
+        self._turn: AbstractContextManager[None] | None = None
 
     @property
     def conversations(self) -> SqlConversationRepository:
@@ -32,13 +34,20 @@ class SqlUnitOfWork:
         return self._repository
 
     def __enter__(self) -> Self:
-        with translate_errors(self._database):
-            connection = self._database.writer.connect()
-            try:
-                self._transaction = connection.begin()
-            except BaseException:
-                connection.close()
-                raise
+        turn = self._database.writing()
+        turn.__enter__()
+        try:
+            with translate_errors(self._database):
+                connection = self._database.writer.connect()
+                try:
+                    self._transaction = connection.begin()
+                except BaseException:
+                    connection.close()
+                    raise
+        except BaseException:
+            turn.__exit__(None, None, None)
+            raise
+        self._turn = turn
         self._connection = connection
         self._repository = SqlConversationRepository(connection, self._database.tables)
         return self
@@ -60,6 +69,9 @@ class SqlUnitOfWork:
         finally:
             if connection is not None:
                 connection.close()
+            turn, self._turn = self._turn, None
+            if turn is not None:
+                turn.__exit__(None, None, None)
         if isinstance(exc, SQLAlchemyError):
             with translate_errors(self._database):
                 raise exc

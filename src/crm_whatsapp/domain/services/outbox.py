@@ -8,17 +8,25 @@ Unknown outcomes: when a send times out after the request may have reached Meta,
 know whether WhatsApp delivered it. The rule is *at least once*: retry like any retryable
 error, and count it in ``Delivery.unknown_outcomes`` (so a rare double is visible, never a
 silent loss).
+
+Throughput: a claimed batch is sent concurrently, one conversation's messages in their
+order (two replies to one customer never overtake each other), and the outcomes are
+recorded in one unit of work. The send already happened when the outcome is recorded, so
+a failure to record (the database busy or briefly down) is retried a few times before
+giving up: giving up means the lease ends and the message goes out again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
-from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.errors import GatewayError, StorageUnavailable
 from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.message import AuthorKind, Message
 from crm_whatsapp.domain.ports import MessagingGateway
@@ -44,10 +52,12 @@ class RetryPolicy:
     max_delay: timedelta = timedelta(minutes=30)
     lease: timedelta = timedelta(minutes=2)
     batch_size: int = 20
+    record_attempts: int = 5
+    """Tries at storing the outcomes of a batch already sent (waits 0.1 s, doubled)."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.batch_size < 1:
-            raise ValueError("max_attempts and batch_size must be at least 1")
+        if self.max_attempts < 1 or self.batch_size < 1 or self.record_attempts < 1:
+            raise ValueError("max_attempts, batch_size and record_attempts must be at least 1")
         if self.first_delay <= timedelta(0) or self.lease <= timedelta(0):
             raise ValueError("first_delay and lease must be positive")
 
@@ -77,17 +87,58 @@ class _Job:
 async def send_due_outbound(
     deps: Dependencies, gateway: MessagingGateway, policy: RetryPolicy | None = None
 ) -> OutboxReport:
-    """Claim the due messages, send each, record each outcome; returns what happened."""
+    """Claim the due messages, send them, record every outcome; returns what happened."""
     policy = policy or RetryPolicy()
-    outcomes: Counter[str] = Counter()
-    for job in _claim(deps, policy):
-        result = await _attempt(gateway, job, deps.clock.now())
-        outcomes[_record(deps, job, result, policy)] += 1
-        if isinstance(result, GatewayError) and result.outcome_unknown:
-            outcomes["unknown"] += 1
+    jobs = _claim(deps, policy)
+    if not jobs:
+        return OutboxReport()
+    results = await _send_all(deps, gateway, jobs)
+    outcomes = await _record_all(deps, jobs, results, policy)
     return OutboxReport(
         outcomes["sent"], outcomes["retrying"], outcomes["failed"], outcomes["unknown"]
     )
+
+
+Result = str | GatewayError | SendFailure
+
+
+async def _send_all(
+    deps: Dependencies, gateway: MessagingGateway, jobs: Sequence[_Job]
+) -> list[Result]:
+    """In waves: the first pending message of every conversation at once, then the second
+    of each, and so on, so one conversation's messages keep their order; within a wave,
+    sends start in claim order."""
+    results: dict[int, Result] = {}
+    waves: list[list[int]] = []
+    depth: Counter[str] = Counter()
+    for index, job in enumerate(jobs):
+        wave = depth[job.message.conversation_id]
+        depth[job.message.conversation_id] += 1
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(index)
+
+    async def send(index: int) -> None:
+        results[index] = await _attempt(gateway, jobs[index], deps.clock.now())
+
+    for wave_indexes in waves:
+        await asyncio.gather(*(send(index) for index in wave_indexes))
+    return [results[index] for index in range(len(jobs))]
+
+
+async def _record_all(
+    deps: Dependencies, jobs: Sequence[_Job], results: Sequence[Result], policy: RetryPolicy
+) -> Counter[str]:
+    delay = 0.1
+    for attempt in range(1, policy.record_attempts + 1):
+        try:
+            return _record(deps, jobs, results, policy)
+        except StorageUnavailable:
+            if attempt == policy.record_attempts:
+                raise
+            await asyncio.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:
@@ -143,39 +194,52 @@ def _blocked(message: Message, conversation: Conversation, now: datetime) -> Sen
 
 
 def _record(
-    deps: Dependencies, job: _Job, result: str | GatewayError | SendFailure, policy: RetryPolicy
-) -> str:
-    """Store the attempt's outcome; returns "sent", "retrying" or "failed"."""
+    deps: Dependencies, jobs: Sequence[_Job], results: Sequence[Result], policy: RetryPolicy
+) -> Counter[str]:
+    """Store every attempt's outcome in one unit of work; counts "sent", "retrying",
+    "failed" and "unknown"."""
     now = deps.clock.now()
+    outcomes: Counter[str] = Counter()
+    recorded = []
     with deps.unit_of_work() as uow:
         repo = uow.conversations
-        message = repo.get_message(job.message.id)
-        delivery = message.delivery or Delivery()
-        if isinstance(result, str):
-            message = message.sent_as(result, now)
-            for update in repo.take_parked_statuses(result):
-                message = apply_status(message, update)
-            outcome = "sent"
-        else:
-            failure = _failure(result)
-            unknown = isinstance(result, GatewayError) and result.outcome_unknown
-            if failure.retryable and delivery.attempts < policy.max_attempts:
-                retry_at = now + policy.delay_after(delivery.attempts)
-                message = message.with_delivery(
-                    delivery.will_retry(failure, retry_at, outcome_unknown=unknown)
-                )
-                outcome = "retrying"
-            else:
-                if unknown:  # Meta may have delivered it: say so on the failed message too
-                    message = message.with_delivery(delivery.with_unknown_outcome())
-                message = message.failed(failure, now)
-                outcome = "failed"
-        repo.update_message(message)
+        for job, result in zip(jobs, results, strict=True):
+            message, outcome = _outcome(repo.get_message(job.message.id), result, now, policy)
+            if isinstance(result, str):
+                for update in repo.take_parked_statuses(result):
+                    message = apply_status(message, update)
+            repo.update_message(message)
+            recorded.append(message)
+            outcomes[outcome] += 1
+            if isinstance(result, GatewayError) and result.outcome_unknown:
+                outcomes["unknown"] += 1
         uow.commit()
-    status = message.delivery_status
-    if status is not None and status is not DeliveryStatus.PENDING:
-        deps.events.publish([DeliveryStatusChanged(message.conversation_id, message.id, status)])
-    return outcome
+    events = [
+        DeliveryStatusChanged(m.conversation_id, m.id, m.delivery_status)
+        for m in recorded
+        if m.delivery_status is not None and m.delivery_status is not DeliveryStatus.PENDING
+    ]
+    if events:
+        deps.events.publish(events)
+    return outcomes
+
+
+def _outcome(
+    message: Message, result: Result, now: datetime, policy: RetryPolicy
+) -> tuple[Message, str]:
+    """The message after one attempt, and whether it was "sent", is "retrying" or "failed"."""
+    delivery = message.delivery or Delivery()
+    if isinstance(result, str):
+        return message.sent_as(result, now), "sent"
+    failure = _failure(result)
+    unknown = isinstance(result, GatewayError) and result.outcome_unknown
+    if failure.retryable and delivery.attempts < policy.max_attempts:
+        retry_at = now + policy.delay_after(delivery.attempts)
+        retrying = delivery.will_retry(failure, retry_at, outcome_unknown=unknown)
+        return message.with_delivery(retrying), "retrying"
+    if unknown:  # Meta may have delivered it: say so on the failed message too
+        message = message.with_delivery(delivery.with_unknown_outcome())
+    return message.failed(failure, now), "failed"
 
 
 def _failure(result: GatewayError | SendFailure) -> SendFailure:

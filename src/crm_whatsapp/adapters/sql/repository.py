@@ -75,6 +75,15 @@ class _Statements:
         self.claim_key = (
             dialect_insert(k, dialect).on_conflict_do_nothing().returning(k.c.conversation_id)
         )
+        self.point_key = (
+            update(k)
+            .where(
+                k.c.business_number_id == bindparam("key_number"),
+                k.c.customer_key == bindparam("key_customer"),
+                k.c.conversation_id != bindparam("key_conversation"),
+            )
+            .values(conversation_id=bindparam("key_conversation"))
+        )
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,6 +97,9 @@ class SqlConversationRepository:
         self._t = tables
         self._dialect = connection.dialect.name
         self._s = _statements(tables, self._dialect)
+        # (business number, key, conversation) rows known to exist in this transaction, so
+        # that saving a conversation found by its key does not write the key again.
+        self._known_keys: set[tuple[str, str, str]] = set()
 
     # -- conversations -----------------------------------------------------------------
 
@@ -139,9 +151,12 @@ class SqlConversationRepository:
         result = self._db.execute(self._s.update_conversation, values)
         if result.rowcount == 0:
             raise ConversationNotFound(conversation.id)
+        number = conversation.business_number_id
         for key in conversation.customer.conversation_keys():
-            if not self._claim_key(conversation.business_number_id, key, conversation.id):
-                self._point_key(conversation.business_number_id, key, conversation.id)
+            if (number, key, conversation.id) in self._known_keys:
+                continue
+            if not self._claim_key(number, key, conversation.id):
+                self._point_key(number, key, conversation.id)
 
     # -- messages ----------------------------------------------------------------------
 
@@ -228,7 +243,11 @@ class SqlConversationRepository:
             self._s.conversation_with_key,
             {"key_number": business_number_id, "key_customer": key},
         )
-        return None if row is None else conversation_from_row(row)
+        if row is None:
+            return None
+        conversation = conversation_from_row(row)
+        self._known_keys.add((business_number_id, key, conversation.id))
+        return conversation
 
     def _claim_key(self, business_number_id: str, key: str, conversation_id: str) -> bool:
         """Insert the key unless it exists (waiting for a concurrent inserter to finish)."""
@@ -237,13 +256,18 @@ class SqlConversationRepository:
             "customer_key": key,
             "conversation_id": conversation_id,
         }
-        return self._db.execute(self._s.claim_key, values).first() is not None
+        claimed = self._db.execute(self._s.claim_key, values).first() is not None
+        if claimed:
+            self._known_keys.add((business_number_id, key, conversation_id))
+        return claimed
 
     def _point_key(self, business_number_id: str, key: str, conversation_id: str) -> None:
-        k = self._t.conversation_keys
         self._db.execute(
-            update(k)
-            .where(k.c.business_number_id == business_number_id, k.c.customer_key == key)
-            .where(k.c.conversation_id != conversation_id)
-            .values(conversation_id=conversation_id)
+            self._s.point_key,
+            {
+                "key_number": business_number_id,
+                "key_customer": key,
+                "key_conversation": conversation_id,
+            },
         )
+        self._known_keys.add((business_number_id, key, conversation_id))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -75,6 +75,21 @@ class _Statements:
         self.claim_key = (
             dialect_insert(k, dialect).on_conflict_do_nothing().returning(k.c.conversation_id)
         )
+        p = t.parked_statuses
+        self.parked = (
+            select(p).where(p.c.wamid == bindparam("key_wamid")).order_by(p.c.id).with_for_update()
+        )
+        due = (
+            select(m)
+            .where(
+                m.c.delivery_status == DeliveryStatus.PENDING.value,
+                m.c.next_attempt_at <= bindparam("key_now"),
+            )
+            .order_by(m.c.next_attempt_at, m.c.id)
+            .limit(bindparam("key_limit"))
+        )
+        # Several workers: each takes rows nobody else holds, none waits, none doubles.
+        self.due = due.with_for_update(skip_locked=True) if dialect == "postgresql" else due
         self.point_key = (
             update(k)
             .where(
@@ -191,22 +206,8 @@ class SqlConversationRepository:
         return None if row is None else message_from_row(row)
 
     def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
-        m = self._t.messages
-        statement = (
-            select(m)
-            .where(
-                and_(
-                    m.c.delivery_status == DeliveryStatus.PENDING.value,
-                    m.c.next_attempt_at <= now,
-                )
-            )
-            .order_by(m.c.next_attempt_at, m.c.id)
-            .limit(limit)
-        )
-        if self._dialect == "postgresql":
-            # Several workers: each takes rows nobody else holds, none waits, none doubles.
-            statement = statement.with_for_update(skip_locked=True)
-        return [message_from_row(row._mapping) for row in self._db.execute(statement)]
+        rows = self._db.execute(self._s.due, {"key_now": now, "key_limit": limit})
+        return [message_from_row(row._mapping) for row in rows]
 
     # -- statuses that raced our own send ------------------------------------------------
 
@@ -215,9 +216,7 @@ class SqlConversationRepository:
 
     def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
         p = self._t.parked_statuses
-        rows = self._db.execute(
-            select(p).where(p.c.wamid == wamid).order_by(p.c.id).with_for_update()
-        ).all()
+        rows = self._db.execute(self._s.parked, {"key_wamid": wamid}).all()
         if rows:
             self._db.execute(delete(p).where(p.c.id.in_([row.id for row in rows])))
         return [status_from_row(row._mapping) for row in rows]

@@ -83,8 +83,9 @@ def _client(row: Any) -> ClientRef:
 def create_host_app(engine: Engine, settings: Settings) -> Starlette:
     metadata.create_all(engine)  # the CRM's own migrations, in real life
     lookup: ClientLookup = CrmClientes(engine, settings.default_region)  # mypy checks it fits
-    # Same database as the CRM; Database opens its own engines on the URL.
-    database = Database(engine.url, prefix=settings.table_prefix)
+    # Same database as the CRM (on PostgreSQL, the same engine and pool; on SQLite our own
+    # engines on the same file, since ours begin write transactions differently).
+    database = Database.from_engine(engine, prefix=settings.table_prefix)
     whatsapp = create_app(settings, overrides={ClientLookup: lookup, Database: database})
 
     def cliente(request: Request) -> JSONResponse:  # sync: Starlette runs it in a thread

@@ -44,6 +44,7 @@ class Database:
         engine_options: dict[str, Any] | None = None,
     ) -> None:
         self.url = make_url(url)
+        self._owns_engines = True
         self.tables: Tables = build_tables(prefix, dialect=self.url.get_backend_name())
         self.engine_options: dict[str, Any] = dict(engine_options or {})
         options = dict(self.engine_options)
@@ -66,6 +67,30 @@ class Database:
             options.setdefault("pool_pre_ping", True)
             self.writer = create_engine(self.url, **options)
             self.reader = self.writer
+
+    @classmethod
+    def from_engine(
+        cls, engine: Engine, *, prefix: str = DEFAULT_PREFIX, busy_timeout_ms: int = 5000
+    ) -> Database:
+        """Our tables in the host's database, through the host's own engine.
+
+        PostgreSQL: the host's engine (and its connection pool) is used as it is, and
+        ``dispose`` leaves it to the host. SQLite: our engines are opened on the same file,
+        because ours need settings (WAL, ``BEGIN IMMEDIATE`` for writers) that must not
+        change how the host's own transactions begin.
+        """
+        url = engine.url
+        if url.get_backend_name() == "sqlite":
+            return cls(url, prefix=prefix, busy_timeout_ms=busy_timeout_ms)
+        database = cls.__new__(cls)
+        database.url = url
+        database._owns_engines = False
+        database.tables = build_tables(prefix, dialect=url.get_backend_name())
+        database.engine_options = {}
+        database.busy_timeout_ms = busy_timeout_ms
+        database._write_lock = None
+        database.writer = database.reader = engine
+        return database
 
     @property
     def dialect(self) -> str:
@@ -118,6 +143,8 @@ class Database:
             lock.release()
 
     def dispose(self) -> None:
+        if not self._owns_engines:
+            return
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()

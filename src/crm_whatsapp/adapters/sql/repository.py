@@ -10,7 +10,7 @@ check-then-insert that two connections could both pass.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -115,6 +115,10 @@ class SqlConversationRepository:
         # (business number, key, conversation) rows known to exist in this transaction, so
         # that saving a conversation found by its key does not write the key again.
         self._known_keys: set[tuple[str, str, str]] = set()
+        # What each row holds, as far as this transaction knows (read or written here), so
+        # an update writes only the columns that changed: fewer parameters to bind, and
+        # SQLite's search trigger (``UPDATE OF search_text``) only fires when text changes.
+        self._known_rows: dict[str, Conversation | Message | dict[str, Any]] = {}
 
     # -- conversations -----------------------------------------------------------------
 
@@ -143,13 +147,14 @@ class SqlConversationRepository:
                 savepoint.rollback()
             raise
         savepoint.commit()
+        self._known_rows[f"c:{new.id}"] = new
         return new
 
     def get(self, conversation_id: str) -> Conversation:
         row = self._first(self._s.conversation, {"key_id": conversation_id})
         if row is None:
             raise ConversationNotFound(conversation_id)
-        return conversation_from_row(row)
+        return self._loaded_conversation(row)
 
     def of_customer(self, customer: CustomerIdentity) -> Sequence[Conversation]:
         c, k = self._t.conversations, self._t.conversation_keys
@@ -157,15 +162,19 @@ class SqlConversationRepository:
             k.c.customer_key.in_(list(customer.conversation_keys()))
         )
         rows = self._db.execute(select(c).where(c.c.id.in_(ids)).order_by(c.c.started_at, c.c.id))
-        found = (conversation_from_row(row._mapping) for row in rows)
+        found = (self._loaded_conversation(row._mapping) for row in rows)
         return [conv for conv in found if conv.customer.is_same_customer(customer)]
 
     def save(self, conversation: Conversation) -> None:
+        key = f"c:{conversation.id}"
         values = conversation_values(conversation)
-        values["key_id"] = conversation.id
-        result = self._db.execute(self._s.update_conversation, values)
-        if result.rowcount == 0:
-            raise ConversationNotFound(conversation.id)
+        changes = self._changes(key, values, conversation_values)
+        if changes is None or changes:
+            changes = dict(values if changes is None else changes, key_id=conversation.id)
+            result = self._db.execute(self._s.update_conversation, changes)
+            if result.rowcount == 0:
+                raise ConversationNotFound(conversation.id)
+        self._known_rows[key] = values
         number = conversation.business_number_id
         for key in conversation.customer.conversation_keys():
             if (number, key, conversation.id) in self._known_keys:
@@ -177,37 +186,46 @@ class SqlConversationRepository:
 
     def add_inbound(self, message: Message) -> bool:
         try:
-            inserted = self._db.execute(self._s.insert_inbound, message_values(message)).first()
+            values = message_values(message)
+            inserted = self._db.execute(self._s.insert_inbound, values).first()
         except IntegrityError as exc:
             raise ConversationNotFound(message.conversation_id) from exc
+        if inserted is not None:
+            self._known_rows[f"m:{message.id}"] = values
         return inserted is not None
 
     def add_outbound(self, message: Message) -> None:
+        values = message_values(message)
         try:
-            self._db.execute(self._t.messages.insert(), message_values(message))
+            self._db.execute(self._t.messages.insert(), values)
         except IntegrityError as exc:
             raise ConversationNotFound(message.conversation_id) from exc
+        self._known_rows[f"m:{message.id}"] = values
 
     def update_message(self, message: Message) -> None:
+        key = f"m:{message.id}"
         values = message_values(message)
-        values["key_id"] = message.id
-        result = self._db.execute(self._s.update_message, values)
-        if result.rowcount == 0:
-            raise MessageNotFound(message.id)
+        changes = self._changes(key, values, message_values)
+        if changes is None or changes:
+            changes = dict(values if changes is None else changes, key_id=message.id)
+            result = self._db.execute(self._s.update_message, changes)
+            if result.rowcount == 0:
+                raise MessageNotFound(message.id)
+        self._known_rows[key] = values
 
     def get_message(self, message_id: str) -> Message:
         row = self._first(self._s.message, {"key_id": message_id})
         if row is None:
             raise MessageNotFound(message_id)
-        return message_from_row(row)
+        return self._loaded_message(row)
 
     def message_by_wamid(self, wamid: str) -> Message | None:
         row = self._first(self._s.message_by_wamid, {"key_wamid": wamid})
-        return None if row is None else message_from_row(row)
+        return None if row is None else self._loaded_message(row)
 
     def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
         rows = self._db.execute(self._s.due, {"key_now": now, "key_limit": limit})
-        return [message_from_row(row._mapping) for row in rows]
+        return [self._loaded_message(row._mapping) for row in rows]
 
     # -- statuses that raced our own send ------------------------------------------------
 
@@ -222,6 +240,26 @@ class SqlConversationRepository:
         return [status_from_row(row._mapping) for row in rows]
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _loaded_message(self, row: Any) -> Message:
+        message = message_from_row(row)
+        self._known_rows[f"m:{message.id}"] = message
+        return message
+
+    def _loaded_conversation(self, row: Any) -> Conversation:
+        conversation = conversation_from_row(row)
+        self._known_rows[f"c:{conversation.id}"] = conversation
+        return conversation
+
+    def _changes(
+        self, key: str, values: dict[str, Any], to_values: Callable[[Any], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The columns whose value differs from what the row holds; None if unknown."""
+        known = self._known_rows.get(key)
+        if known is None:
+            return None
+        before = known if isinstance(known, dict) else to_values(known)
+        return {name: value for name, value in values.items() if before.get(name) != value}
 
     def _first(self, statement: Select[Any], parameters: dict[str, Any]) -> Any:
         """The first row of a prebuilt (already locking) statement."""
@@ -244,7 +282,7 @@ class SqlConversationRepository:
         )
         if row is None:
             return None
-        conversation = conversation_from_row(row)
+        conversation = self._loaded_conversation(row)
         self._known_keys.add((business_number_id, key, conversation.id))
         return conversation
 

@@ -110,3 +110,34 @@ def test_a_malformed_field_option_is_explained(
     assert main(["clients", "reindex", "--url", crm, *TABLE, "--field", "ciudad"]) == 2
 
     assert "NOMBRE=COLUMNA" in capsys.readouterr().err
+
+
+def test_reindex_takes_the_table_from_the_services_settings(
+    crm: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {
+        "DATABASE_URL": crm,
+        "CLIENTS_TABLE": "clientes",
+        "CLIENTS_NAME_COLUMN": "nombre",
+        "CLIENTS_PHONE_COLUMNS": "telefono, celular",
+        "DEFAULT_REGION": "MX",
+    }.items():
+        monkeypatch.setenv(f"CRM_WHATSAPP_{name}", value)
+
+    assert main(["clients", "reindex"]) == 0
+
+    assert "read 2 clients" in capsys.readouterr().out
+    assert lookup(crm, "5213311112222") == ["José Pérez"]
+
+
+def test_reindex_without_a_table_says_which_options_are_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CRM_WHATSAPP_CLIENTS_TABLE", raising=False)
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+
+    assert main(["clients", "reindex", "--url", url, "--name-column", "nombre"]) == 2
+
+    err = capsys.readouterr().err
+    assert "--table" in err
+    assert "CRM_WHATSAPP_CLIENTS_TABLE" in err

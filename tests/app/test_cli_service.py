@@ -83,6 +83,17 @@ def _serve(env: dict[str, str], port: int, tmp_path: Path) -> subprocess.Popen[s
     )
 
 
+def _simulate(env: dict[str, str], port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "simulate", "--to", f"http://127.0.0.1:{port}/webhook", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
 def _wait_for_reply(fake: RunningFakeGraphApi, timeout: float = 20) -> list[dict[str, object]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -100,23 +111,8 @@ def test_serve_then_simulate_a_customer_and_watch_the_reply_go_out(
     server = _serve(env, port, tmp_path)
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", server)
-        simulated = subprocess.run(
-            [
-                *CLI,
-                "simulate",
-                "--to",
-                f"http://127.0.0.1:{port}/webhook",
-                "--from",
-                "+52 1 55 1234 5678",
-                "--name",
-                "Ana",
-                "Hola, ¿tienen envíos?",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
+        simulated = _simulate(
+            env, port, "--from", "+52 1 55 1234 5678", "--name", "Ana", "Hola, ¿tienen envíos?"
         )
         assert simulated.returncode == 0, simulated.stderr
         assert simulated.stdout.startswith('200 {"messages":1')
@@ -142,22 +138,7 @@ def test_a_separate_worker_sends_what_the_server_queued(
     worker = None
     try:
         _wait_healthy(f"http://127.0.0.1:{port}", server)
-        simulated = subprocess.run(
-            [
-                *CLI,
-                "simulate",
-                "--to",
-                f"http://127.0.0.1:{port}/webhook",
-                "--from",
-                "+54 9 11 5555 0000",
-                "precio",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        simulated = _simulate(env, port, "--from", "+54 9 11 5555 0000", "precio")
         assert simulated.returncode == 0, simulated.stderr
         time.sleep(0.5)
         assert fake_graph.state.requests() == []  # the server itself does not send

@@ -3,36 +3,11 @@ status webhooks → ticks in the API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import time
 
-from http_service_kit import API, AUTH, BUSINESS_NUMBER_ID, LiveServer, text_webhook, wait_for
+from http_service_kit import API, AUTH, LiveServer, status_webhook, text_webhook, wait_for
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
-from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
-    StatusContext,
-    status_webhook_body,
-)
-
-
-def _status_body(wamid: str, recipient: str, status: str) -> bytes:
-    context = StatusContext(
-        wamid=wamid,
-        phone_number_id=BUSINESS_NUMBER_ID,
-        recipient_field="to",
-        recipient=recipient,
-        is_template=False,
-        conversation_id="conv-1",
-        sent_at=int(time.time()),
-    )
-    body = status_webhook_body(
-        context,
-        status,
-        int(time.time()),
-        business_account_id="102290129340398",
-        display_phone_number="15550783881",
-    )
-    return json.dumps(body).encode()
 
 
 def test_a_customer_message_is_answered_and_its_ticks_reach_the_api(
@@ -63,7 +38,7 @@ def test_a_customer_message_is_answered_and_its_ticks_reach_the_api(
     assert reply["author"] == {"kind": "bot", "name": "bot"}
 
     for status in ("delivered", "read"):
-        ack = live_server.post_webhook(_status_body(reply["wamid"], "5215512345678", status))
+        ack = live_server.post_webhook(status_webhook(reply["wamid"], "5215512345678", status))
         assert ack.status_code == 200
         assert ack.json()["statuses"] == 1
     messages = live_server.http.get(f"{API}/{conversation['id']}/mensajes", headers=AUTH).json()

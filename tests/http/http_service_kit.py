@@ -6,7 +6,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -49,16 +49,8 @@ def make_settings(database_url: str, graph_api_url: str, **changes: Any) -> Sett
 def text_webhook(
     wa_id: str, text: str, *, wamid: str | None = None, name: str | None = None
 ) -> bytes:
-    """A signed-ready body of one customer text, unique wamid unless given."""
-    body = customer_text_webhook_body(
-        wa_id=wa_id,
-        text=text,
-        wamid=wamid or f"wamid.test.{next(_wamids)}.{time.monotonic_ns()}",
-        timestamp=int(time.time()),
-        phone_number_id=BUSINESS_NUMBER_ID,
-        profile_name=name,
-    )
-    return json.dumps(body, ensure_ascii=False).encode()
+    """A signed-ready body of one customer text, sent now; unique wamid unless given."""
+    return text_webhook_at(wa_id, text, datetime.now(UTC), wamid=wamid, name=name)
 
 
 def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:

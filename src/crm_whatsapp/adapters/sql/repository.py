@@ -166,15 +166,13 @@ class SqlConversationRepository:
         return [conv for conv in found if conv.customer.is_same_customer(customer)]
 
     def save(self, conversation: Conversation) -> None:
-        key = f"c:{conversation.id}"
-        values = conversation_values(conversation)
-        changes = self._changes(key, values, conversation_values)
-        if changes is None or changes:
-            changes = dict(values if changes is None else changes, key_id=conversation.id)
-            result = self._db.execute(self._s.update_conversation, changes)
-            if result.rowcount == 0:
-                raise ConversationNotFound(conversation.id)
-        self._known_rows[key] = values
+        if not self._update(
+            f"c:{conversation.id}",
+            conversation_values(conversation),
+            conversation_values,
+            self._s.update_conversation,
+        ):
+            raise ConversationNotFound(conversation.id)
         number = conversation.business_number_id
         for key in conversation.customer.conversation_keys():
             if (number, key, conversation.id) in self._known_keys:
@@ -203,15 +201,10 @@ class SqlConversationRepository:
         self._known_rows[f"m:{message.id}"] = values
 
     def update_message(self, message: Message) -> None:
-        key = f"m:{message.id}"
-        values = message_values(message)
-        changes = self._changes(key, values, message_values)
-        if changes is None or changes:
-            changes = dict(values if changes is None else changes, key_id=message.id)
-            result = self._db.execute(self._s.update_message, changes)
-            if result.rowcount == 0:
-                raise MessageNotFound(message.id)
-        self._known_rows[key] = values
+        if not self._update(
+            f"m:{message.id}", message_values(message), message_values, self._s.update_message
+        ):
+            raise MessageNotFound(message.id)
 
     def get_message(self, message_id: str) -> Message:
         row = self._first(self._s.message, {"key_id": message_id})
@@ -251,15 +244,26 @@ class SqlConversationRepository:
         self._known_rows[f"c:{conversation.id}"] = conversation
         return conversation
 
-    def _changes(
-        self, key: str, values: dict[str, Any], to_values: Callable[[Any], dict[str, Any]]
-    ) -> dict[str, Any] | None:
-        """The columns whose value differs from what the row holds; None if unknown."""
+    def _update(
+        self,
+        key: str,
+        values: dict[str, Any],
+        to_values: Callable[[Any], dict[str, Any]],
+        statement: Any,
+    ) -> bool:
+        """Write the columns that differ from what the row holds (all of them if this
+        transaction has not seen the row); False if there is no such row."""
         known = self._known_rows.get(key)
-        if known is None:
-            return None
-        before = known if isinstance(known, dict) else to_values(known)
-        return {name: value for name, value in values.items() if before.get(name) != value}
+        changes = values
+        if known is not None:
+            before = known if isinstance(known, dict) else to_values(known)
+            changes = {name: value for name, value in values.items() if before.get(name) != value}
+        if changes:
+            result = self._db.execute(statement, {**changes, "key_id": values["id"]})
+            if result.rowcount == 0:
+                return False
+        self._known_rows[key] = values
+        return True
 
     def _first(self, statement: Select[Any], parameters: dict[str, Any]) -> Any:
         """The first row of a prebuilt (already locking) statement."""

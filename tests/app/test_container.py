@@ -72,3 +72,12 @@ def test_a_client_table_without_its_columns_is_refused(tmp_path: Path) -> None:
     container = build_container(_settings(tmp_path, clients_table="clientes"))
     with pytest.raises(MissingClientsSetting, match="CRM_WHATSAPP_CLIENTS_NAME_COLUMN"):
         container.resolve(ClientLookup)
+
+
+def test_the_graph_api_needs_its_access_token(tmp_path: Path) -> None:
+    from crm_whatsapp.app import MissingSetting
+    from crm_whatsapp.app.container import GatewayFactory
+
+    container = build_container(_settings(tmp_path))
+    with pytest.raises(MissingSetting, match="CRM_WHATSAPP_ACCESS_TOKEN"):
+        container.resolve(GatewayFactory)

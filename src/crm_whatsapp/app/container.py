@@ -28,7 +28,7 @@ from crm_whatsapp.adapters.sql import (
 )
 from crm_whatsapp.adapters.system import SystemClock, TimeOrderedIds
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
-from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.app.settings import MissingSetting, Settings
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
     ClientLookup,
@@ -138,8 +138,11 @@ def _unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
 
 
 def _graph_api_gateways(settings: Settings) -> GatewayFactory:
+    token = settings.secret("access_token")
+    if not token:
+        raise MissingSetting(["access_token"])
     graph = GraphApiSettings(
-        access_token=settings.secret("access_token") or "unset",
+        access_token=token,
         base_url=settings.graph_api_url,
         api_version=settings.graph_api_version,
     )

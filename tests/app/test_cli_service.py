@@ -4,6 +4,7 @@ real processes, real ports, the fake Graph API standing in for Meta."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -214,3 +215,30 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
         main([command, "--help"])
     assert done.value.code == 0
     assert "usage: crm-whatsapp " + command in capsys.readouterr().out
+
+
+def test_serve_stops_at_once_on_sigterm_with_a_live_event_stream_open(
+    tmp_path: Path, fake_graph: RunningFakeGraphApi
+) -> None:
+    """Before: an open /eventos stream (an inbox tab) held the server up forever."""
+    port = _free_port()
+    server = _serve(_env(tmp_path, fake_graph.base_url), port, tmp_path)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}", server)
+        with httpx.stream(
+            "GET",
+            f"http://127.0.0.1:{port}/api/v1/conversaciones-whatsapp/eventos",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=30,
+        ) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith("retry:")
+            server.terminate()
+            # uvicorn re-raises the signal once it has shut down cleanly
+            assert server.wait(timeout=20) in (0, -signal.SIGTERM)
+            assert list(lines) == [": connected", ""]  # the stream ended, not cut
+    finally:
+        if server.poll() is None:
+            server.kill()
+        _, stderr = server.communicate()
+    assert "Exception in ASGI application" not in stderr

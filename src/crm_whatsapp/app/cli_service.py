@@ -35,6 +35,16 @@ def add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     serve.add_argument(
         "--workers", type=int, default=1, help="procesos de uvicorn (PostgreSQL para más de 1)"
     )
+    serve.add_argument(
+        "--graceful-seconds",
+        type=int,
+        default=5,
+        help=(
+            "al detenerse, espera esto a las solicitudes en curso y luego corta las que "
+            "queden (por omisión 5; con un solo proceso los flujos de eventos se cierran "
+            "enseguida)"
+        ),
+    )
     commands.add_parser("migrate", help="crea o actualiza las tablas de crm_whatsapp")
     worker = commands.add_parser(
         "worker",
@@ -68,6 +78,7 @@ def describe_settings_error(exc: ValidationError) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
+    from crm_whatsapp.app.graceful import GracefulServer  # noqa: PLC0415
     from crm_whatsapp.app.service import create_app  # noqa: PLC0415
 
     settings = load_settings()
@@ -79,7 +90,14 @@ def run_serve(args: argparse.Namespace) -> int:
         _database(settings).migrate()
     if args.workers == 1:
         app = create_app(settings.model_copy(update={"migrate_on_start": False}))
-        uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+        config = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=args.graceful_seconds,
+        )
+        GracefulServer(config).run()
         return 0
     if _database(settings).is_sqlite:
         logging.getLogger("crm_whatsapp").warning(
@@ -96,6 +114,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=args.graceful_seconds,
     )
     return 0
 

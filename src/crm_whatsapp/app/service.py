@@ -20,6 +20,7 @@ from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
 from crm_whatsapp.adapters.http import BearerTokens, HttpServices, build_http_app
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.container import GatewayFactory, build_container
+from crm_whatsapp.app.graceful import end_streams_on_shutdown
 from crm_whatsapp.app.log_redaction import redact_secrets_in_logs
 from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.read_receipts import LifespanGateway
@@ -50,6 +51,7 @@ def create_app(
     database: Database = container.resolve(Database)
     owns_database = Database not in (overrides or {})  # an override is its owner's to close
     hub: LocalEventHub = container.resolve(LocalEventHub)
+    end_streams_on_shutdown(hub)
     gateways: GatewayFactory = container.resolve(GatewayFactory)
     read_receipts = LifespanGateway(gateways)
     services = HttpServices(

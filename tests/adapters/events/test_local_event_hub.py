@@ -243,3 +243,18 @@ def test_publishing_nothing_wakes_nobody() -> None:
     hub.add_listener(calls.append)
     hub.publish([])
     assert calls == []
+
+
+def test_close_all_ends_every_pending_reader_from_another_thread() -> None:
+    async def scenario() -> None:
+        hub = LocalEventHub()
+        readers = [hub.subscribe() for _ in range(3)]
+        pending = [asyncio.ensure_future(r.next(TIMEOUT)) for r in readers]
+        await asyncio.sleep(0.01)
+        threading.Thread(target=hub.close_all).start()
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        assert all(isinstance(r, RuntimeError) for r in results)
+        assert all(r.closed for r in readers)
+        assert hub.subscriber_count == 0
+
+    asyncio.run(scenario())

@@ -94,6 +94,14 @@ class LocalEventHub:
         except Exception:
             logger.exception("could not tell subscribers that events were missed")
 
+    def close_all(self) -> None:
+        """End every subscription (the server is stopping): each reader's stream ends
+        instead of holding the shutdown open. Safe from any thread."""
+        with self._lock:
+            subscriptions = list(self._subscriptions)
+        for subscription in subscriptions:
+            subscription.close()
+
     def _offer_locked(self, offer: Callable[[EventSubscription], bool]) -> None:
         gone = [subscription for subscription in self._subscriptions if not offer(subscription)]
         for subscription in gone:

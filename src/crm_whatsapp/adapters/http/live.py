@@ -48,7 +48,12 @@ class LiveEndpoints:
         try:
             yield f"retry: {RECONNECT_MILLISECONDS}\n: connected\n\n"
             while True:
-                item = await subscription.next(self._s.keepalive_seconds)
+                try:
+                    item = await subscription.next(self._s.keepalive_seconds)
+                except RuntimeError:
+                    if subscription.closed:  # the server is stopping: end the stream
+                        return
+                    raise
                 if item is None:
                     yield ": keepalive\n\n"
                 elif isinstance(item, Lagged):

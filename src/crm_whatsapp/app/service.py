@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -81,7 +81,11 @@ def create_app(
         if database.is_postgresql:
             listener = PostgresEventListener(database, hub)
             listener.start()
-            await asyncio.to_thread(listener.ready.wait, 10)
+            if not await asyncio.to_thread(listener.ready.wait, 10):
+                logger.warning(
+                    "live events: not listening on PostgreSQL yet (it keeps trying); "
+                    "inboxes connected here miss other processes' changes until it does"
+                )
         await read_receipts.open()
         outbox = None
         remove_listener = None
@@ -110,7 +114,7 @@ def create_app(
     return app
 
 
-def _waker(outbox: OutboxThread) -> Any:
+def _waker(outbox: OutboxThread) -> Callable[[Sequence[Event]], None]:
     def wake_on_new_messages(events: Sequence[Event]) -> None:
         if any(isinstance(e, MessageStored) for e in events):
             outbox.wake()

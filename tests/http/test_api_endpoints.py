@@ -481,6 +481,19 @@ def test_statistics_count_what_was_sent(
         assert ranged["since"] == "2026-03-10T17:25:00Z"
         assert ranged["inbound_messages"] == 3  # Diego, Eva, Fer
         assert ranged["heatmap"][1][18] == 3  # 18:xx in Madrid
+    with subtests.test("plain dates are whole local days, the last one included"):
+        day = inbox.get(f"{API}/estadisticas", since="2026-03-10", until="2026-03-10")
+        assert day["since"] == "2026-03-10T00:00:00-06:00"  # midnight in Mexico City
+        assert day["until"] == "2026-03-11T00:00:00-06:00"
+        assert day["inbound_messages"] == 5
+        assert inbox.get(f"{API}/estadisticas", since="2026-03-11")["inbound_messages"] == 0
+    with subtests.test("plain dates in the timezone asked for"):
+        # 17:xx UTC on the 10th is already the 11th in Tokyo
+        tokyo = {"timezone": "Asia/Tokyo"}
+        eleventh = inbox.get(f"{API}/estadisticas", since="2026-03-11", **tokyo)
+        assert eleventh["inbound_messages"] == 5
+        tenth = inbox.get(f"{API}/estadisticas", until="2026-03-10", **tokyo)
+        assert tenth["inbound_messages"] == 0
     with subtests.test("a range before anything happened"):
         before = inbox.get(f"{API}/estadisticas", until="2026-03-10T17:00:00Z")
         assert before["inbound_messages"] == before["outbound_messages"] == 0

@@ -202,9 +202,9 @@ def test_bad_query_parameters_are_refused_naming_the_parameter(
             "since",
         ),
         (
-            "statistics without timezone",
+            "statistics at a time without timezone",
             f"{API}/estadisticas",
-            {"until": "2026-01-31"},
+            {"until": "2026-01-31T12:00"},
             "invalid_query_parameter",
             "until",
         ),

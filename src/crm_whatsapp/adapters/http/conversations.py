@@ -46,8 +46,12 @@ PAGE_PARAMS = (
 LIST_PARAMS = (
     Param("client_id", "only conversations linked to this CRM client", max_length=200),
     Param("number", "only this customer's number, in any format", max_length=64),
-    Param("since", "last activity at or after (ISO 8601 with offset)", "date-time"),
-    Param("until", "last activity before (ISO 8601 with offset)", "date-time"),
+    Param("since", "last activity at or after: a date-time with offset, or a date", max_length=64),
+    Param(
+        "until",
+        "last activity before: a date-time with offset, or a date (included)",
+        max_length=64,
+    ),
     Param("linked", "linked to a CRM client (true) or not (false)", "boolean"),
     Param("bot_paused", "taken over by a person (true) or with the bot (false)", "boolean"),
     Param("opted_out", "customers who opted out (true) or not (false)", "boolean"),
@@ -55,8 +59,12 @@ LIST_PARAMS = (
     *PAGE_PARAMS,
 )
 STATISTICS_PARAMS = (
-    Param("since", "messages at or after (ISO 8601 with offset); default: all", "date-time"),
-    Param("until", "messages before (ISO 8601 with offset); default: now", "date-time"),
+    Param(
+        "since",
+        "messages at or after: a date-time with offset, or a date; default: all",
+        max_length=64,
+    ),
+    Param("until", "messages before: a date-time with offset, or a date (included)", max_length=64),
     Param("timezone", "IANA zone for days and hours (default: the service's)", max_length=64),
 )
 CLIENT_SEARCH_PARAMS = (
@@ -102,8 +110,8 @@ class ConversationEndpoints:
         conversation_filter = ConversationFilter(
             client_id=query.text("client_id", MAX_ID_LENGTH),
             number=self._phone(number_text, "number") if number_text is not None else None,
-            since=query.moment("since"),
-            until=query.moment("until"),
+            since=query.moment("since", self._s.default_timezone),
+            until=query.moment("until", self._s.default_timezone, end=True),
             linked=query.flag("linked"),
             bot_paused=query.flag("bot_paused"),
             opted_out=query.flag("opted_out"),
@@ -148,8 +156,9 @@ class ConversationEndpoints:
     async def statistics(self, request: Request) -> Response:
         self._s.tokens.check(request)
         query = Query(request.query_params, {p.name for p in STATISTICS_PARAMS})
-        since, until = query.moment("since"), query.moment("until")
         timezone = query.text("timezone", 64) or self._s.default_timezone
+        since = query.moment("since", timezone)
+        until = query.moment("until", timezone, end=True)
         stats = await run_in_threadpool(self._s.queries.statistics, since, until, timezone)
         return json_response(schemas.statistics_out(stats))
 

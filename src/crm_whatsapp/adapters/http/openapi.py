@@ -113,11 +113,7 @@ def _responses(operation: Operation) -> dict[str, Any]:
 
 
 def _param(param: Param, where: str) -> dict[str, Any]:
-    schema: dict[str, Any]
-    if param.type == "date-time":
-        schema = {"type": "string", "format": "date-time"}
-    else:
-        schema = {"type": param.type}
+    schema: dict[str, Any] = {"type": param.type}
     if param.max_length is not None:
         schema["maxLength"] = param.max_length
     if param.minimum is not None:

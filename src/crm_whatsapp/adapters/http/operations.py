@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-ParamType = Literal["string", "integer", "boolean", "date-time"]
+ParamType = Literal["string", "integer", "boolean"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,13 @@ the parameter, not a silently unfiltered list.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from starlette.datastructures import QueryParams
 
 from crm_whatsapp.adapters.http.errors import ApiError
 from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
+from crm_whatsapp.domain.statistics import zone_named
 
 _TRUE = {"true", "1", "yes", "si", "sí"}
 _FALSE = {"false", "0", "no"}
@@ -57,15 +58,25 @@ class Query:
             return False
         raise bad_parameter(name, "must be true or false")
 
-    def moment(self, name: str) -> datetime | None:
+    def moment(self, name: str, zone: str, *, end: bool = False) -> datetime | None:
+        """An ISO 8601 date-time with its offset, or a plain date (``2026-01-31``) in
+        ``zone``, as a person picks a range on a calendar: the start of that day, or with
+        ``end`` the start of the next one, so that ``until=2026-01-31`` includes the 31st."""
         value = self.text(name, 64)
         if value is None:
             return None
+        text = value.strip()
         try:
-            moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+            if len(text) == 10:
+                day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+                moment = datetime.combine(day, time(), zone_named(zone))
+            else:
+                moment = datetime.fromisoformat(text.replace("z", "Z"))
         except ValueError:
             raise bad_parameter(
-                name, "must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00-06:00"
+                name,
+                "must be a date (2026-01-31) or an ISO 8601 date-time with its offset "
+                "(2026-01-31T00:00:00-06:00)",
             ) from None
         if moment.tzinfo is None:
             raise bad_parameter(name, "needs a timezone (e.g. 2026-01-31T00:00:00Z)")

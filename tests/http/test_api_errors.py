@@ -319,6 +319,14 @@ def test_bad_agent_replies_are_refused_naming_the_field_and_store_nothing(
             "invalid_body",
             "colour",
         ),
+        (
+            "a misspelt field gets a suggestion",
+            b'{"agent": "Laura", "txt": "Hola"}',
+            422,
+            "invalid_body",
+            "txt: unknown field (known: agent, text, template, reply_to_wamid, take_over); "
+            "did you mean 'text'?",
+        ),
         ("no agent", b'{"text": "Hola"}', 422, "invalid_body", "agent"),
         ("an empty agent", b'{"agent": "", "text": "Hola"}', 422, "invalid_body", "agent"),
         (

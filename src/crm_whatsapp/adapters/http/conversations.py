@@ -11,13 +11,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from crm_whatsapp.adapters.http import schemas
-from crm_whatsapp.adapters.http.errors import ApiError
+from crm_whatsapp.adapters.http.errors import ApiError, describe_validation_error
 from crm_whatsapp.adapters.http.operations import Param
 from crm_whatsapp.adapters.http.params import Query, bad_parameter
 from crm_whatsapp.adapters.http.services import HttpServices
@@ -95,7 +95,12 @@ async def read_body(request: Request, model: type[BodyModel]) -> BodyModel:
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if not isinstance(document, dict):
         raise ApiError(422, "invalid_body", "body: expected a JSON object")
-    return model.model_validate(document)
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid_body", describe_validation_error(exc, model.model_fields)
+        ) from None
 
 
 class ConversationEndpoints:

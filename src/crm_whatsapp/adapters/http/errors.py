@@ -7,7 +7,9 @@ password, the gateway scrubs the token).
 
 from __future__ import annotations
 
+import difflib
 import logging
+from collections.abc import Iterable
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
@@ -132,12 +134,20 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal error; see the server log")
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, naming the field as the client wrote it: ``template.name: ...``."""
+def describe_validation_error(exc: ValidationError, known_fields: Iterable[str] = ()) -> str:
+    """One line per problem, naming the field as the client wrote it: ``template.name: ...``;
+    an unknown top-level field is matched against ``known_fields`` for a likely typo."""
+    known = list(known_fields)
     parts = []
     for problem in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in problem["loc"]) or "body"
-        parts.append(f"{where}: {problem['msg']}")
+        location = [str(p) for p in problem["loc"]]
+        where = ".".join(location) or "body"
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden" and len(location) == 1:
+            close = difflib.get_close_matches(location[0], known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            message = f"unknown field (known: {', '.join(known)}){hint}"
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)
 
 

@@ -110,7 +110,7 @@ class ConversationEndpoints:
     # -- reading -------------------------------------------------------------------------
     async def list(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in LIST_PARAMS})
+        query = Query(request.query_params, LIST_PARAMS)
         number_text = query.text("number", 64)
         conversation_filter = ConversationFilter(
             client_id=query.text("client_id", MAX_ID_LENGTH),
@@ -126,13 +126,13 @@ class ConversationEndpoints:
 
     async def by_client(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in PAGE_PARAMS})
+        query = Query(request.query_params, PAGE_PARAMS)
         client_id = path_value(request, "cliente_id")
         return await self._page(ConversationFilter(client_id=client_id), query)
 
     async def by_number(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in PAGE_PARAMS})
+        query = Query(request.query_params, PAGE_PARAMS)
         number = self._phone(path_value(request, "numero"), "numero")
         return await self._page(ConversationFilter(number=number), query)
 
@@ -145,7 +145,7 @@ class ConversationEndpoints:
 
     async def messages(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in PAGE_PARAMS})
+        query = Query(request.query_params, PAGE_PARAMS)
         conversation_id = path_value(request, "conversation_id")
         limit, cursor = query.limit(), query.cursor()
 
@@ -160,7 +160,7 @@ class ConversationEndpoints:
 
     async def statistics(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in STATISTICS_PARAMS})
+        query = Query(request.query_params, STATISTICS_PARAMS)
         timezone = query.text("timezone", 64) or self._s.default_timezone
         since = query.moment("since", timezone)
         until = query.moment("until", timezone, end=True)
@@ -169,7 +169,7 @@ class ConversationEndpoints:
 
     async def search_clients(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in CLIENT_SEARCH_PARAMS})
+        query = Query(request.query_params, CLIENT_SEARCH_PARAMS)
         text = query.text("q", 200)
         if text is None or not text.strip():
             raise bad_parameter("q", "required: a client id or part of a name")

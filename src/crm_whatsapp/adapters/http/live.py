@@ -32,7 +32,7 @@ class LiveEndpoints:
 
     async def stream(self, request: Request) -> Response:
         self._s.tokens.check(request)
-        query = Query(request.query_params, {p.name for p in EVENT_PARAMS})
+        query = Query(request.query_params, EVENT_PARAMS)
         only = query.text("conversation_id", 200)
         hub = self._s.live_events
         if hub is None:

@@ -6,12 +6,13 @@ the parameter, not a silently unfiltered list.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from starlette.datastructures import QueryParams
 
 from crm_whatsapp.adapters.http.errors import ApiError
+from crm_whatsapp.adapters.http.operations import Param
 from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, check_page_size
 from crm_whatsapp.domain.statistics import zone_named
 
@@ -26,8 +27,9 @@ def bad_parameter(name: str, problem: str) -> ApiError:
 class Query:
     """The request's query string, read parameter by parameter with clear errors."""
 
-    def __init__(self, params: QueryParams, known: Collection[str]) -> None:
-        unknown = sorted(set(params.keys()) - set(known))
+    def __init__(self, params: QueryParams, declared: Sequence[Param]) -> None:
+        known = {p.name for p in declared}
+        unknown = sorted(set(params.keys()) - known)
         if unknown:
             raise bad_parameter(
                 unknown[0], f"unknown parameter (known: {', '.join(sorted(known)) or 'none'})"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from crm_whatsapp import __version__
 from crm_whatsapp.app.cli_clients import add_clients_commands, run_clients
 from crm_whatsapp.app.cli_db import add_db_commands, run_db
+from crm_whatsapp.app.cli_demo import add_demo_command, run_demo_command
 from crm_whatsapp.app.cli_service import (
     add_service_commands,
     describe_settings_error,
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crm-whatsapp", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"crm-whatsapp {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_demo_command(commands)
     add_service_commands(commands)
     add_simulate_command(commands)
     _add_fake_graph_api(commands)
@@ -87,6 +89,7 @@ _SERVICE_COMMANDS = {
     "worker": run_worker,
     "check-config": run_check_config,
     "simulate": run_simulate,
+    "demo": run_demo_command,
 }
 
 

@@ -27,6 +27,7 @@ from crm_whatsapp.adapters.http.conversations import (
 )
 from crm_whatsapp.adapters.http.errors import EXCEPTION_HANDLERS
 from crm_whatsapp.adapters.http.health import HealthEndpoints
+from crm_whatsapp.adapters.http.inbox import inbox_routes
 from crm_whatsapp.adapters.http.live import EVENT_PARAMS, LiveEndpoints
 from crm_whatsapp.adapters.http.openapi import build_openapi
 from crm_whatsapp.adapters.http.operations import Operation, Param
@@ -130,6 +131,7 @@ def build_http_app(
     ]
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(extra_routes)
+    routes.extend(inbox_routes())
     middleware = [Middleware(BodyLimitMiddleware, max_bytes=services.max_body_bytes)]
     if services.cors_origins:
         middleware.insert(

@@ -1,0 +1,167 @@
+"""The demo service as the browser tests meet it: ``crm-whatsapp demo`` in a real process.
+
+The tests drive real Chromium against the real service with the demo's data (history, CRM
+clients, the fake Graph API that posts status webhooks back), and add what each test needs
+by posting signed webhooks as Meta would, from a number no other test uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+from crm_whatsapp.app.demo_data import message_webhook_body
+
+API_TOKEN = "browser-test-token-4c1d"
+APP_SECRET = "browser-test-app-secret-9e7a"
+API = "api/v1/conversaciones-whatsapp"
+CHROMIUM = os.environ.get("CRM_WHATSAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+_numbers = itertools.count(1)
+T = TypeVar("T")
+
+
+def new_wa_id() -> str:
+    """A Mexican mobile no other test (and no demo customer) writes from."""
+    return f"52177{os.getpid() % 1000:03d}{next(_numbers):05d}"
+
+
+@dataclass
+class DemoService:
+    """``crm-whatsapp demo`` running in a process of its own."""
+
+    process: subprocess.Popen[str]
+    base_url: str
+    token: str = API_TOKEN
+    banner: str = ""
+    http: httpx.Client = field(init=False)
+    _wamids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
+
+    @property
+    def inbox_url(self) -> str:
+        return f"{self.base_url}/inbox/"
+
+    def api(self, path: str = "", **params: Any) -> Any:
+        """GET on the conversations API; the JSON body (fails on a non-200)."""
+        answer = self.http.get(f"{API}{path}", params=params)
+        answer.raise_for_status()
+        return answer.json()
+
+    def post_webhook(self, body: Mapping[str, Any], secret: str = APP_SECRET) -> httpx.Response:
+        raw = json.dumps(body).encode()
+        answer = self.http.post(
+            "webhook",
+            content=raw,
+            headers={SIGNATURE_HEADER: sign(raw, secret), "Content-Type": "application/json"},
+        )
+        answer.raise_for_status()
+        return answer
+
+    def customer_writes(
+        self,
+        wa_id: str,
+        part: Mapping[str, Any] | str,
+        *,
+        profile_name: str | None = None,
+        timestamp: int | None = None,
+    ) -> str:
+        """A customer's message through the webhook; its wamid."""
+        if isinstance(part, str):
+            part = {"type": "text", "text": {"body": part}}
+        wamid = f"wamid.browser.{os.getpid()}.{next(self._wamids)}"
+        self.post_webhook(
+            message_webhook_body(
+                wa_id=wa_id,
+                profile_name=profile_name,
+                wamid=wamid,
+                timestamp=timestamp or int(time.time()),
+                part=part,
+            )
+        )
+        return wamid
+
+    def conversation_of(self, wa_id: str) -> dict[str, Any]:
+        items = self.api(f"/numero/{wa_id}")["items"]
+        assert len(items) == 1, items
+        conversation: dict[str, Any] = items[0]
+        return conversation
+
+    def messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = self.api(f"/{conversation_id}/mensajes", limit=200)["items"]
+        return items
+
+    def stop(self) -> str:
+        self.http.close()
+        self.process.terminate()
+        try:
+            out, _ = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return out
+
+
+def start_demo(tmp_path: Path, *extra_args: str, timeout: float = 60) -> DemoService:
+    """Start the demo on a free port and wait for its banner (printed once it can serve)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_WHATSAPP_")}
+    env["CRM_WHATSAPP_APP_SECRET"] = APP_SECRET
+    env["CRM_WHATSAPP_LOG_LEVEL"] = "WARNING"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm_whatsapp.app.cli", "demo", "--port", "0",
+         "--token", API_TOKEN, *extra_args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Ctrl+C"):
+            break
+    banner = "".join(lines)
+    found = re.search(r"Bandeja:\s+(http://[\d.:]+)/inbox/", banner)
+    if found is None:
+        process.kill()
+        rest = process.communicate()[0]
+        raise RuntimeError(f"the demo did not start:\n{banner}{rest}")
+    demo = DemoService(process, found.group(1), banner=banner)
+    wait_until(lambda: demo.http.get("ready").status_code == 200, timeout=30)
+    return demo
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
+    """The first truthy value of ``condition()``; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {condition}")
+        time.sleep(interval)

@@ -27,6 +27,7 @@ from crm_whatsapp.app.demo_data import (
     DEMO_DISPLAY_NUMBER,
     DEMO_PHONE_NUMBER_ID,
     HANDOFF_TEXT,
+    OPT_OUT_TEXT,
     customer_message,
     message_webhook_body,
 )
@@ -137,8 +138,8 @@ def write_history(
     """One conversation per customer, started at a random hour of the last ``days`` days.
 
     Some customers ask for a person (an agent answers and later gives the conversation back),
-    one reply fails as Meta fails it for a number without WhatsApp, and about half of the
-    conversations have been read by the CRM's users.
+    a few opt out, one reply fails as Meta fails it for a number without WhatsApp, and about
+    half of the conversations have been read by the CRM's users.
     """
     rng = random.Random(seed)
     zone = ZoneInfo(timezone)
@@ -170,6 +171,9 @@ def write_history(
             if number % 8 == 2:
                 clock.set(at + timedelta(minutes=30))
                 give_back_to_bot(deps, conversation_id)
+        if number % 20 == 7:  # had enough of us
+            history.customer_writes(customer, {"type": "text", "text": {"body": OPT_OUT_TEXT}}, at)
+            history.send_and_report(at + timedelta(seconds=2), rng)
         if rng.random() < 0.5:
             clock.set(at + timedelta(minutes=5))
             mark_read(deps, conversation_id)

@@ -1,0 +1,101 @@
+"""The README's screenshots, taken from ``crm-whatsapp demo`` in headless Chromium.
+
+    python scripts/screenshots.py [--out docs] [--chromium /usr/bin/chromium]
+
+Starts the demo on a free port (history only, no simulated stream, so two runs show the
+same data), signs in, and saves ``inbox.png`` (the list with a chat open), ``chat.png``
+(phone width) and ``dashboard.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+TOKEN = "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def start_demo() -> tuple[subprocess.Popen[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_WHATSAPP_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm_whatsapp.app.cli", "demo", "--port", "0",
+         "--token", TOKEN, "--no-stream"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    banner = ""
+    for line in process.stdout:
+        banner += line
+        if line.startswith("Ctrl+C"):
+            break
+    found = re.search(r"Bandeja:\s+(http://[\d.:]+)/inbox/", banner)
+    if found is None:
+        process.kill()
+        raise SystemExit(f"the demo did not start:\n{banner}")
+    return process, found.group(1)
+
+
+def open_busiest_chat(page: Page) -> None:
+    """The conversation with an agent in it shows the most of the chat view."""
+    rows = page.locator("[data-conversation-id]")
+    rows.first.wait_for()
+    for index in range(min(rows.count(), 12)):
+        rows.nth(index).click()
+        page.locator("[data-message-id]").first.wait_for()
+        if page.locator("[data-message-id]").count() >= 6:
+            return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "docs")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    options = parser.parse_args()
+    process, base = start_demo()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=options.chromium, args=ARGS)
+            desktop = browser.new_context(
+                viewport={"width": 1280, "height": 760},
+                locale="es-MX",
+                timezone_id="America/Mexico_City",
+                device_scale_factor=1,
+            )
+            desktop.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
+            page = desktop.new_page()
+            page.goto(f"{base}/inbox/")
+            open_busiest_chat(page)
+            page.wait_for_timeout(500)
+            page.screenshot(path=options.out / "inbox.png")
+            page.goto(f"{base}/inbox/dashboard.html?range=all")
+            page.locator("[data-stat='inbound_messages']").wait_for()
+            page.wait_for_timeout(500)
+            page.screenshot(path=options.out / "dashboard.png", full_page=True)
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 780},
+                locale="es-MX",
+                timezone_id="America/Mexico_City",
+                device_scale_factor=1,
+            )
+            phone.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
+            page = phone.new_page()
+            page.goto(f"{base}/inbox/")
+            open_busiest_chat(page)
+            page.wait_for_timeout(500)
+            page.screenshot(path=options.out / "chat.png")
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    print(f"screenshots in {options.out}: inbox.png, chat.png, dashboard.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,477 @@
+// The chat view: header with the conversation's state and actions, a windowed message list
+// (long chats keep only what is on screen in the DOM), and the composer.
+import { ApiError } from './api.js';
+import { Composer, agentName } from './composer.js';
+import { customerNumber } from './conversation-list.js';
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+import { chooseClient } from './link-dialog.js';
+import { announcement, dayKey, dayRow, messageRow } from './message-view.js';
+import { VirtualList } from './virtual-list.js';
+
+const PAGE = 50;
+const ORDER = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
+
+function rank(message) {
+  return ORDER[message.delivery?.status] ?? -1;
+}
+
+function byTime(a, b) {
+  const ta = Date.parse(a.sent_at);
+  const tb = Date.parse(b.sent_at);
+  if (ta !== tb) return ta - tb;
+  const ca = Date.parse(a.created_at || a.sent_at);
+  const cb = Date.parse(b.created_at || b.sent_at);
+  if (ca !== cb) return ca - cb;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+export class ChatView {
+  /**
+   * onBack() for the phone layout's back button; onConversation(conversation) whenever
+   * this view learns a newer state of the open conversation (to update the list).
+   */
+  constructor({ service, onBack = () => {}, onConversation = () => {} }) {
+    this.service = service;
+    this.onBack = onBack;
+    this.onConversation = onConversation;
+    this.conversationId = null;
+    this.conversation = null;
+    this.messages = new Map();
+    this.byWamid = new Map();
+    this.nextCursor = null;
+    this.loadingOlder = false;
+    this.loaded = false;
+    this.generation = 0;
+    this.refreshing = null;
+    this.refreshAgain = false;
+    this.notice = { text: '', error: false };
+
+    this.header = h('div', { class: 'chat-header' });
+    this.noticeLine = h('p', { class: 'chat-notice', role: 'status' });
+    this.topStatus = h('p', { class: 'chat-top muted' });
+    this.list = h('div', { class: 'vl-content' });
+    this.viewport = h(
+      'div',
+      { class: 'messages', tabindex: '0', role: 'region', 'aria-label': t('chat.messages') },
+      this.topStatus,
+      this.list,
+    );
+    this.live = h('div', { class: 'sr-only', 'aria-live': 'polite', 'aria-atomic': 'false' });
+    this.composer = new Composer({
+      service,
+      onSent: (message) => this.sent(message),
+      onStale: () => this.refreshConversation(),
+    });
+    this.empty = h('p', { class: 'chat-empty' }, t('chat.empty'));
+    this.body = h(
+      'section',
+      { class: 'chat-body' },
+      this.header,
+      this.noticeLine,
+      this.viewport,
+      this.composer.element,
+    );
+    this.element = h('div', { class: 'chat' }, this.empty, this.body, this.live);
+    this.body.hidden = true;
+    this.virtual = new VirtualList({
+      viewport: this.viewport,
+      content: this.list,
+      renderRow: (row) =>
+        row.type === 'day' ? dayRow(row.at) : messageRow(row.message, this.byWamid),
+      estimate: (row) => (row.type === 'day' ? 40 : 72),
+      same: (a, b) => a.type === b.type && (a.type === 'day' || a.message === b.message),
+      onNearTop: () => this.loadOlder(),
+    });
+    this.onLanguage = () => {
+      this.empty.textContent = t('chat.empty');
+      this.viewport.setAttribute('aria-label', t('chat.messages'));
+      this.renderHeader();
+      this.renderTop();
+      this.virtual.refreshAll();
+    };
+    window.addEventListener('languagechange', this.onLanguage);
+  }
+
+  destroy() {
+    this.generation += 1;
+    this.virtual.destroy();
+    this.composer.destroy();
+    window.removeEventListener('languagechange', this.onLanguage);
+  }
+
+  close() {
+    this.generation += 1;
+    this.conversationId = null;
+    this.conversation = null;
+    this.messages.clear();
+    this.byWamid.clear();
+    this.virtual.setRows([]);
+    this.body.hidden = true;
+    this.empty.hidden = false;
+    this.composer.setConversation(null);
+  }
+
+  async open(id, known = null) {
+    this.generation += 1;
+    const generation = this.generation;
+    this.conversationId = id;
+    this.conversation = known;
+    this.messages.clear();
+    this.byWamid.clear();
+    this.nextCursor = null;
+    this.loaded = false;
+    this.loadingOlder = false;
+    this.notice = { text: '', error: false };
+    this.empty.hidden = true;
+    this.body.hidden = false;
+    this.renderNotice();
+    this.renderHeader();
+    this.renderTop();
+    this.virtual.setRows([]);
+    this.composer.setConversation(known);
+    try {
+      const [conversation, page] = await Promise.all([
+        this.service.conversation(id),
+        this.service.messages(id, null, PAGE),
+      ]);
+      if (generation !== this.generation) return;
+      this.conversation = conversation;
+      this.nextCursor = page.next_cursor;
+      this.loaded = true;
+      this.merge(page.items);
+      this.renderHeader();
+      this.renderTop();
+      this.rebuild({ stickToBottom: true });
+      this.composer.setConversation(conversation);
+      this.onConversation(conversation);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.showNotice(error.message || t('error.network'), true);
+    }
+  }
+
+  /** At phone width the list disappears: put the keyboard focus where the chat starts. */
+  focusStart() {
+    this.header.querySelector('.chat-back')?.focus();
+  }
+
+  /** Reload what is shown (after a resync or a reconnection). */
+  reload() {
+    if (this.conversationId) this.refreshNewest({ conversationToo: true });
+  }
+
+  /**
+   * Add or update messages by id; returns the ones not seen before. A stored message object
+   * is replaced only when its content changed, so unchanged bubbles are not rendered again.
+   */
+  merge(items) {
+    const fresh = [];
+    const arrived = new Set();
+    for (const incoming of items) {
+      const old = this.messages.get(incoming.id);
+      let message = incoming;
+      if (old && rank(old) > rank(incoming)) {
+        // an answer older than a live status event already applied: keep the newer status
+        message = { ...incoming, delivery: old.delivery };
+      }
+      if (!old) fresh.push(message);
+      if (old && JSON.stringify(old) === JSON.stringify(message)) continue;
+      this.messages.set(message.id, message);
+      if (message.wamid) {
+        this.byWamid.set(message.wamid, message);
+        arrived.add(message.wamid);
+      }
+    }
+    // a reply whose quoted message just arrived can now show it
+    for (const message of this.messages.values()) {
+      if (message.reply_to_wamid && arrived.has(message.reply_to_wamid)) {
+        this.messages.set(message.id, { ...message });
+      }
+    }
+    return fresh;
+  }
+
+  rows() {
+    const sorted = Array.from(this.messages.values()).sort(byTime);
+    const rows = [];
+    let day = null;
+    for (const message of sorted) {
+      const key = dayKey(message.sent_at);
+      if (key !== day) {
+        day = key;
+        rows.push({ key: `day:${key}`, type: 'day', at: message.sent_at, movable: true });
+      }
+      rows.push({ key: `m:${message.id}`, type: 'message', message });
+    }
+    return rows;
+  }
+
+  rebuild({ stickToBottom = false } = {}) {
+    this.virtual.setRows(this.rows(), { stickToBottom });
+  }
+
+  async loadOlder() {
+    if (!this.loaded || this.loadingOlder || !this.nextCursor || !this.conversationId) return;
+    const generation = this.generation;
+    this.loadingOlder = true;
+    this.renderTop();
+    try {
+      const page = await this.service.messages(this.conversationId, this.nextCursor, PAGE);
+      if (generation !== this.generation) return;
+      this.nextCursor = page.next_cursor;
+      this.merge(page.items);
+      this.loadingOlder = false;
+      this.renderTop();
+      this.rebuild();
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.loadingOlder = false;
+      this.renderTop();
+      this.showNotice(error.message || t('error.network'), true);
+    }
+  }
+
+  renderTop() {
+    let text = '';
+    if (!this.loaded) text = t('chat.loading');
+    else if (this.loadingOlder) text = t('chat.older');
+    else if (!this.nextCursor) text = t('chat.start');
+    this.topStatus.textContent = text;
+  }
+
+  /** Fetch the newest page and merge it by id (coalesced: one request in flight). */
+  async refreshNewest({ conversationToo = false } = {}) {
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      this.refreshConversationToo ||= conversationToo;
+      return this.refreshing;
+    }
+    const run = async () => {
+      const generation = this.generation;
+      const id = this.conversationId;
+      const stick = this.virtual.atBottom();
+      const page = await this.service.messages(id, null, PAGE);
+      if (generation !== this.generation) return;
+      const fresh = this.merge(page.items);
+      if (!this.loaded) {
+        this.loaded = true;
+        this.nextCursor = page.next_cursor;
+        this.renderTop();
+      }
+      this.rebuild({ stickToBottom: stick });
+      const name = this.conversation?.display_name || '';
+      for (const message of fresh.filter((m) => m.direction === 'inbound')) {
+        this.announce(announcement(message, name));
+      }
+      if (conversationToo) await this.refreshConversation();
+    };
+    this.refreshing = run()
+      .catch((error) => this.showNotice(error.message || t('error.network'), true))
+      .finally(() => {
+        this.refreshing = null;
+        if (this.refreshAgain) {
+          this.refreshAgain = false;
+          const also = this.refreshConversationToo;
+          this.refreshConversationToo = false;
+          this.refreshNewest({ conversationToo: also });
+        }
+      });
+    return this.refreshing;
+  }
+
+  async refreshConversation() {
+    const id = this.conversationId;
+    if (!id) return;
+    const generation = this.generation;
+    try {
+      const conversation = await this.service.conversation(id);
+      if (generation !== this.generation) return;
+      this.setConversation(conversation);
+    } catch (error) {
+      if (generation === this.generation) {
+        this.showNotice(error.message || t('error.network'), true);
+      }
+    }
+  }
+
+  setConversation(conversation) {
+    if (conversation.id !== this.conversationId) return;
+    this.conversation = conversation;
+    this.renderHeader();
+    this.composer.setConversation(conversation);
+    this.onConversation(conversation);
+  }
+
+  /** A live event from the stream (any conversation: others are ignored). */
+  handleEvent(event) {
+    if (!this.conversationId) return;
+    if (event.type === 'resync') {
+      this.reload();
+      return;
+    }
+    if (event.conversation_id !== this.conversationId) return;
+    if (event.type === 'message_stored') {
+      this.refreshNewest({ conversationToo: true });
+    } else if (event.type === 'conversation_changed') {
+      this.refreshConversation();
+    } else if (event.type === 'delivery_status_changed') {
+      const message = event.message_id ? this.messages.get(event.message_id) : null;
+      // a failure's reason is not in the event: fetch the message's page to show it
+      if (message && event.status && event.status !== 'failed') {
+        this.setStatus(message, event.status);
+      } else {
+        this.refreshNewest();
+      }
+    }
+  }
+
+  setStatus(message, status) {
+    const current = message.delivery?.status || 'pending';
+    if ((ORDER[status] ?? -1) <= (ORDER[current] ?? -1)) return; // never backwards
+    const updated = { ...message, delivery: { ...(message.delivery || {}), status } };
+    this.messages.set(message.id, updated);
+    if (updated.wamid) this.byWamid.set(updated.wamid, updated);
+    const key = `m:${message.id}`;
+    this.virtual.refreshRow(key, { key, type: 'message', message: updated });
+  }
+
+  sent(message) {
+    this.merge([message]);
+    this.rebuild({ stickToBottom: true });
+    this.refreshConversation();
+  }
+
+  announce(text) {
+    this.live.append(h('p', {}, text));
+    while (this.live.childElementCount > 3) this.live.firstChild.remove();
+  }
+
+  showNotice(text, error = false) {
+    this.notice = { text, error };
+    this.renderNotice();
+  }
+
+  renderNotice() {
+    this.noticeLine.textContent = this.notice.text;
+    this.noticeLine.classList.toggle('error', this.notice.error);
+    this.noticeLine.setAttribute('role', this.notice.error ? 'alert' : 'status');
+    this.noticeLine.hidden = !this.notice.text;
+  }
+
+  async act(run, doneText) {
+    const id = this.conversationId;
+    const generation = this.generation;
+    try {
+      const conversation = await run(id);
+      if (generation !== this.generation) return;
+      this.setConversation(conversation);
+      this.showNotice(typeof doneText === 'function' ? doneText(conversation) : doneText);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      if (error instanceof ApiError && error.status === 401) return;
+      this.showNotice(error.message || t('error.network'), true);
+    }
+  }
+
+  async linkClient() {
+    const root = this.element.getRootNode();
+    const client = await chooseClient(this.element, this.service);
+    if (!client) {
+      // give focus back to where the dialog was opened from
+      root.querySelector?.('.action-link')?.focus();
+      return;
+    }
+    await this.act(
+      (id) => this.service.linkClient(id, client.id),
+      (conversation) => t('action.done.link', { name: conversation.client?.name || client.name }),
+    );
+  }
+
+  renderHeader() {
+    const c = this.conversation;
+    if (!this.conversationId) {
+      this.header.replaceChildren();
+      return;
+    }
+    const titleId = uid('chat-title');
+    const back = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button button-quiet chat-back',
+        'aria-label': t('chat.back'),
+        title: t('chat.back'),
+        on: { click: () => this.onBack() },
+      },
+      h('span', { 'aria-hidden': 'true' }, '←'),
+    );
+    if (!c) {
+      this.header.replaceChildren(back, h('h2', { class: 'chat-title' }, t('chat.loading')));
+      return;
+    }
+    const button = (label, cls, onClick) =>
+      h('button', { type: 'button', class: ['button', cls], on: { click: onClick } }, label);
+    const actions = [
+      c.bot_paused
+        ? button(t('action.give_back'), 'action-resume', () =>
+            this.act((id) => this.service.resumeBot(id), t('action.done.give_back')),
+          )
+        : button(t('action.take'), 'action-take', () =>
+            this.act((id) => this.service.pauseBot(id, agentName()), t('action.done.take')),
+          ),
+      button(t('action.link'), 'action-link', () => this.linkClient()),
+      c.client &&
+        button(t('action.unlink'), 'action-unlink', () =>
+          this.act((id) => this.service.unlinkClient(id), t('action.done.unlink')),
+        ),
+      button(t('action.read'), 'action-read', () =>
+        this.act((id) => this.service.markRead(id), t('action.done.read')),
+      ),
+    ];
+    const state = c.bot_paused
+      ? t('chat.paused', { agent: c.assigned_agent || t('chat.agent') })
+      : t('chat.bot_active');
+    const hadFocus = this.header.contains(this.element.getRootNode().activeElement);
+    const focusedClass = hadFocus ? this.element.getRootNode().activeElement.classList[1] : null;
+    this.header.replaceChildren(
+      back,
+      h(
+        'div',
+        { class: 'chat-heading' },
+        h('h2', { id: titleId, class: 'chat-title' }, c.display_name || customerNumber(c)),
+        h(
+          'p',
+          { class: 'chat-subtitle' },
+          h('span', { class: 'chat-number' }, customerNumber(c)),
+          ' · ',
+          h(
+            'span',
+            { class: 'chat-client' },
+            c.client
+              ? t('chat.client', { name: c.client.name || c.client.id })
+              : t('chat.no_client'),
+          ),
+          ' · ',
+          h(
+            'span',
+            {
+              class: ['chat-bot-state', c.bot_paused ? 'paused' : 'active'],
+              dataset: { botPaused: String(c.bot_paused) },
+            },
+            state,
+          ),
+          c.opted_out && [' · ', h('span', { class: 'chat-opted-out' }, t('chat.opted_out'))],
+        ),
+      ),
+      h('div', { class: 'chat-actions', role: 'group', 'aria-label': t('chat.actions') }, actions),
+    );
+    if (focusedClass) {
+      const again =
+        this.header.querySelector(`.${focusedClass}`) ||
+        this.header.querySelector('.action-take, .action-resume');
+      again?.focus();
+    }
+    this.body.setAttribute('aria-labelledby', titleId);
+  }
+}

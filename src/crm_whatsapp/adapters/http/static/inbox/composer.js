@@ -1,0 +1,316 @@
+// The reply box: free text inside the 24-hour customer service window, a template outside.
+import { ApiError } from './api.js';
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+
+const AGENT_KEY = 'crm_whatsapp.agent';
+
+/** The agent's name as remembered in this browser (default: "Agente"). */
+export function agentName() {
+  let stored = null;
+  try {
+    stored = window.localStorage.getItem(AGENT_KEY);
+  } catch {
+    stored = null;
+  }
+  return (stored || '').trim() || t('composer.agent.default');
+}
+
+export function setAgentName(name) {
+  try {
+    window.localStorage.setItem(AGENT_KEY, name.trim());
+  } catch {
+    // storage blocked: the name lasts for this page only
+  }
+}
+
+/** "5:03:09" — hours, minutes and seconds left. */
+export function formatRemaining(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = String(Math.floor((total % 3600) / 60)).padStart(2, '0');
+  const seconds = String(total % 60).padStart(2, '0');
+  return `${hours}:${minutes}:${seconds}`;
+}
+
+export class Composer {
+  /** onSent(message) after a 201; onStale() when the API says the window has closed. */
+  constructor({ service, onSent, onStale = () => {} }) {
+    this.service = service;
+    this.onSent = onSent;
+    this.onStale = onStale;
+    this.conversation = null;
+    this.sending = false;
+    this.error = '';
+    this.text = '';
+    this.template = { name: '', language: 'es', parameters: '' };
+    this.templateOpen = false;
+    this.ids = {
+      text: uid('composer-text'),
+      agent: uid('composer-agent'),
+      name: uid('template-name'),
+      language: uid('template-language'),
+      parameters: uid('template-parameters'),
+      window: uid('composer-window'),
+    };
+    this.element = h('div', { class: 'composer' });
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.onLanguage = () => this.render();
+    window.addEventListener('languagechange', this.onLanguage);
+  }
+
+  destroy() {
+    clearInterval(this.timer);
+    window.removeEventListener('languagechange', this.onLanguage);
+  }
+
+  setConversation(conversation) {
+    const changed = conversation?.id !== this.conversation?.id;
+    this.conversation = conversation;
+    if (changed) {
+      this.text = '';
+      this.error = '';
+      this.templateOpen = false;
+    }
+    this.render();
+  }
+
+  remaining() {
+    const closes = this.conversation?.service_window_closes_at;
+    if (!closes) return 0;
+    return new Date(closes).getTime() - Date.now();
+  }
+
+  windowOpen() {
+    return this.remaining() > 0;
+  }
+
+  tick() {
+    if (!this.conversation || !this.windowLine) return;
+    const open = this.windowOpen();
+    if (open !== this.renderedOpen) {
+      this.render();
+      return;
+    }
+    if (open) {
+      const time = formatRemaining(this.remaining());
+      this.windowLine.textContent = t('composer.window.open', { time });
+    }
+  }
+
+  render() {
+    const conversation = this.conversation;
+    if (!conversation) {
+      this.element.replaceChildren();
+      return;
+    }
+    const root = this.element.getRootNode();
+    const active = root.activeElement;
+    const focusedId = active && this.element.contains(active) ? active.id : null;
+    const open = this.windowOpen();
+    this.renderedOpen = open;
+    const explanation = !open
+      ? conversation.last_inbound_at
+        ? t('composer.window.closed')
+        : t('composer.window.none')
+      : t('composer.window.open', { time: formatRemaining(this.remaining()) });
+    this.windowLine = h(
+      'p',
+      { id: this.ids.window, class: ['window-line', open ? 'window-open' : 'window-closed'] },
+      explanation,
+    );
+
+    const textarea = h('textarea', {
+      id: this.ids.text,
+      class: 'composer-text',
+      rows: '1',
+      placeholder: t('composer.placeholder'),
+      disabled: !open || this.sending,
+      'aria-describedby': this.ids.window,
+      value: this.text,
+      on: {
+        input: (event) => {
+          this.text = event.target.value;
+          this.grow(event.target);
+        },
+        keydown: (event) => {
+          // Enter sends, Shift+Enter starts a new line, as in WhatsApp Web
+          if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            this.sendText();
+          }
+        },
+      },
+    });
+    textarea.value = this.text;
+    const textForm = h(
+      'form',
+      {
+        class: 'composer-row',
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            this.sendText();
+          },
+        },
+      },
+      h('label', { class: 'sr-only', for: this.ids.text }, t('composer.label')),
+      textarea,
+      h(
+        'button',
+        { type: 'submit', class: 'button button-primary send', disabled: !open || this.sending },
+        this.sending ? t('composer.sending') : t('composer.send'),
+      ),
+    );
+
+    const agent = h(
+      'div',
+      { class: 'composer-agent' },
+      h('label', { for: this.ids.agent }, t('composer.agent')),
+      h('input', {
+        id: this.ids.agent,
+        type: 'text',
+        autocomplete: 'name',
+        maxlength: '200',
+        value: agentName(),
+        on: { change: (event) => setAgentName(event.target.value) },
+      }),
+    );
+
+    const details = h(
+      'details',
+      {
+        class: 'template-form',
+        open: this.templateOpen || !open,
+        on: {
+          toggle: (event) => {
+            this.templateOpen = event.target.open;
+          },
+        },
+      },
+      h('summary', {}, t('composer.template')),
+      h(
+        'form',
+        {
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              this.sendTemplate();
+            },
+          },
+        },
+        this.field(this.ids.name, t('composer.template.name'), 'name', { required: true }),
+        this.field(this.ids.language, t('composer.template.language'), 'language', {
+          required: true,
+        }),
+        this.field(this.ids.parameters, t('composer.template.parameters'), 'parameters'),
+        h(
+          'button',
+          { type: 'submit', class: 'button', disabled: this.sending },
+          t('composer.template.send'),
+        ),
+      ),
+    );
+
+    this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
+    this.element.replaceChildren(
+      this.windowLine,
+      textForm,
+      this.errorLine,
+      h('div', { class: 'composer-extra' }, agent, details),
+    );
+    this.grow(textarea);
+    if (focusedId) {
+      const again = this.element.querySelector(`#${focusedId}`);
+      if (again && !again.disabled) again.focus();
+    }
+  }
+
+  field(id, label, key, { required = false } = {}) {
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, label),
+      h('input', {
+        id,
+        type: 'text',
+        required,
+        value: this.template[key],
+        on: {
+          input: (event) => {
+            this.template[key] = event.target.value;
+          },
+        },
+      }),
+    );
+  }
+
+  grow(textarea) {
+    textarea.style.height = 'auto';
+    textarea.style.height = `${Math.min(textarea.scrollHeight, 160)}px`;
+  }
+
+  async sendText() {
+    const text = this.text.trim();
+    if (!text) {
+      this.showError(t('composer.empty'));
+      return;
+    }
+    const sent = await this.send({ text });
+    if (sent) this.text = '';
+    this.render();
+    if (sent) this.element.querySelector('textarea')?.focus();
+  }
+
+  async sendTemplate() {
+    const name = this.template.name.trim();
+    if (!name) {
+      this.showError(t('composer.template.name'));
+      return;
+    }
+    const parameters = this.template.parameters
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const template = { name, language: this.template.language.trim() || 'es', parameters };
+    const sent = await this.send({ template });
+    if (sent) this.template = { name: '', language: 'es', parameters: '' };
+    this.render();
+  }
+
+  async send(content) {
+    if (this.sending || !this.conversation) return false;
+    const conversation = this.conversation;
+    this.sending = true;
+    this.error = '';
+    this.render();
+    try {
+      const message = await this.service.reply(conversation.id, {
+        agent: agentName(),
+        ...content,
+        take_over: true,
+      });
+      this.sending = false;
+      this.onSent(message);
+      return true;
+    } catch (error) {
+      this.sending = false;
+      // the API's message says exactly what was wrong: show it (as text), after our own
+      // explanation when we have one in the user's language
+      const apiMessage =
+        error instanceof ApiError && error.message ? error.message : t('error.network');
+      if (error instanceof ApiError && error.code === 'outside_service_window') {
+        this.error = `${t('composer.window.closed')} (${apiMessage})`;
+        this.onStale();
+      } else {
+        this.error = apiMessage;
+      }
+      return false;
+    }
+  }
+
+  showError(message) {
+    this.error = message;
+    if (this.errorLine) this.errorLine.textContent = message;
+  }
+}

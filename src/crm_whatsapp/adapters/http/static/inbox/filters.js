@@ -1,0 +1,189 @@
+// The filter form above the conversation list, mirrored in the page's query string so that
+// a reload or a shared link keeps the same view.
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+
+export const FILTER_KEYS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'q'];
+const ADVANCED = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused'];
+
+export function filtersFromUrl(search = window.location.search) {
+  const params = new URLSearchParams(search);
+  const filters = {};
+  for (const key of FILTER_KEYS) {
+    const value = params.get(key);
+    if (value) filters[key] = value;
+  }
+  for (const key of ['linked', 'bot_paused']) {
+    if (filters[key] && !['true', 'false'].includes(filters[key])) delete filters[key];
+  }
+  for (const key of ['since', 'until']) {
+    if (filters[key] && !/^\d{4}-\d{2}-\d{2}$/.test(filters[key])) delete filters[key];
+  }
+  return filters;
+}
+
+/** Write filters (and the open conversation) into the URL without a new history entry. */
+export function writeUrl(filters, conversationId) {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) if (filters[key]) params.set(key, filters[key]);
+  if (conversationId) params.set('conversation', conversationId);
+  const query = params.toString();
+  const url = window.location.pathname + (query ? `?${query}` : '') + window.location.hash;
+  window.history.replaceState(window.history.state, '', url);
+}
+
+/**
+ * What the server will do with a conversation under these filters, when the client can
+ * tell: true or false, or null (a text search or a number in some other format).
+ */
+export function matchesFilters(filters, conversation) {
+  if (filters.client_id && conversation.client?.id !== filters.client_id) return false;
+  if (filters.linked && String(Boolean(conversation.client)) !== filters.linked) return false;
+  if (filters.bot_paused && String(conversation.bot_paused) !== filters.bot_paused) return false;
+  const day = localDay(conversation.last_activity_at);
+  if (filters.since && day < filters.since) return false;
+  if (filters.until && day > filters.until) return false;
+  if (filters.q || filters.number) return null;
+  return true;
+}
+
+function localDay(iso) {
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export class FilterForm {
+  constructor({ filters, onChange }) {
+    this.filters = { ...filters };
+    this.onChange = onChange;
+    this.open = ADVANCED.some((key) => this.filters[key]);
+    this.element = h('form', {
+      class: 'filters',
+      role: 'search',
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          this.apply();
+        },
+      },
+    });
+    this.ids = Object.fromEntries(FILTER_KEYS.map((key) => [key, uid(`filter-${key}`)]));
+    this.render();
+    this.onLanguage = () => this.render();
+    window.addEventListener('languagechange', this.onLanguage);
+  }
+
+  destroy() {
+    window.removeEventListener('languagechange', this.onLanguage);
+  }
+
+  read() {
+    const filters = {};
+    for (const key of FILTER_KEYS) {
+      const input = this.element.querySelector(`#${this.ids[key]}`);
+      const value = input ? input.value.trim() : '';
+      if (value) filters[key] = value;
+    }
+    return filters;
+  }
+
+  apply() {
+    const next = this.read();
+    if (JSON.stringify(next) === JSON.stringify(this.filters)) return;
+    this.filters = next;
+    this.onChange({ ...next });
+  }
+
+  reset() {
+    this.filters = {};
+    this.render();
+    this.onChange({});
+  }
+
+  input(key, label, attrs = {}) {
+    return h(
+      'div',
+      { class: ['field', `field-${key}`] },
+      h('label', { for: this.ids[key] }, label),
+      h('input', {
+        id: this.ids[key],
+        name: key,
+        value: this.filters[key] || '',
+        on: { change: () => this.apply() },
+        ...attrs,
+      }),
+    );
+  }
+
+  select(key, label, options) {
+    const select = h(
+      'select',
+      { id: this.ids[key], name: key, on: { change: () => this.apply() } },
+      options.map(([value, text]) => h('option', { value }, text)),
+    );
+    select.value = this.filters[key] || '';
+    return h(
+      'div',
+      { class: ['field', `field-${key}`] },
+      h('label', { for: this.ids[key] }, label),
+      select,
+    );
+  }
+
+  render() {
+    const details = h(
+      'details',
+      {
+        class: 'filters-more',
+        open: this.open,
+        on: {
+          toggle: (event) => {
+            this.open = event.target.open;
+          },
+        },
+      },
+      h('summary', {}, t('filters.toggle')),
+      h(
+        'div',
+        { class: 'filters-grid' },
+        this.input('client_id', t('filters.client_id'), { type: 'text', maxlength: '200' }),
+        this.input('number', t('filters.number'), { type: 'tel', maxlength: '64' }),
+        this.input('since', t('filters.since'), { type: 'date' }),
+        this.input('until', t('filters.until'), { type: 'date' }),
+        this.select('linked', t('filters.linked'), [
+          ['', t('filters.linked.all')],
+          ['true', t('filters.linked.yes')],
+          ['false', t('filters.linked.no')],
+        ]),
+        this.select('bot_paused', t('filters.bot'), [
+          ['', t('filters.bot.all')],
+          ['false', t('filters.bot.active')],
+          ['true', t('filters.bot.paused')],
+        ]),
+        h(
+          'div',
+          { class: 'filters-buttons' },
+          h('button', { type: 'submit', class: 'button' }, t('filters.apply')),
+          h(
+            'button',
+            { type: 'button', class: 'button button-quiet', on: { click: () => this.reset() } },
+            t('filters.reset'),
+          ),
+        ),
+      ),
+    );
+    this.element.replaceChildren(
+      h(
+        'div',
+        { class: 'search-line' },
+        this.input('q', t('filters.q'), {
+          type: 'search',
+          maxlength: '200',
+          placeholder: t('filters.q.placeholder'),
+        }),
+      ),
+      details,
+    );
+  }
+}

@@ -1,0 +1,209 @@
+// One chat bubble per message. Everything the customer (or Meta) sent is put in text nodes.
+import { h, srOnly } from './dom.js';
+import { formatDay, formatTime, t } from './i18n.js';
+
+const TICKS = {
+  pending: '🕓',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+  failed: '⚠',
+};
+
+const ICONS = {
+  image: '🖼️',
+  audio: '🎵',
+  video: '🎬',
+  document: '📄',
+  sticker: '🏷️',
+  location: '📍',
+  contacts: '👤',
+  interactive: '🔘',
+  button: '🔘',
+  reaction: '💬',
+  order: '🛒',
+  system: 'ℹ️',
+  template: '📋',
+  unsupported: '❓',
+};
+
+function text(value) {
+  if (typeof value === 'string') return value;
+  return value === null || value === undefined ? '' : String(value);
+}
+
+export function tick(delivery) {
+  const status = delivery?.status || 'pending';
+  let label = t(`status.${status}`);
+  if (status === 'failed' && delivery?.last_error) {
+    label = t('status.failed.reason', {
+      title: text(delivery.last_error.title),
+      code: text(delivery.last_error.code),
+    });
+  }
+  return h(
+    'span',
+    { class: ['tick', `tick-${status}`], dataset: { status }, title: label },
+    h('span', { 'aria-hidden': 'true' }, TICKS[status] || ''),
+    srOnly(label),
+  );
+}
+
+function authorLabel(message) {
+  const author = message.author || {};
+  if (author.kind === 'bot') return t('chat.bot');
+  if (author.kind === 'agent') return text(author.name) || t('chat.agent');
+  return null;
+}
+
+function kindLabel(kind, details) {
+  if (kind === 'audio' && details?.voice) return t('kind.voice');
+  return t(`kind.${kind}`);
+}
+
+function coordinate(value) {
+  const number = Number(value);
+  return Number.isFinite(number) ? number.toFixed(5) : text(value);
+}
+
+function locationBody(details) {
+  const place = details?.location || {};
+  return [
+    place.name && h('strong', { class: 'place-name' }, text(place.name)),
+    place.address && h('span', { class: 'place-address' }, text(place.address)),
+    (place.latitude !== undefined || place.longitude !== undefined) &&
+      h(
+        'span',
+        { class: 'place-coordinates' },
+        `${coordinate(place.latitude)}, ${coordinate(place.longitude)}`,
+      ),
+  ];
+}
+
+function contactsBody(details) {
+  const contacts = Array.isArray(details?.contacts) ? details.contacts : [];
+  return h(
+    'ul',
+    { class: 'contact-list' },
+    contacts.map((contact) => {
+      const name = text(contact?.name?.formatted_name || contact?.name?.first_name || '');
+      const phones = (Array.isArray(contact?.phones) ? contact.phones : [])
+        .map((p) => text(p?.phone || p?.wa_id))
+        .filter(Boolean);
+      return h('li', {}, h('strong', {}, name), phones.length ? ` ${phones.join(', ')}` : '');
+    }),
+  );
+}
+
+function templateBody(message) {
+  const template = message.template || {};
+  const parameters = Array.isArray(template.parameters) ? template.parameters : [];
+  return [
+    h(
+      'span',
+      { class: 'template-name' },
+      t('kind.template.name', { name: text(template.name), language: text(template.language) }),
+    ),
+    parameters.length
+      ? h('ol', { class: 'template-parameters' }, parameters.map((p) => h('li', {}, text(p))))
+      : null,
+  ];
+}
+
+/** The part of a bubble that depends on the message kind. */
+export function messageBody(message) {
+  const kind = message.kind || 'text';
+  const details = message.details || {};
+  const body = h('div', { class: 'bubble-body' });
+  if (kind === 'text') {
+    body.append(h('p', { class: 'bubble-text' }, text(message.text)));
+    return body;
+  }
+  const label = h(
+    'span',
+    { class: 'kind-label' },
+    h('span', { class: 'kind-icon', 'aria-hidden': 'true' }, ICONS[kind] || '❓'),
+    ` ${kindLabel(kind, details)}`,
+  );
+  body.append(label);
+  if (kind === 'template' && message.template) {
+    body.append(...templateBody(message).filter(Boolean));
+  } else if (kind === 'location') {
+    body.append(...locationBody(details).filter(Boolean));
+  } else if (kind === 'contacts') {
+    body.append(contactsBody(details));
+  } else if (kind === 'reaction') {
+    const emoji = details?.reaction?.emoji || message.text;
+    if (emoji) body.append(h('span', { class: 'reaction' }, text(emoji)));
+  } else if (kind === 'document' && details.filename) {
+    body.append(h('span', { class: 'file-name' }, text(details.filename)));
+  } else if (kind === 'unsupported' && details.type && details.type !== 'unsupported') {
+    body.append(h('span', { class: 'muted' }, text(details.type)));
+  }
+  if (kind !== 'reaction' && message.text) {
+    body.append(h('p', { class: 'bubble-text' }, text(message.text)));
+  }
+  return body;
+}
+
+function quote(message, byWamid) {
+  const quoted = byWamid.get(message.reply_to_wamid);
+  const who = quoted ? authorLabel(quoted) || t('chat.customer') : null;
+  const snippet = quoted
+    ? text(quoted.text) || kindLabel(quoted.kind, quoted.details)
+    : t('chat.previous');
+  return h(
+    'blockquote',
+    { class: 'quote', dataset: { replyTo: message.reply_to_wamid } },
+    srOnly(`${t('chat.reply_to')}: `),
+    who && h('span', { class: 'quote-author' }, who),
+    h('span', { class: 'quote-text' }, snippet),
+  );
+}
+
+/** The row element for a message: a wrapper (for spacing) holding the bubble. */
+export function messageRow(message, byWamid) {
+  const outbound = message.direction === 'outbound';
+  const author = outbound ? authorLabel(message) : null;
+  const bubble = h(
+    'article',
+    {
+      class: ['bubble', outbound ? 'bubble-out' : 'bubble-in', `kind-${message.kind}`],
+      dataset: { messageId: message.id, direction: message.direction, kind: message.kind },
+    },
+    author && h('span', { class: ['bubble-author', `author-${message.author?.kind}`] }, author),
+    message.reply_to_wamid && quote(message, byWamid),
+    messageBody(message),
+    h(
+      'span',
+      { class: 'bubble-meta' },
+      h('time', { datetime: message.sent_at }, formatTime(message.sent_at)),
+      outbound && tick(message.delivery),
+    ),
+  );
+  return h('div', { class: ['row', outbound ? 'row-out' : 'row-in'] }, bubble);
+}
+
+export function dayRow(iso) {
+  return h(
+    'div',
+    { class: 'row row-day' },
+    h('span', { class: 'day-separator' }, formatDay(iso)),
+  );
+}
+
+/** A local calendar day, for grouping. */
+export function dayKey(iso) {
+  const value = new Date(iso);
+  if (Number.isNaN(value.getTime())) return 'unknown';
+  return `${value.getFullYear()}-${value.getMonth() + 1}-${value.getDate()}`;
+}
+
+/** A line for the screen-reader announcement of a new message. */
+export function announcement(message, name) {
+  const what =
+    message.kind === 'text'
+      ? text(message.text)
+      : `${kindLabel(message.kind, message.details)} ${text(message.text)}`;
+  return `${t('chat.new_message', { name })}: ${what.slice(0, 200)}`;
+}

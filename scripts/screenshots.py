@@ -42,15 +42,16 @@ def start_demo() -> tuple[subprocess.Popen[str], str]:
     return process, found.group(1)
 
 
-def open_busiest_chat(page: Page) -> None:
-    """The conversation with an agent in it shows the most of the chat view."""
+def open_busiest_chat(page: Page) -> str:
+    """A conversation with several messages shows the most of the chat view; its id."""
     rows = page.locator("[data-conversation-id]")
     rows.first.wait_for()
     for index in range(min(rows.count(), 12)):
         rows.nth(index).click()
         page.locator("[data-message-id]").first.wait_for()
         if page.locator("[data-message-id]").count() >= 6:
-            return
+            break
+    return str(rows.nth(index).get_attribute("data-conversation-id"))
 
 
 def main() -> None:
@@ -71,7 +72,7 @@ def main() -> None:
             desktop.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
             page = desktop.new_page()
             page.goto(f"{base}/inbox/")
-            open_busiest_chat(page)
+            chosen = open_busiest_chat(page)
             page.wait_for_timeout(500)
             page.screenshot(path=options.out / "inbox.png")
             page.goto(f"{base}/inbox/dashboard.html?range=all")
@@ -87,7 +88,8 @@ def main() -> None:
             phone.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
             page = phone.new_page()
             page.goto(f"{base}/inbox/")
-            open_busiest_chat(page)
+            page.locator(f"[data-conversation-id='{chosen}']").click()
+            page.locator("[data-message-id]").first.wait_for()
             page.wait_for_timeout(500)
             page.screenshot(path=options.out / "chat.png")
             browser.close()

@@ -120,15 +120,19 @@ class DemoService:
         return out
 
 
-def start_demo(tmp_path: Path, *extra_args: str, timeout: float = 60) -> DemoService:
-    """Start the demo on a free port and wait for its banner (printed once it can serve)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_WHATSAPP_")}
-    env["CRM_WHATSAPP_APP_SECRET"] = APP_SECRET
-    env["CRM_WHATSAPP_LOG_LEVEL"] = "WARNING"
+def start_demo(
+    tmp_path: Path, *extra_args: str, timeout: float = 60, env: Mapping[str, str] | None = None
+) -> DemoService:
+    """Start the demo on a free port and wait for its banner (printed once it can serve);
+    ``env`` adds ``CRM_WHATSAPP_*`` settings, which the demo honours."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CRM_WHATSAPP_")}
+    environment["CRM_WHATSAPP_APP_SECRET"] = APP_SECRET
+    environment["CRM_WHATSAPP_LOG_LEVEL"] = "WARNING"
+    environment.update(env or {})
     process = subprocess.Popen(
         [sys.executable, "-m", "crm_whatsapp.app.cli", "demo", "--port", "0",
          "--token", API_TOKEN, *extra_args],
-        env=env,
+        env=environment,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

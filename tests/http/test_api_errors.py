@@ -426,6 +426,8 @@ def test_bad_bodies_of_the_other_actions_are_refused_naming_the_field(
         ("POST", f"{one}/pausar-bot", {"agent": "Laura", "until": "mañana"}, "until"),
         ("POST", f"{one}/pausar-bot", {"agent": "La\u0000ura"}, "agent"),
         ("PUT", f"{one}/cliente", {"client_id": "C-100\u0000"}, "client_id"),
+        # longer than the column that stores it: a 500 on PostgreSQL before
+        ("PUT", f"{one}/cliente", {"client_id": "C" * 129}, "client_id"),
     ]
     for method, path, body, name in cases:
         with subtests.test(f"{method} {path}", body=body):

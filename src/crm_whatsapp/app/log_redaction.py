@@ -53,12 +53,27 @@ def _scrub(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except Exception:  # a malformed record is the logging module's to report
         return
-    cleaned = redact(message)
-    if cleaned != message:
-        record.msg, record.args = cleaned, None
+    if redact(message) != message:
+        _scrub_message(record, message)
     if record.exc_info and record.exc_info[1] is not None:
         exc = record.exc_info[1]
         if redact(str(exc)) != str(exc):
             # the traceback would print the secret: keep the type and where, not the text
             record.exc_text = f"{type(exc).__name__}: {redact(str(exc))}"
             record.exc_info = None
+
+
+def _scrub_message(record: logging.LogRecord, message: str) -> None:
+    """Redact the template and each argument, keeping them apart: some formatters read the
+    arguments themselves (uvicorn's access log unpacks five of them). If a secret only
+    appears once they are joined, the record keeps the joined text, redacted."""
+    if isinstance(record.msg, str) and isinstance(record.args, tuple):
+        record.msg = redact(record.msg)
+        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        try:
+            joined = record.getMessage()
+        except Exception:  # the template's placeholders no longer fit: use the joined text
+            joined = None
+        if joined is not None and redact(joined) == joined:
+            return
+    record.msg, record.args = redact(message), None

@@ -8,6 +8,7 @@ from datetime import datetime
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import InvalidQueryParameter
 from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.policy.text import normalize
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,10 @@ class ConversationFilter:
             raise InvalidQueryParameter("since", "must be before until")
         if self.text is not None and not self.text.strip():
             raise InvalidQueryParameter("q", "must not be blank")
+        if self.text is not None and not normalize(self.text):
+            # Search ignores punctuation, so "%" or "_" would be the empty pattern and match
+            # every conversation, as a LIKE wildcard would.
+            raise InvalidQueryParameter("q", "needs a letter or a digit (punctuation is ignored)")
 
     def admits(self, conversation: Conversation) -> bool:
         """Every condition but the text search, which needs the messages."""

@@ -36,9 +36,15 @@ class BearerTokens:
                 "the CRM API has no tokens configured (set CRM_WHATSAPP_API_TOKENS)",
                 _CHALLENGE,
             )
-        header = request.headers.get("authorization")
-        if header is None:
+        headers = request.headers.getlist("authorization")
+        if not headers:
             raise ApiError(401, "unauthorized", "missing Authorization: Bearer <token>", _CHALLENGE)
+        if len(headers) > 1:
+            # A proxy may check one and we another: ambiguous credentials are no credentials.
+            raise ApiError(
+                401, "unauthorized", "send one Authorization header, not several", _CHALLENGE
+            )
+        header = headers[0]
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(

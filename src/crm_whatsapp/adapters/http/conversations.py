@@ -93,6 +93,8 @@ async def read_body(request: Request, model: type[BodyModel]) -> BodyModel:
         document: Any = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the body's JSON is nested too deeply") from None
     if not isinstance(document, dict):
         raise ApiError(422, "invalid_body", "body: expected a JSON object")
     try:

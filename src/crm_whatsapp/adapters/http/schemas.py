@@ -207,7 +207,7 @@ class AgentReplyIn(_In):
 
 
 class LinkClientIn(_In):
-    client_id: str = Field(min_length=1, max_length=200)
+    client_id: str = Field(min_length=1, max_length=128)  # what the client_id column holds
 
 
 class TakeOverIn(_In):

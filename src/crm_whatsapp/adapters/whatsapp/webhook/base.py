@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 _UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 _LATEST = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
@@ -46,6 +46,20 @@ UnixTimestamp = Annotated[datetime, BeforeValidator(_from_unix_seconds)]
 
 NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
 
+# Ids are bounded by the columns that store them: PostgreSQL refuses a longer value with an
+# error, after the body's earlier messages were stored, and again on every retry. Meta's own
+# ids are far shorter (a wamid is about 60 characters, a phone number id 15 digits).
+WamidStr = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+"""A message id (``wamid``) or a media id."""
+WamidRefStr = Annotated[str, StringConstraints(max_length=255)]
+"""A reference to a message: the one a reply answers."""
+WaIdStr = Annotated[str, StringConstraints(max_length=32)]
+UserIdStr = Annotated[str, StringConstraints(max_length=128)]
+"""A business-scoped user id (BSUID), or a status's recipient id."""
+BusinessNumberIdStr = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ErrorCode = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+"""Meta's error codes are small integers; the stored failure code is at most 64 characters."""
+
 
 class MetaErrorData(WebhookModel):
     details: str | None = None
@@ -54,7 +68,7 @@ class MetaErrorData(WebhookModel):
 class MetaError(WebhookModel):
     """An error as Meta reports it in a webhook (on a value, a message or a status)."""
 
-    code: int
+    code: ErrorCode
     title: str | None = None
     message: str | None = None
     error_data: MetaErrorData | None = None

@@ -14,6 +14,10 @@ from crm_whatsapp.adapters.whatsapp.webhook.base import (
     MetaError,
     NonEmptyStr,
     UnixTimestamp,
+    UserIdStr,
+    WaIdStr,
+    WamidRefStr,
+    WamidStr,
     WebhookModel,
 )
 
@@ -25,7 +29,7 @@ class TextPart(WebhookModel):
 class MediaPart(WebhookModel):
     """Image, audio, video, document or sticker: the same shape with a few optional flags."""
 
-    id: NonEmptyStr
+    id: WamidStr
     mime_type: str | None = None
     sha256: str | None = None
     caption: str | None = None
@@ -126,7 +130,7 @@ class SystemPart(WebhookModel):
 class ContextPart(WebhookModel):
     """What the message answers or that it was forwarded; Meta sends either or both."""
 
-    id: str | None = None
+    id: WamidRefStr | None = None
     from_: str | None = Field(default=None, alias="from")
     forwarded: bool | None = None
     frequently_forwarded: bool | None = None
@@ -156,11 +160,11 @@ class WebhookMessage(WebhookModel):
     username, and ``from_user_id`` (their business-scoped id) is there instead.
     """
 
-    id: NonEmptyStr
+    id: WamidStr
     timestamp: UnixTimestamp
     type: NonEmptyStr
-    from_: str | None = Field(default=None, alias="from")
-    from_user_id: str | None = None
+    from_: WaIdStr | None = Field(default=None, alias="from")
+    from_user_id: UserIdStr | None = None
     context: ContextPart | None = None
     referral: ReferralPart | None = None
     errors: tuple[MetaError, ...] = ()

@@ -12,7 +12,13 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from crm_whatsapp.adapters.whatsapp.webhook.base import MetaError, NonEmptyStr, WebhookModel
+from crm_whatsapp.adapters.whatsapp.webhook.base import (
+    BusinessNumberIdStr,
+    MetaError,
+    UserIdStr,
+    WaIdStr,
+    WebhookModel,
+)
 from crm_whatsapp.adapters.whatsapp.webhook.message_models import WebhookMessage
 from crm_whatsapp.adapters.whatsapp.webhook.status_models import WebhookStatus
 
@@ -42,7 +48,7 @@ class Envelope(WebhookModel):
 
 
 class Metadata(WebhookModel):
-    phone_number_id: NonEmptyStr
+    phone_number_id: BusinessNumberIdStr
     display_phone_number: str | None = None
 
 
@@ -55,8 +61,8 @@ class Contact(WebhookModel):
     """Who sent the messages of a value: profile name, wa_id and business-scoped user id."""
 
     profile: Profile | None = None
-    wa_id: str | None = None
-    user_id: str | None = None
+    wa_id: WaIdStr | None = None
+    user_id: UserIdStr | None = None
     parent_user_id: str | None = None
 
 

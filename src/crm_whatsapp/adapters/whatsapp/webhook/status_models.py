@@ -8,6 +8,8 @@ from crm_whatsapp.adapters.whatsapp.webhook.base import (
     MetaError,
     NonEmptyStr,
     UnixTimestamp,
+    UserIdStr,
+    WamidStr,
     WebhookModel,
 )
 
@@ -21,10 +23,10 @@ class WebhookStatus(WebhookModel):
     only required to be a JSON object and is kept as received.
     """
 
-    id: NonEmptyStr
+    id: WamidStr
     status: NonEmptyStr
     timestamp: UnixTimestamp
-    recipient_id: str | None = None
+    recipient_id: UserIdStr | None = None
     recipient_user_id: str | None = None
     recipient_parent_user_id: str | None = None
     conversation: dict[str, JsonValue] | None = None

@@ -16,14 +16,21 @@ function rank(message) {
   return ORDER[message.delivery?.status] ?? -1;
 }
 
-function byTime(a, b) {
-  const ta = Date.parse(a.sent_at);
-  const tb = Date.parse(b.sent_at);
-  if (ta !== tb) return ta - tb;
-  const ca = Date.parse(a.created_at || a.sent_at);
-  const cb = Date.parse(b.created_at || b.sent_at);
-  if (ca !== cb) return ca - cb;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+/** Messages in time order. Dates are parsed once per message, not once per comparison:
+ * a 10,000-message chat is re-sorted every time a page of older messages arrives. */
+function inTimeOrder(messages) {
+  const keyed = Array.from(messages, (message) => ({
+    message,
+    sent: Date.parse(message.sent_at) || 0,
+    created: Date.parse(message.created_at || message.sent_at) || 0,
+  }));
+  keyed.sort(
+    (a, b) =>
+      a.sent - b.sent ||
+      a.created - b.created ||
+      (a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0),
+  );
+  return keyed.map((entry) => entry.message);
 }
 
 export class ChatView {
@@ -193,7 +200,7 @@ export class ChatView {
   }
 
   rows() {
-    const sorted = Array.from(this.messages.values()).sort(byTime);
+    const sorted = inTimeOrder(this.messages.values());
     const rows = [];
     let day = null;
     for (const message of sorted) {

@@ -55,23 +55,46 @@ function locale() {
   return language === 'en' ? 'en-GB' : 'es-ES';
 }
 
+// Building an Intl formatter costs far more than using one, and a long chat formats
+// thousands of times while scrolling: one formatter per language and shape.
+const formatters = new Map();
+
+function dateFormat(shape, options) {
+  const key = `${locale()}|${shape}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale(), options);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+function numberFormat(shape, options) {
+  const key = `${locale()}|number:${shape}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale(), options);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 export function formatDateTime(iso) {
   const value = date(iso);
   if (!value) return '';
-  const options = { dateStyle: 'medium', timeStyle: 'short' };
-  return new Intl.DateTimeFormat(locale(), options).format(value);
+  return dateFormat('datetime', { dateStyle: 'medium', timeStyle: 'short' }).format(value);
 }
 
 export function formatTime(iso) {
   const value = date(iso);
   if (!value) return '';
-  return new Intl.DateTimeFormat(locale(), { hour: '2-digit', minute: '2-digit' }).format(value);
+  return dateFormat('time', { hour: '2-digit', minute: '2-digit' }).format(value);
 }
 
 export function formatDay(iso) {
   const value = date(iso);
   if (!value) return '';
-  return new Intl.DateTimeFormat(locale(), {
+  return dateFormat('day', {
     weekday: 'long',
     day: 'numeric',
     month: 'long',
@@ -86,7 +109,7 @@ export function formatShort(iso) {
   const now = new Date();
   if (value.toDateString() === now.toDateString()) return formatTime(value);
   const sameYear = value.getFullYear() === now.getFullYear();
-  return new Intl.DateTimeFormat(locale(), {
+  return dateFormat(sameYear ? 'short' : 'short-year', {
     day: 'numeric',
     month: 'short',
     year: sameYear ? undefined : 'numeric',
@@ -95,12 +118,12 @@ export function formatShort(iso) {
 
 export function formatNumber(n) {
   if (n === null || n === undefined || Number.isNaN(Number(n))) return '';
-  return new Intl.NumberFormat(locale()).format(n);
+  return numberFormat('plain', {}).format(n);
 }
 
 export function formatPercent(x) {
   if (x === null || x === undefined || Number.isNaN(Number(x))) return '';
-  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(x);
+  return numberFormat('percent', { style: 'percent', maximumFractionDigits: 1 }).format(x);
 }
 
 addMessages('es', {

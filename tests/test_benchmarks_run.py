@@ -89,3 +89,57 @@ def test_the_webhook_ingest_benchmark_runs_end_to_end() -> None:
     assert "ratio service/reference (requests/s):" in stdout
     assert "inbound-to-reply p50 ms" in stdout
     assert "FAILED" not in stdout
+
+
+def test_the_inbox_browser_benchmark_opens_the_inbox_and_scrolls_the_long_chat(
+    tmp_path: Path,
+) -> None:
+    """Seeds 2,000 conversations and a chat of 1,000 messages, then drives Chromium (~20 s).
+    Like the browser tests, it skips without Chromium or Playwright, except under CI."""
+    import importlib.util
+    import os
+
+    import pytest
+
+    chromium = os.environ.get("CRM_WHATSAPP_CHROMIUM", "/usr/bin/chromium")
+    missing = None
+    if importlib.util.find_spec("playwright") is None:
+        missing = "the playwright package is not installed (pip install -e '.[dev]')"
+    elif not Path(chromium).exists():
+        missing = f"no Chromium at {chromium} (apt-get install chromium)"
+    if missing is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"the inbox benchmark cannot run in CI: {missing}")
+        pytest.skip(missing)
+
+    stdout = run_benchmark(
+        str(BENCHMARKS / "inbox_browser.py"), "--quick", "--profile", "--sqlite-dir", str(tmp_path)
+    )
+    for figure in (
+        "Chromium ",
+        "SQLite ",
+        "first page: navigation start → first conversation row painted",
+        "first page / 1 s target",
+        "API alone: GET conversaciones-whatsapp?limit=50",
+        "open the long chat",
+        "scroll up through 1,000 messages",
+        "message pages requested on the way",
+        "longest frame gap while scrolling up",
+        "longest main-thread task while scrolling up",
+        "message rows in the DOM at the top",
+        "scroll back down through all 1,000",
+        "longest frame gap while scrolling down",
+        "message rows in the DOM at the bottom",
+        "CPU profile, scrolling up",
+        "Seeding: 2,000 conversations",
+    ):
+        assert figure in stdout
+    assert "FAILED" not in stdout
+    assert list(tmp_path.iterdir()) == []  # the database is removed afterwards
+
+
+def test_the_soak_runs_end_to_end_and_finds_no_loss_and_no_uncounted_double() -> None:
+    stdout = run_benchmark(str(BENCHMARKS / "soak.py"), "--quick")
+    for figure in ("| deliveries | 100 |", "| faults injected |", "| doubles |", "| losses | 0 "):
+        assert figure in stdout
+    assert "FAILED" not in stdout

@@ -63,3 +63,11 @@ def test_a_dotenv_file_is_read(tmp_path: Path) -> None:
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.timezone == "America/Bogota"
     assert settings.log_level == "DEBUG"
+
+
+def test_the_outbox_lease_must_outlast_a_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lease shorter than a send lets a second worker claim and send the same reply."""
+    with pytest.raises(ValidationError, match="OUTBOX_LEASE_SECONDS must be at least 5 times"):
+        _settings(monkeypatch, OUTBOX_LEASE_SECONDS="30", GRAPH_API_TIMEOUT_SECONDS="20")
+    settings = _settings(monkeypatch, OUTBOX_LEASE_SECONDS="100", GRAPH_API_TIMEOUT_SECONDS="20")
+    assert settings.outbox_lease_seconds == 100

@@ -64,3 +64,50 @@ def test_an_outcome_the_database_could_not_take_at_once_is_stored_not_sent_twice
     stored = crm.store.snapshot().messages[reply.id]
     assert stored.delivery_status is DeliveryStatus.SENT
     assert stored.wamid == gateway.sent[0].wamid
+
+
+def test_an_outage_longer_than_the_record_retries_is_waited_out_within_the_lease() -> None:
+    """Before: five tries over 1.5 s, then the pass gave up; the reply stayed claimed and went
+    out a second time when the lease ended (seen with PostgreSQL cut off for 3 s under load,
+    ``tests/reliability/test_database_down.py``). Within the lease no other worker can take
+    the message, so the outbox keeps trying to record what it sent."""
+    crm = build_in_memory(now=T0)
+    conversation = receive_inbound(
+        crm.deps, text_from(SLOW, "hola", T0, wamid="w.1")
+    ).conversation_id
+    assert conversation is not None
+    asyncio.run(send_due_outbound(crm.deps, crm.gateway))
+    reply = agent_reply(crm.deps, conversation, "Luis", template=TemplateMessage("seguimiento"))
+    gateway = FlakyStoreAfterSend(crm.store, outage=2.0)
+
+    report = asyncio.run(send_due_outbound(crm.deps, gateway, RetryPolicy(record_attempts=2)))
+    crm.clock.advance(timedelta(minutes=10))
+    again = asyncio.run(send_due_outbound(crm.deps, gateway))
+
+    assert (report.sent, again.claimed, len(gateway.sent)) == (1, 0, 1)
+    assert crm.store.snapshot().messages[reply.id].delivery_status is DeliveryStatus.SENT
+
+
+class SlowGateway(InMemoryMessagingGateway):
+    async def send_text(self, *args: object, **kwargs: object) -> str:
+        await asyncio.sleep(0.3)
+        return await super().send_text(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_pass_leaves_what_it_claimed_once_the_lease_is_nearly_over() -> None:
+    """A worker still busy with its batch when the lease ends would send messages another
+    worker has claimed again by then: each would reach the customer twice. So a pass stops
+    sending at 80% of the lease; what it leaves is due again when the lease ends."""
+    crm = build_in_memory(now=T0)
+    for n, wa_id in enumerate((SLOW, FAST, "5215533333333", "5215544444444")):
+        receive_inbound(crm.deps, text_from(wa_id, "hola", T0, wamid=f"w.{n}"))
+    gateway = SlowGateway()
+    policy = RetryPolicy(lease=timedelta(seconds=1))
+
+    report = asyncio.run(send_due_outbound(crm.deps, gateway, policy))
+    crm.clock.advance(policy.lease)
+    rest = asyncio.run(send_due_outbound(crm.deps, gateway, policy))
+
+    assert report.sent == 3  # 0.3 s each: the fourth would start after 0.8 s
+    assert rest.sent == 1
+    assert len(gateway.sent) == 4

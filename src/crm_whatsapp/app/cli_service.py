@@ -148,7 +148,7 @@ async def _worker(settings: Settings, poll_seconds: float) -> None:
     from crm_whatsapp.adapters.sql import Database  # noqa: PLC0415
     from crm_whatsapp.app.container import GatewayFactory, build_container  # noqa: PLC0415
     from crm_whatsapp.app.outbox_worker import OutboxWorker  # noqa: PLC0415
-    from crm_whatsapp.domain.services import Dependencies  # noqa: PLC0415
+    from crm_whatsapp.domain.services import Dependencies, RetryPolicy  # noqa: PLC0415
 
     container = build_container(settings)
     deps: Dependencies = container.resolve(Dependencies)
@@ -171,7 +171,8 @@ async def _worker(settings: Settings, poll_seconds: float) -> None:
     print(f"crm-whatsapp worker: sending from {database.describe()}", flush=True)
     try:
         async with gateways() as gateway:
-            worker = OutboxWorker(deps, gateway, poll_interval=poll_seconds)
+            policy: RetryPolicy = container.resolve(RetryPolicy)
+            worker = OutboxWorker(deps, gateway, policy, poll_interval=poll_seconds)
             await worker.run(stop, wake)
     finally:
         if listener is not None:

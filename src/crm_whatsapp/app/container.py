@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Any, get_type_hints
 
 import punq
@@ -39,7 +40,7 @@ from crm_whatsapp.domain.ports import (
     MessagingGateway,
     UnitOfWork,
 )
-from crm_whatsapp.domain.services import Dependencies
+from crm_whatsapp.domain.services import Dependencies, RetryPolicy
 
 GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
 """Opens a gateway for the running event loop (an httpx client belongs to one loop)."""
@@ -66,6 +67,7 @@ def build_container(
         (EventPublisher, _event_publisher),
         (UnitOfWorkFactory, _unit_of_work_factory),
         (GatewayFactory, _graph_api_gateways),
+        (RetryPolicy, _retry_policy),
         (Dependencies, _dependencies),
     ]
     for port, factory in defaults:
@@ -145,8 +147,17 @@ def _graph_api_gateways(settings: Settings) -> GatewayFactory:
         access_token=token,
         base_url=settings.graph_api_url,
         api_version=settings.graph_api_version,
+        read_timeout=settings.graph_api_timeout_seconds,
     )
     return lambda: GraphApiGateway(graph)
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.outbox_max_attempts,
+        first_delay=timedelta(seconds=settings.outbox_retry_seconds),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
 
 
 def _shared_gateway(gateway: MessagingGateway) -> GatewayFactory:

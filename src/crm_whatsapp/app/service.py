@@ -27,7 +27,7 @@ from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.events import Event, MessageStored
 from crm_whatsapp.domain.ports import ConversationQueries
-from crm_whatsapp.domain.services import Dependencies
+from crm_whatsapp.domain.services import Dependencies, RetryPolicy
 
 logger = logging.getLogger("crm_whatsapp")
 
@@ -90,7 +90,12 @@ def create_app(
         outbox = None
         remove_listener = None
         if settings.outbox_in_process:
-            outbox = OutboxThread(deps, gateways, poll_interval=settings.outbox_poll_seconds)
+            outbox = OutboxThread(
+                deps,
+                gateways,
+                container.resolve(RetryPolicy),
+                poll_interval=settings.outbox_poll_seconds,
+            )
             outbox.start()
             remove_listener = hub.add_listener(_waker(outbox))
         app.state.outbox = outbox

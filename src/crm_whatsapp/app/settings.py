@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     phone_number_id: str | None = None
     graph_api_url: str = DEFAULT_BASE_URL
     graph_api_version: str = DEFAULT_API_VERSION
+    graph_api_timeout_seconds: float = Field(default=20.0, gt=0)
+    """How long a send waits for Meta's answer; past it the outcome is unknown (retried)."""
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
     default_region: str = "MX"
     timezone: str = "America/Mexico_City"
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     clients_database_url: SecretStr | None = None
     outbox_in_process: bool = True
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_max_attempts: int = Field(default=6, ge=1)
+    outbox_retry_seconds: float = Field(default=5.0, gt=0)
+    """Wait before the first retry of a failed send, doubled for each further one."""
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    """How long a claimed reply stays hidden: after a crash it goes out again when this ends."""
     migrate_on_start: bool = True
     cors_origins: CommaList = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
@@ -93,6 +100,19 @@ class Settings(BaseSettings):
         if len(value) != 2 or not value.isalpha():
             raise ValueError("must be a two-letter country code such as MX, AR, CO, ES")
         return value.upper()
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        """An outbox pass stops sending at 80% of its lease; the send it starts then must
+        end (at worst at the timeout) before the lease does, or another worker may claim
+        the same reply and send it again."""
+        if self.outbox_lease_seconds < 5 * self.graph_api_timeout_seconds:
+            raise ValueError(
+                "CRM_WHATSAPP_OUTBOX_LEASE_SECONDS must be at least 5 times "
+                "CRM_WHATSAPP_GRAPH_API_TIMEOUT_SECONDS "
+                f"({self.outbox_lease_seconds:g} < 5 × {self.graph_api_timeout_seconds:g})"
+            )
+        return self
 
     def require_secrets(self) -> None:
         """Raise ``MissingSetting`` naming every required secret that is unset or empty."""

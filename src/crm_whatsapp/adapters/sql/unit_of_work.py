@@ -62,7 +62,10 @@ class SqlUnitOfWork:
         self._connection = self._transaction = self._repository = None
         try:
             if transaction is not None and transaction.is_active:
-                transaction.rollback()
+                # A rollback on a connection the database dropped fails too: as a
+                # StorageUnavailable, like every driver failure (a 503, not a 500).
+                with translate_errors(self._database):
+                    transaction.rollback()
         except Exception:
             if exc is None:
                 raise

@@ -13,8 +13,11 @@ Each outcome is recorded in its own short unit of work right after its send. (Me
 recording a whole batch in one transaction, or sending a batch concurrently, held
 SQLite's single write lock long enough to slow the webhooks by a third.) The send already
 happened when its outcome is recorded, so a failure to record (the database busy or
-briefly down) is retried a few times before giving up: giving up means the lease ends and
-the message goes out again.
+down) is retried for as long as the claim's lease holds: until then no other worker can take
+the message, while giving up would send it again when the lease ends. For the same reason a
+pass stops sending once 80% of the lease has gone by (a slow Graph API, a long outage): what
+it leaves was not sent and is due again when the lease ends. So the lease must exceed the
+gateway's timeout by a good margin (defaults: 2 minutes and 20 s).
 """
 
 from __future__ import annotations
@@ -43,6 +46,12 @@ OPTED_OUT = SendFailure(
 )
 
 
+LEASE_IN_USE = 0.8
+"""Share of a claim's lease a pass may spend sending and recording; the rest is margin."""
+MAX_RECORD_DELAY = 2.0
+"""Longest wait in seconds between two tries at recording an outcome."""
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Exponential backoff: ``first_delay`` doubled each attempt, capped at ``max_delay``."""
@@ -53,7 +62,8 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=2)
     batch_size: int = 20
     record_attempts: int = 5
-    """Tries at storing the outcomes of a batch already sent (waits 0.1 s, doubled)."""
+    """Tries at storing the outcome of a send (waits 0.1 s, doubled up to 2 s); more while
+    the claim's lease holds."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.batch_size < 1 or self.record_attempts < 1:
@@ -90,9 +100,13 @@ async def send_due_outbound(
     """Claim the due messages, send each in order, record each outcome."""
     policy = policy or RetryPolicy()
     outcomes: Counter[str] = Counter()
-    for job in _claim(deps, policy):
+    loop = asyncio.get_running_loop()
+    lease_ends = loop.time() + policy.lease.total_seconds() * LEASE_IN_USE
+    for index, job in enumerate(_claim(deps, policy)):
+        if index and loop.time() >= lease_ends:
+            break  # another worker may claim the rest soon: leave them to it, unsent
         result = await _attempt(gateway, job, deps.clock.now())
-        outcomes.update(await _record_with_retries(deps, job, result, policy))
+        outcomes.update(await _record_with_retries(deps, job, result, policy, lease_ends))
     return OutboxReport(
         outcomes["sent"], outcomes["retrying"], outcomes["failed"], outcomes["unknown"]
     )
@@ -102,18 +116,21 @@ Result = str | GatewayError | SendFailure
 
 
 async def _record_with_retries(
-    deps: Dependencies, job: _Job, result: Result, policy: RetryPolicy
+    deps: Dependencies, job: _Job, result: Result, policy: RetryPolicy, lease_ends: float
 ) -> Counter[str]:
+    """``record_attempts`` tries at least, then more until ``lease_ends`` (loop time)."""
+    loop = asyncio.get_running_loop()
     delay = 0.1
-    for attempt in range(1, policy.record_attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return _record(deps, job, result, policy)
         except StorageUnavailable:
-            if attempt == policy.record_attempts:
+            if attempt >= policy.record_attempts and loop.time() + delay >= lease_ends:
                 raise
             await asyncio.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")  # pragma: no cover
+            delay = min(delay * 2, MAX_RECORD_DELAY)
 
 
 def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:

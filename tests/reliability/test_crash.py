@@ -1,0 +1,150 @@
+"""``kill -9`` in the middle of a load: every message that got its 200 is in the database,
+and after a restart on the same database every reply still pending goes out.
+
+The server dies with webhooks in flight and the outbox behind (replies queued, one perhaps
+sent but not yet recorded). Meta then delivers again whatever did not get a 200. A reply can
+reach Meta twice only if the crash fell between its send and the record of it: at most one
+per outbox worker, since each sends one reply at a time; it goes out again when its claim's
+lease ends (``CRM_WHATSAPP_OUTBOX_LEASE_SECONDS``, 5 s here).
+
+CI size: 1,000 deliveries (30% duplicates) on SQLite, the kill after 40% of the answers;
+600 on PostgreSQL (``serve --workers 2`` and two ``worker`` processes, all killed).
+``CRM_WHATSAPP_RELIABILITY_SCALE`` multiplies both.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from reliability_kit import (
+    Process,
+    Processes,
+    Storm,
+    build_storm,
+    copies_by_recipient,
+    deliver,
+    read_stored,
+    scaled,
+    service_env,
+    wait_for_replies,
+)
+
+from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
+    RunningFakeGraphApi,
+    running_fake_graph_api,
+)
+
+
+def load_and_kill(storm: Storm, servers: list[Process], kill_after: float) -> list[int]:
+    """Deliver the storm from a thread, SIGKILL every process once ``kill_after`` of the
+    deliveries are answered; the answers (0: none, the server was gone)."""
+    answered = threading.Semaphore(0)
+    statuses: list[int] = []
+
+    def load() -> None:
+        url = servers[0].url + "/webhook"
+        statuses.extend(deliver(url, storm.deliveries, on_answer=lambda *_: answered.release()))
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    for _ in range(int(len(storm.deliveries) * kill_after)):
+        assert answered.acquire(timeout=60), "the load stalled before the kill"
+    for server in servers:
+        server.kill()
+    thread.join(120)
+    assert not thread.is_alive()
+    return statuses
+
+
+def assert_nothing_lost_after_restart(
+    storm: Storm,
+    *,
+    statuses: list[int],
+    fake: RunningFakeGraphApi,
+    restart: Process,
+    database_url: str,
+    prefix: str,
+    senders: int,
+) -> None:
+    acknowledged = [i for i, status in enumerate(statuses) if status == 200]
+    before_restart = copies_by_recipient(fake.state)
+    assert 0 < len(acknowledged) < len(statuses)
+    assert set(statuses) <= {0, 200}, {s: statuses.count(s) for s in set(statuses)}
+
+    redelivered = deliver(
+        restart.url + "/webhook",
+        [d for d, status in zip(storm.deliveries, statuses, strict=True) if status != 200],
+    )
+    assert set(redelivered) == {200}
+    copies = wait_for_replies(fake.state, storm.wa_ids, timeout=120, quiet=1.0)
+    stored = read_stored(database_url, prefix)
+
+    assert stored.inbound == dict.fromkeys(storm.messages, 1)
+    assert {wa_id: len(rs) for wa_id, rs in stored.replies.items()} == dict.fromkeys(
+        storm.wa_ids, 1
+    )
+    assert stored.replies_with("sent") == len(storm.wa_ids)
+    doubled = {wa_id for wa_id, n in copies.items() if n > 1}
+    assert all(copies[wa_id] == 2 for wa_id in doubled)
+    assert len(doubled) <= senders, doubled  # one in flight per outbox worker at the kill
+    assert doubled <= set(before_restart)  # sent before the kill, not recorded
+    print(
+        f"{len(storm.deliveries)} deliveries, {len(acknowledged)} answered 200 before the "
+        f"kill, {len(before_restart)} replies out before it, {len(doubled)} sent again"
+    )
+
+
+def test_kill_9_on_sqlite_loses_no_acknowledged_message_and_no_pending_reply(
+    tmp_path: Path, processes: Processes
+) -> None:
+    storm = build_storm(scaled(1_000), duplicate_share=0.3, seed=31)
+    database_url = f"sqlite:///{tmp_path / 'crash.db'}"
+    with running_fake_graph_api() as fake:
+        env = service_env(database_url, fake.base_url)
+        server = processes.serve(env)
+        statuses = load_and_kill(storm, [server], kill_after=0.4)
+
+        acknowledged = storm.wamids_of([i for i, s in enumerate(statuses) if s == 200])
+        assert acknowledged <= set(read_stored(database_url).inbound)  # before any restart
+        restart = processes.serve(env)
+        assert_nothing_lost_after_restart(
+            storm,
+            statuses=statuses,
+            fake=fake,
+            restart=restart,
+            database_url=database_url,
+            prefix="crm_whatsapp_",
+            senders=1,
+        )
+
+
+def test_kill_9_of_two_servers_and_two_workers_on_postgresql_loses_nothing(
+    processes: Processes, postgres_test_url: str, table_prefix: str
+) -> None:
+    storm = build_storm(scaled(600), duplicate_share=0.3, seed=32)
+    with running_fake_graph_api() as fake:
+        env = service_env(
+            postgres_test_url,
+            fake.base_url,
+            CRM_WHATSAPP_TABLE_PREFIX=table_prefix,
+            CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
+        )
+        server = processes.serve(env, workers=2)
+        workers = [processes.worker(env), processes.worker(env)]
+        statuses = load_and_kill(storm, [server, *workers], kill_after=0.4)
+
+        acknowledged = storm.wamids_of([i for i, s in enumerate(statuses) if s == 200])
+        assert acknowledged <= set(read_stored(postgres_test_url, table_prefix).inbound)
+        restart = processes.serve(env, workers=2)
+        processes.worker(env)
+        processes.worker(env)
+        assert_nothing_lost_after_restart(
+            storm,
+            statuses=statuses,
+            fake=fake,
+            restart=restart,
+            database_url=postgres_test_url,
+            prefix=table_prefix,
+            senders=2,
+        )

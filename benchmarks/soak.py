@@ -46,9 +46,10 @@ from typing import Any
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS / "reliability"), str(TESTS)]  # reliability_kit, and its polling
 
-from reliability_kit import (
+from reliability_kit import (  # noqa: E402 - found through the path above
     Processes,
     Stored,
     Storm,

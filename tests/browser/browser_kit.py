@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ import httpx
 
 from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.demo_data import message_webhook_body
+from polling import wait_until
 
 API_TOKEN = "browser-test-token-4c1d"
 APP_SECRET = "browser-test-app-secret-9e7a"
@@ -157,15 +158,3 @@ def start_demo(
     demo = DemoService(process, found.group(1), banner=banner)
     wait_until(lambda: demo.http.get("ready").status_code == 200, timeout=30)
     return demo
-
-
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.05) -> T:
-    """The first truthy value of ``condition()``; AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {condition}")
-        time.sleep(interval)

@@ -5,7 +5,7 @@ Fixtures:
   fake Graph API posting status webhooks), token ``browser_kit.API_TOKEN``. Tests add
   their own customers with ``demo.customer_writes(new_wa_id(), ...)`` so they never
   depend on each other.
-- ``browser``: Chromium for the session; ``context``/``page``: a fresh one per test, at
+- ``browser``: Chromium for the test module; ``context``/``page``: a fresh one per test, at
   desktop size, with ``page.problems`` collecting uncaught errors, console errors and CSP
   violations (checked after every test: a page that throws is a failing test).
 - ``signed_in_page``: the same, with the token already in sessionStorage.
@@ -32,8 +32,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance() -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in
+    the main thread while it is started, and the suites collected after this directory
+    call ``asyncio.run`` there."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -44,7 +47,7 @@ def playwright_instance() -> Iterator[Any]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance: Any) -> Iterator[Any]:
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     StatusContext,
@@ -19,6 +18,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
+from polling import wait_until
 
 APP_SECRET = "test-app-secret-1f2e9a"
 VERIFY_TOKEN = "verify-token-7c01"
@@ -66,16 +66,7 @@ class LiveServer:
         return self.http.post("/webhook", content=body, headers=signed(body, secret))
 
 
-def wait_for(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll ``condition()`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(interval)
+wait_for = wait_until  # the name these suites grew up with
 
 
 # -- additions for the endpoint, error, live-event and OpenAPI suites ----------------------

@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, select, text
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import FakeGraphApiState
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from polling import wait_until
 
 APP_SECRET = "reliability-app-secret-3e1f"
 VERIFY_TOKEN = "reliability-verify-token-88"
@@ -51,19 +52,6 @@ def scaled(size: int, minimum: int = 10) -> int:
     """``size`` times ``CRM_WHATSAPP_RELIABILITY_SCALE`` (default 1: the CI size)."""
     factor = float(os.environ.get(SCALE_VARIABLE, "1") or 1)
     return max(minimum, round(size * factor))
-
-
-def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
-    """Poll ``condition()`` until it returns something truthy; AssertionError after
-    ``timeout`` naming ``what`` was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
-        time.sleep(interval)
 
 
 # -- what Meta delivers ----------------------------------------------------------------------

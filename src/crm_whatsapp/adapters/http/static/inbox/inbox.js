@@ -7,7 +7,7 @@ import { h } from './dom.js';
 import { FilterForm, filtersFromUrl, matchesFilters, writeUrl } from './filters.js';
 import { renderHeader } from './header.js';
 import { t } from './i18n.js';
-import { LiveIndicator, follow } from './live-indicator.js';
+import { LiveIndicator, followListAndChat } from './live-indicator.js';
 import { renderSignIn, safeNext, takeTokenFromFragment } from './signin.js';
 
 const root = document.getElementById('app');
@@ -109,23 +109,7 @@ function startInbox() {
   list.reload();
   if (openId) openConversation(openId);
 
-  const stream = follow(service, indicator, {
-    onEvent: (event) => {
-      if (event.type === 'resync') {
-        list.reload();
-        chat.reload();
-        return;
-      }
-      if (event.type === 'message_stored' || event.type === 'conversation_changed') {
-        if (event.conversation_id) list.refresh(event.conversation_id);
-      }
-      chat.handleEvent(event);
-    },
-    onResync: () => {
-      list.reload();
-      chat.reload();
-    },
-  });
+  const stream = followListAndChat(service, indicator, list, chat);
 
   stopCurrent = () => {
     stream.abort();

@@ -52,3 +52,28 @@ export function follow(service, indicator, { onEvent, onResync }) {
     .catch(() => indicator.set('reconnecting'));
   return controller;
 }
+
+/**
+ * The events a conversation list and a chat view both follow, in the inbox and in the
+ * widget alike: a new message or change refreshes that conversation's row and reaches
+ * the open chat; after a gap (resync, reconnection) both reload what they show.
+ */
+export function followListAndChat(service, indicator, list, chat) {
+  const reloadBoth = () => {
+    list.reload();
+    chat.reload();
+  };
+  return follow(service, indicator, {
+    onEvent: (event) => {
+      if (event.type === 'resync') {
+        reloadBoth();
+        return;
+      }
+      if (event.type === 'message_stored' || event.type === 'conversation_changed') {
+        if (event.conversation_id) list.refresh(event.conversation_id);
+      }
+      chat.handleEvent(event);
+    },
+    onResync: reloadBoth,
+  });
+}

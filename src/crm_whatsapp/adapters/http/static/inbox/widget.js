@@ -6,7 +6,7 @@ import { ChatView } from './chat.js';
 import { ConversationList } from './conversation-list.js';
 import { h } from './dom.js';
 import { currentLanguage, setLanguage, t } from './i18n.js';
-import { LiveIndicator, follow } from './live-indicator.js';
+import { LiveIndicator, followListAndChat } from './live-indicator.js';
 
 const STYLESHEET = new URL('style.css', import.meta.url).href;
 
@@ -117,23 +117,7 @@ class CrmWhatsappConversations extends HTMLElement {
     this.shadowRoot.replaceChildren(link, h('div', { class: 'widget' }, layout));
 
     list.reload();
-    const stream = follow(service, indicator, {
-      onEvent: (event) => {
-        if (event.type === 'resync') {
-          list.reload();
-          chat.reload();
-          return;
-        }
-        if (event.type === 'message_stored' || event.type === 'conversation_changed') {
-          if (event.conversation_id) list.refresh(event.conversation_id);
-        }
-        chat.handleEvent(event);
-      },
-      onResync: () => {
-        list.reload();
-        chat.reload();
-      },
-    });
+    const stream = followListAndChat(service, indicator, list, chat);
     stopAll = () => {
       stream.abort();
       list.destroy();

@@ -187,6 +187,7 @@ export class VirtualList {
 
     const wanted = [];
     const keys = new Set();
+    const unmeasured = [];
     for (let i = start; i < end; i += 1) {
       const row = this.rows[i];
       keys.add(row.key);
@@ -194,6 +195,9 @@ export class VirtualList {
       if (!el) {
         el = this.renderRow(row);
         this.rendered.set(row.key, el);
+        unmeasured.push(i);
+      } else if (!this.heights.has(row.key)) {
+        unmeasured.push(i);
       }
       wanted.push(el);
     }
@@ -212,8 +216,11 @@ export class VirtualList {
     this.topSpacer.style.height = `${this.offsets[start]}px`;
     this.bottomSpacer.style.height = `${this.offsets[n] - this.offsets[end]}px`;
 
+    // Only rows new to the DOM (or whose height was forgotten) are measured: a shown row
+    // keeps its height until it is rendered again (refreshRow) or the width changes
+    // (the ResizeObserver forgets every height), and measuring forces a layout.
     let changed = false;
-    for (let i = start; i < end; i += 1) {
+    for (const i of unmeasured) {
       const key = this.rows[i].key;
       const measured = this.rendered.get(key).getBoundingClientRect().height;
       if (measured > 0 && Math.abs((this.heights.get(key) ?? -1) - measured) > 0.5) {

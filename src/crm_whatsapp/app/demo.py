@@ -307,6 +307,7 @@ def _banner(
             f"  Bandeja:  {base_url}/inbox/#token={token}",
             f"  Token:    {token}",
             f"  Panel:    {base_url}/inbox/dashboard.html",
+            f"  Widget:   {base_url}/inbox/examples/clientes.html (ficha de cliente de un CRM)",
             f"  API:      {base_url}/openapi.json",
             f"  Webhook:  {base_url}/webhook ({signing})",
             f"  Datos:    {folder} (se borra al salir)",

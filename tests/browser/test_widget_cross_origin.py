@@ -1,8 +1,9 @@
 """The widget on a CRM page of another origin: the way a CRM really embeds it.
 
-The CRM's page comes from its own server (here a plain file server on another port) and
-loads ``widget.js`` from the service, which must then allow that origin in
-``CRM_WHATSAPP_CORS_ORIGINS`` for the API calls.
+The CRM's page is ``examples/ficha_cliente.html``, served from its own server (a plain file
+server on another port) with the demo's address and token written in, as its comment tells
+a reader to do. It loads ``widget.js`` from the service, which must then allow that origin
+in ``CRM_WHATSAPP_CORS_ORIGINS`` for the API calls.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ from typing import Any
 import pytest
 from browser_kit import API_TOKEN, start_demo
 
-CRM_PAGE = """<!doctype html>
-<html lang="es"><head><meta charset="utf-8"><title>Ficha de cliente · Mi CRM</title>
-<script type="module" src="{service}/inbox/widget.js"></script></head>
-<body><main><h1>Cliente 1</h1>
-<crm-whatsapp-conversations client-id="1" api-base="{service}/" token="{token}">
-</crm-whatsapp-conversations></main></body></html>
-"""
+from polling import wait_until
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ficha_cliente.html"
+EXAMPLE_SERVICE = "http://127.0.0.1:8000"
+EXAMPLE_TOKEN = 'token="demo"'
 
 
 @pytest.fixture
@@ -46,15 +45,24 @@ def test_a_crm_page_on_another_origin_shows_its_clients_conversations(
     crm_origin = f"http://127.0.0.1:{server.server_address[1]}"
     demo = start_demo(tmp_path, "--no-stream", env={"CRM_WHATSAPP_CORS_ORIGINS": crm_origin})
     try:
-        expected = {c["id"] for c in demo.api("/cliente/1")["items"]}
-        assert expected, "demo client 1 has a conversation"
-        page_text = CRM_PAGE.format(service=demo.base_url, token=API_TOKEN)
-        (folder / "cliente.html").write_text(page_text, encoding="utf-8")
-        page.goto(f"{crm_origin}/cliente.html")
+        example = EXAMPLE.read_text(encoding="utf-8")
+        assert EXAMPLE_SERVICE in example
+        assert EXAMPLE_TOKEN in example
+        page_text = example.replace(EXAMPLE_SERVICE, demo.base_url).replace(
+            EXAMPLE_TOKEN, f'token="{API_TOKEN}"'
+        )
+        (folder / "ficha_cliente.html").write_text(page_text, encoding="utf-8")
+        page.goto(f"{crm_origin}/ficha_cliente.html")
         rows = page.locator("crm-whatsapp-conversations [data-conversation-id]")
-        rows.first.wait_for()
-        shown = {rows.nth(i).get_attribute("data-conversation-id") for i in range(rows.count())}
-        assert shown == expected
+
+        def shown() -> set[str | None]:
+            return {rows.nth(i).get_attribute("data-conversation-id") for i in range(rows.count())}
+
+        for client_id in ("1", "3", "2"):
+            expected = {c["id"] for c in demo.api(f"/cliente/{client_id}")["items"]}
+            assert expected, f"demo client {client_id} has a conversation"
+            page.locator(f"nav button[data-client-id='{client_id}']").click()
+            wait_until(lambda expected=expected: shown() == expected, 10)
         rows.first.click()
         page.locator("crm-whatsapp-conversations [data-message-id]").first.wait_for()
     finally:

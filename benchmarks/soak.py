@@ -54,6 +54,7 @@ from reliability_kit import (  # noqa: E402 - found through the path above
     Stored,
     Storm,
     build_storm,
+    cluster_env,
     deliver,
     drop_prefixed_tables,
     free_port,
@@ -132,16 +133,7 @@ def soak(plan: Plan, directory: Path) -> Run:
             database = "SQLite, 1 process (outbox inside)"
         else:
             database_url = plan.postgres_url
-            env = service_env(
-                database_url,
-                fake_url,
-                CRM_WHATSAPP_TABLE_PREFIX=prefix,
-                CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
-                **timeout,
-            )
-            server = processes.serve(env, workers=2)
-            processes.worker(env)
-            processes.worker(env)
+            server, *_ = processes.cluster(cluster_env(database_url, fake_url, prefix, **timeout))
             database = "PostgreSQL, serve --workers 2 + 2 outbox workers"
         log(f"{len(storm.deliveries):,} deliveries to {database}")
         began = time.perf_counter()

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 TOKEN = "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -54,6 +54,18 @@ def open_busiest_chat(page: Page) -> str:
     return str(rows.nth(index).get_attribute("data-conversation-id"))
 
 
+def signed_in_page(browser: Browser, width: int, height: int) -> Page:
+    """A page of a fresh context, signed in, in Mexico City (the demo's timezone)."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        locale="es-MX",
+        timezone_id="America/Mexico_City",
+        device_scale_factor=1,
+    )
+    context.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
+    return context.new_page()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "docs")
@@ -63,14 +75,7 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=options.chromium, args=ARGS)
-            desktop = browser.new_context(
-                viewport={"width": 1280, "height": 760},
-                locale="es-MX",
-                timezone_id="America/Mexico_City",
-                device_scale_factor=1,
-            )
-            desktop.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
-            page = desktop.new_page()
+            page = signed_in_page(browser, 1280, 760)
             page.goto(f"{base}/inbox/")
             chosen = open_busiest_chat(page)
             page.wait_for_timeout(500)
@@ -79,14 +84,7 @@ def main() -> None:
             page.locator("[data-stat='inbound_messages']").wait_for()
             page.wait_for_timeout(500)
             page.screenshot(path=options.out / "dashboard.png", full_page=True)
-            phone = browser.new_context(
-                viewport={"width": 390, "height": 780},
-                locale="es-MX",
-                timezone_id="America/Mexico_City",
-                device_scale_factor=1,
-            )
-            phone.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{TOKEN}')")
-            page = phone.new_page()
+            page = signed_in_page(browser, 390, 780)
             page.goto(f"{base}/inbox/")
             page.locator(f"[data-conversation-id='{chosen}']").click()
             page.locator("[data-message-id]").first.wait_for()

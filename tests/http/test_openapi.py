@@ -19,10 +19,11 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from crm_whatsapp.adapters.http import BearerTokens, HttpServices, build_http_app
+from api_schema import api_schema as api_schema_for
+from api_schema import the_document
 from crm_whatsapp.adapters.http.app import operations
 from crm_whatsapp.adapters.http.operations import Operation
-from crm_whatsapp.adapters.memory import InMemoryClientLookup, build_in_memory
+from crm_whatsapp.adapters.memory import InMemoryClientLookup
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import running_asgi_app, running_fake_graph_api
 from crm_whatsapp.app import create_app
 from crm_whatsapp.domain.identity import ClientRef
@@ -135,32 +136,8 @@ REAL_ROWS: dict[str, list[str]] = {
 }
 
 
-def the_document() -> dict[str, Any]:
-    memory = build_in_memory()
-    services = HttpServices(memory.deps, memory.queries, BearerTokens(()), "", "")
-    document: dict[str, Any] = TestClient(build_http_app(services)).get("/openapi.json").json()
-    return document
-
-
 DOCUMENT = the_document()
-api_schema = schemathesis.openapi.from_dict(
-    DOCUMENT,
-    config=schemathesis.Config.from_dict(
-        {
-            "headers": {"Authorization": AUTH["Authorization"]},
-            "generation": {"mode": "all", "max-examples": 25, "deterministic": True},
-            "checks": {
-                "enabled": False,
-                "not_a_server_error": {"enabled": True},
-                "status_code_conformance": {"enabled": True},
-                "content_type_conformance": {"enabled": True},
-                "response_schema_conformance": {"enabled": True},
-            },
-        }
-    ),
-).exclude(path=f"{API}/eventos")
-"""Every operation but the live events: a stream that never ends would hold each example
-until its timeout (``test_live_events`` covers it)."""
+api_schema = api_schema_for(AUTH["Authorization"], max_examples=25)
 
 
 @api_schema.hook("flatmap_path_parameters")

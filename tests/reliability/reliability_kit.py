@@ -67,6 +67,20 @@ TEXTS = (
 """No opt-out, opt-in or hand-off keyword: the default bot greets every new customer."""
 
 
+def cluster_env(
+    database_url: str, graph_api_url: str, table_prefix: str, **extra: str
+) -> dict[str, str]:
+    """``service_env`` for ``Processes.cluster``: the outbox only in the worker processes,
+    and tables under a prefix of the caller's own."""
+    return service_env(
+        database_url,
+        graph_api_url,
+        CRM_WHATSAPP_TABLE_PREFIX=table_prefix,
+        CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
+        **extra,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerMessage:
     wamid: str
@@ -355,6 +369,11 @@ class Processes:
         if process.popen.poll() is not None:
             raise AssertionError(f"the worker exited: {process.log_text()[-2000:]}")
         return process
+
+    def cluster(self, env: dict[str, str]) -> list[Process]:
+        """The service as run for load on PostgreSQL: ``serve --workers 2`` (first in the
+        list) and two ``crm-whatsapp worker`` processes sending the replies."""
+        return [self.serve(env, workers=2), self.worker(env), self.worker(env)]
 
     def stop_all(self) -> None:
         for process in reversed(self.started):

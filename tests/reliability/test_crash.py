@@ -22,6 +22,7 @@ from reliability_kit import (
     Processes,
     Storm,
     build_storm,
+    cluster_env,
     copies_by_recipient,
     deliver,
     read_stored,
@@ -124,21 +125,12 @@ def test_kill_9_of_two_servers_and_two_workers_on_postgresql_loses_nothing(
 ) -> None:
     storm = build_storm(scaled(600), duplicate_share=0.3, seed=32)
     with running_fake_graph_api() as fake:
-        env = service_env(
-            postgres_test_url,
-            fake.base_url,
-            CRM_WHATSAPP_TABLE_PREFIX=table_prefix,
-            CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
-        )
-        server = processes.serve(env, workers=2)
-        workers = [processes.worker(env), processes.worker(env)]
-        statuses = load_and_kill(storm, [server, *workers], kill_after=0.4)
+        env = cluster_env(postgres_test_url, fake.base_url, table_prefix)
+        statuses = load_and_kill(storm, processes.cluster(env), kill_after=0.4)
 
         acknowledged = storm.wamids_of([i for i, s in enumerate(statuses) if s == 200])
         assert acknowledged <= set(read_stored(postgres_test_url, table_prefix).inbound)
-        restart = processes.serve(env, workers=2)
-        processes.worker(env)
-        processes.worker(env)
+        restart, *_ = processes.cluster(env)
         assert_nothing_lost_after_restart(
             storm,
             statuses=statuses,

@@ -18,6 +18,7 @@ from reliability_kit import (
     Processes,
     Storm,
     build_storm,
+    cluster_env,
     deliver,
     read_stored,
     scaled,
@@ -65,15 +66,8 @@ def test_a_duplicate_storm_on_postgresql_with_two_servers_and_two_outbox_workers
 ) -> None:
     storm = build_storm(scaled(1_500), duplicate_share=0.3, seed=12)
     with running_fake_graph_api() as fake:
-        env = service_env(
-            postgres_test_url,
-            fake.base_url,
-            CRM_WHATSAPP_TABLE_PREFIX=table_prefix,
-            CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
-        )
-        server = processes.serve(env, workers=2)
-        processes.worker(env)
-        processes.worker(env)
+        env = cluster_env(postgres_test_url, fake.base_url, table_prefix)
+        server, *_ = processes.cluster(env)
         statuses = deliver(server.url + "/webhook", storm.deliveries, connections=16)
         assert_each_message_stored_and_answered_once(
             storm, statuses, fake, postgres_test_url, table_prefix

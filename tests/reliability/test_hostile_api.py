@@ -38,11 +38,9 @@ from hostile_kit import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 
-from crm_whatsapp.adapters.http import BearerTokens, HttpServices, build_http_app
+from api_schema import api_schema as api_schema_for
 from crm_whatsapp.adapters.http.operations import Operation
-from crm_whatsapp.adapters.memory import build_in_memory
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import running_asgi_app, running_fake_graph_api
 from crm_whatsapp.domain.policy.text import normalize
@@ -450,36 +448,16 @@ def test_no_answer_to_a_near_miss_holds_the_secret_it_missed(
 # answers' headers conform, and the seeded rows' ids mixed into generated path values.
 
 
-def the_document() -> dict[str, Any]:
-    memory = build_in_memory()
-    services = HttpServices(memory.deps, memory.queries, BearerTokens(()), "", "")
-    document: dict[str, Any] = TestClient(build_http_app(services)).get("/openapi.json").json()
-    return document
-
-
 REAL_ROWS: dict[str, list[str]] = {
     "conversation_id": [],  # filled by ``seeded_on_postgresql``
     "cliente_id": ["C-100"],
     "numero": ["5215512345678", "+52 55 1234 5678"],
 }
-api_schema = schemathesis.openapi.from_dict(
-    the_document(),
-    config=schemathesis.Config.from_dict(
-        {
-            "headers": {"Authorization": AUTH["Authorization"]},
-            "generation": {"mode": "all", "max-examples": 10, "deterministic": True},
-            "checks": {
-                "enabled": False,
-                "not_a_server_error": {"enabled": True},
-                "status_code_conformance": {"enabled": True},
-                "content_type_conformance": {"enabled": True},
-                "response_schema_conformance": {"enabled": True},
-                "response_headers_conformance": {"enabled": True},
-                "ignored_auth": {"enabled": True},
-            },
-        }
-    ),
-).exclude(path=EVENTS)
+api_schema = api_schema_for(
+    AUTH["Authorization"],
+    max_examples=10,
+    extra_checks=("response_headers_conformance", "ignored_auth"),
+)
 
 
 @api_schema.hook("flatmap_path_parameters")

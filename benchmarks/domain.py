@@ -22,7 +22,7 @@ from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, Processing
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy import BotRules, KeywordRule, decide
-from crm_whatsapp.domain.services import receive_inbound
+from crm_whatsapp.domain.use_cases import receive_inbound
 from crm_whatsapp.testing import NOW, text_from
 
 CRM_FORMS = [

@@ -59,7 +59,7 @@ from playwright.sync_api import Error as PlaywrightError
 from crm_whatsapp.adapters.sql.mapping import conversation_values, message_values
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_asgi_app
 from crm_whatsapp.app import Settings
-from crm_whatsapp.app.service import create_app
+from crm_whatsapp.app.asgi import create_app
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.message import Message
 

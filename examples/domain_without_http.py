@@ -22,7 +22,7 @@ from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.inbound import IncomingMessage
 from crm_whatsapp.domain.message import MessageKind
 from crm_whatsapp.domain.policy import NoReply
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     Dependencies,
     agent_reply,
     give_back_to_bot,

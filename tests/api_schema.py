@@ -14,7 +14,7 @@ from typing import Any
 import schemathesis
 from starlette.testclient import TestClient
 
-from crm_whatsapp.adapters.http import API, BearerTokens, HttpServices, build_http_app
+from crm_whatsapp.adapters.http import API, ApiContext, BearerTokens, build_http_app
 from crm_whatsapp.adapters.memory import build_in_memory
 
 EVENTS = f"{API}/eventos"
@@ -29,7 +29,7 @@ BASE_CHECKS = (
 def the_document() -> dict[str, Any]:
     """``/openapi.json`` as the app serves it (the document does not depend on the data)."""
     memory = build_in_memory()
-    services = HttpServices(memory.deps, memory.queries, BearerTokens(()), "", "")
+    services = ApiContext(memory.deps, memory.queries, BearerTokens(()), "", "")
     document: dict[str, Any] = TestClient(build_http_app(services)).get("/openapi.json").json()
     return document
 

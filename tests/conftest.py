@@ -42,7 +42,7 @@ from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.policy.rules import BotRules
 from crm_whatsapp.domain.ports import ConversationQueries
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 POSTGRES_URL_VARIABLE = "CRM_WHATSAPP_TEST_POSTGRES_URL"
 

@@ -13,7 +13,7 @@ from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
 from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.services import receive_inbound
+from crm_whatsapp.domain.use_cases import receive_inbound
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, tzinfo=UTC)

@@ -24,14 +24,14 @@ from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
 from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.statistics import DayCount, DurationSummary
+from crm_whatsapp.domain.use_cases import (
     InboundOutcome,
     agent_reply,
     receive_inbound,
     record_status_update,
     send_due_outbound,
 )
-from crm_whatsapp.domain.statistics import DayCount, DurationSummary
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

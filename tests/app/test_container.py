@@ -15,7 +15,7 @@ from crm_whatsapp.app.container import MissingClientsSetting, build_container
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.ports import ClientLookup, Clock, ConversationQueries, EventPublisher
-from crm_whatsapp.domain.services import Dependencies
+from crm_whatsapp.domain.use_cases import Dependencies
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:

@@ -24,7 +24,7 @@ from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError, StorageUnavailable
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import Message, TemplateMessage
-from crm_whatsapp.domain.services import OutboxReport, RetryPolicy, receive_inbound
+from crm_whatsapp.domain.use_cases import OutboxReport, RetryPolicy, receive_inbound
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

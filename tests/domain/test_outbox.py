@@ -13,7 +13,7 @@ from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message, TemplateMessage
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     OutboxReport,
     RetryPolicy,
     StatusOutcome,
@@ -22,8 +22,8 @@ from crm_whatsapp.domain.services import (
     record_status_update,
     send_due_outbound,
 )
-from crm_whatsapp.domain.services.dependencies import Dependencies
-from crm_whatsapp.domain.services.outbox import _claim
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.outbox import _claim
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemoryStore
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import TemplateMessage
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     RetryPolicy,
     agent_reply,
     receive_inbound,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.inbound import StatusUpdate
-from crm_whatsapp.domain.services import receive_inbound, record_status_update, send_due_outbound
 from crm_whatsapp.domain.statistics import compute_statistics
+from crm_whatsapp.domain.use_cases import receive_inbound, record_status_update, send_due_outbound
 from crm_whatsapp.testing import NOW, message_texts, text_from
 
 customers = st.sampled_from(["5215512345678", "5491123456789", "5511987654321", "34612345678"])

@@ -31,7 +31,7 @@ from crm_whatsapp.domain.message import (
 )
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy import BotRules, FloodLimit
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     InboundOutcome,
     StatusOutcome,
     agent_reply,

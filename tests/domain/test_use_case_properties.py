@@ -17,7 +17,7 @@ from crm_whatsapp.domain.errors import OutsideServiceWindow
 from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
 from crm_whatsapp.domain.message import AuthorKind, Message, ProcessingState
 from crm_whatsapp.domain.policy import BotRules, FloodLimit
-from crm_whatsapp.domain.services import agent_reply, receive_inbound, record_status_update
+from crm_whatsapp.domain.use_cases import agent_reply, receive_inbound, record_status_update
 from crm_whatsapp.testing import (
     NOW,
     customer_identities,

@@ -106,7 +106,7 @@ BAD_AUTHORIZATION: list[tuple[str, dict[str, str]]] = [
 def test_every_crm_endpoint_refuses_a_request_without_the_right_bearer_token(
     app: Starlette, client: TestClient, subtests: pytest.Subtests
 ) -> None:
-    protected = [op for op in operations(app.state.services) if op.authenticated]
+    protected = [op for op in operations(app.state.context) if op.authenticated]
     assert len(protected) >= 14
     for operation in protected:
         path = operation.path.replace("{conversation_id}", "c1").replace("{cliente_id}", "C-1")

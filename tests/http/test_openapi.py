@@ -34,7 +34,7 @@ from crm_whatsapp.domain.ports import ClientLookup
 
 
 def the_operations(app: Starlette) -> list[Operation]:
-    return operations(app.state.services)
+    return operations(app.state.context)
 
 
 def every_ref(node: Any) -> Iterator[str]:

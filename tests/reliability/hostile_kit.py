@@ -133,7 +133,7 @@ class Service:
 
     def operations(self) -> list[Operation]:
         """Every endpoint the app routes, as it describes them."""
-        return operations(self.app.state.services)
+        return operations(self.app.state.context)
 
     def post_webhook(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         return self.client.post(

@@ -78,8 +78,8 @@ def describe_settings_error(exc: ValidationError) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
+    from crm_whatsapp.app.asgi import create_app  # noqa: PLC0415
     from crm_whatsapp.app.graceful import GracefulServer  # noqa: PLC0415
-    from crm_whatsapp.app.service import create_app  # noqa: PLC0415
 
     settings = load_settings()
     _configure_logging(settings.log_level)
@@ -108,7 +108,7 @@ def run_serve(args: argparse.Namespace) -> int:
     create_app(settings)  # fail here, once, on a bad rules file or client table
     os.environ[ENV_PREFIX + "MIGRATE_ON_START"] = "false"
     uvicorn.run(
-        "crm_whatsapp.app.service:create_app",
+        "crm_whatsapp.app.asgi:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -148,7 +148,7 @@ async def _worker(settings: Settings, poll_seconds: float) -> None:
     from crm_whatsapp.adapters.sql import Database  # noqa: PLC0415
     from crm_whatsapp.app.container import GatewayFactory, build_container  # noqa: PLC0415
     from crm_whatsapp.app.outbox_worker import OutboxWorker  # noqa: PLC0415
-    from crm_whatsapp.domain.services import Dependencies, RetryPolicy  # noqa: PLC0415
+    from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy  # noqa: PLC0415
 
     container = build_container(settings)
     deps: Dependencies = container.resolve(Dependencies)

@@ -40,7 +40,7 @@ from crm_whatsapp.domain.ports import (
     MessagingGateway,
     UnitOfWork,
 )
-from crm_whatsapp.domain.services import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
 GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
 """Opens a gateway for the running event loop (an httpx client belongs to one loop)."""

@@ -47,7 +47,7 @@ from crm_whatsapp.app.demo_data import (
 from crm_whatsapp.app.demo_history import Customer, HistoryReport, write_history
 from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.ports import Clock, MessagingGateway
-from crm_whatsapp.domain.services import Dependencies
+from crm_whatsapp.domain.use_cases import Dependencies
 
 logger = logging.getLogger("crm_whatsapp.demo")
 
@@ -238,8 +238,8 @@ def run_demo(options: DemoOptions, announce: Callable[[str], None] | None = None
     """Serve the demo in the foreground until Ctrl+C; the temporary folder goes with it."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need the server
 
+    from crm_whatsapp.app.asgi import create_app  # noqa: PLC0415
     from crm_whatsapp.app.graceful import GracefulServer  # noqa: PLC0415
-    from crm_whatsapp.app.service import create_app  # noqa: PLC0415
 
     token = options.token or new_token()
     base = Settings()

@@ -32,14 +32,14 @@ from crm_whatsapp.app.demo_data import (
     message_webhook_body,
 )
 from crm_whatsapp.domain.errors import GatewayError
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     Dependencies,
     agent_reply,
     give_back_to_bot,
     mark_read,
     receive_inbound,
 )
-from crm_whatsapp.domain.services.outbox import send_due_outbound
+from crm_whatsapp.domain.use_cases.outbox import send_due_outbound
 
 # Customers write more at midday and in the evening, little at night (local hours 0..23).
 _HOUR_WEIGHTS = (1, 0, 0, 0, 0, 1, 2, 4, 7, 9, 10, 11, 12, 11, 9, 8, 9, 10, 11, 10, 8, 6, 4, 2)

@@ -15,7 +15,7 @@ import threading
 
 from crm_whatsapp.app.container import GatewayFactory
 from crm_whatsapp.app.outbox_worker import OutboxWorker
-from crm_whatsapp.domain.services import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
 logger = logging.getLogger("crm_whatsapp.outbox")
 

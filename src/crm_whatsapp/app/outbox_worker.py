@@ -2,7 +2,7 @@
 
 Use cases only *queue* replies (stored as pending in the same transaction as the decision
 that produced them); this worker sends them. The rules about each message live in the
-domain (``crm_whatsapp.domain.services.outbox``); this loop only decides *when* to run a
+domain (``crm_whatsapp.domain.use_cases.outbox``); this loop only decides *when* to run a
 pass and survives whatever one pass throws:
 
 * A pass claims up to ``RetryPolicy.batch_size`` due messages, sends each through the
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 
 from crm_whatsapp.domain.errors import StorageUnavailable
 from crm_whatsapp.domain.ports import MessagingGateway
-from crm_whatsapp.domain.services.dependencies import Dependencies
-from crm_whatsapp.domain.services.outbox import OutboxReport, RetryPolicy, send_due_outbound
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy, send_due_outbound
 
 logger = logging.getLogger("crm_whatsapp.outbox")
 

@@ -16,7 +16,7 @@ from crm_whatsapp.domain.message import TemplateMessage
 from crm_whatsapp.domain.policy import OpeningHours, ReplyTemplate, ReplyText
 from crm_whatsapp.domain.policy.decision import Decision
 from crm_whatsapp.domain.policy.rules import BotRules
-from crm_whatsapp.domain.services import receive_inbound
+from crm_whatsapp.domain.use_cases import receive_inbound
 from crm_whatsapp.testing import text_from
 
 WriteFile = Callable[[str, str | bytes], Path]  # the ``write_file`` fixture of conftest.py

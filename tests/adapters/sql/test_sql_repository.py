@@ -38,8 +38,8 @@ from crm_whatsapp.domain.message import (
     ProcessingState,
     TemplateMessage,
 )
-from crm_whatsapp.domain.services import receive_inbound, send_due_outbound
-from crm_whatsapp.domain.services.outbox import RetryPolicy
+from crm_whatsapp.domain.use_cases import receive_inbound, send_due_outbound
+from crm_whatsapp.domain.use_cases.outbox import RetryPolicy
 from crm_whatsapp.testing import NOW, conversations, inbound_messages, text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

@@ -25,7 +25,7 @@ from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.sqlite_search import rebuild_search_index
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.services import Dependencies, receive_inbound
+from crm_whatsapp.domain.use_cases import Dependencies, receive_inbound
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

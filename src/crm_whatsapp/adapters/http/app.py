@@ -15,6 +15,7 @@ from starlette.types import Lifespan
 
 from crm_whatsapp.adapters.http import schemas
 from crm_whatsapp.adapters.http.body_limit import BodyLimitMiddleware
+from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.adapters.http.conversations import (
     CLIENT_ID,
     CLIENT_SEARCH_PARAMS,
@@ -31,7 +32,6 @@ from crm_whatsapp.adapters.http.inbox import inbox_routes
 from crm_whatsapp.adapters.http.live import EVENT_PARAMS, LiveEndpoints
 from crm_whatsapp.adapters.http.openapi import build_openapi
 from crm_whatsapp.adapters.http.operations import Operation, Param
-from crm_whatsapp.adapters.http.services import HttpServices
 from crm_whatsapp.adapters.http.webhook import WebhookEndpoints
 
 API = "/api/v1/conversaciones-whatsapp"
@@ -43,7 +43,7 @@ VERIFICATION_PARAMS = (
 )
 
 
-def operations(services: HttpServices) -> list[Operation]:
+def operations(services: ApiContext) -> list[Operation]:
     """Every endpoint; fixed paths come before ``{conversation_id}`` so they are not ids."""
     hook = WebhookEndpoints(services)
     api = ConversationEndpoints(services)
@@ -111,7 +111,7 @@ def operations(services: HttpServices) -> list[Operation]:
 
 
 def build_http_app(
-    services: HttpServices,
+    services: ApiContext,
     *,
     lifespan: Lifespan[Any] | None = None,
     extra_routes: Sequence[BaseRoute] = (),

@@ -17,15 +17,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from crm_whatsapp.adapters.http import schemas
+from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.adapters.http.errors import ApiError, describe_validation_error
 from crm_whatsapp.adapters.http.operations import Param
 from crm_whatsapp.adapters.http.params import Query, bad_parameter
-from crm_whatsapp.adapters.http.services import HttpServices
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.services import (
+from crm_whatsapp.domain.use_cases import (
     agent_reply,
     give_back_to_bot,
     link_client,
@@ -106,7 +106,7 @@ async def read_body(request: Request, model: type[BodyModel]) -> BodyModel:
 
 
 class ConversationEndpoints:
-    def __init__(self, services: HttpServices) -> None:
+    def __init__(self, services: ApiContext) -> None:
         self._s = services
 
     # -- reading -------------------------------------------------------------------------

@@ -6,13 +6,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from crm_whatsapp.adapters.http.services import HttpServices
+from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.domain.errors import CrmWhatsAppError
 from crm_whatsapp.domain.queries import ConversationFilter
 
 
 class HealthEndpoints:
-    def __init__(self, services: HttpServices) -> None:
+    def __init__(self, services: ApiContext) -> None:
         self._s = services
 
     async def health(self, request: Request) -> Response:

@@ -17,17 +17,17 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from crm_whatsapp.adapters.events import Lagged, LocalEventHub, event_to_json
+from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.adapters.http.errors import ApiError
 from crm_whatsapp.adapters.http.operations import Param
 from crm_whatsapp.adapters.http.params import Query
-from crm_whatsapp.adapters.http.services import HttpServices
 
 EVENT_PARAMS = (Param("conversation_id", "only events of this conversation", max_length=200),)
 RECONNECT_MILLISECONDS = 3000
 
 
 class LiveEndpoints:
-    def __init__(self, services: HttpServices) -> None:
+    def __init__(self, services: ApiContext) -> None:
         self._s = services
 
     async def stream(self, request: Request) -> Response:

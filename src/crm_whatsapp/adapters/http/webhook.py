@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from crm_whatsapp.adapters.http.services import HttpServices
+from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.adapters.whatsapp.webhook import (
     SIGNATURE_HEADER,
     WebhookBatch,
@@ -22,7 +22,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import (
     parse_webhook,
     verify_signature,
 )
-from crm_whatsapp.domain.services import Dependencies, receive_inbound, record_status_update
+from crm_whatsapp.domain.use_cases import Dependencies, receive_inbound, record_status_update
 
 logger = logging.getLogger("crm_whatsapp.webhook")
 
@@ -55,7 +55,7 @@ def store_batch(deps: Dependencies, batch: WebhookBatch) -> StoredBatch:
 
 
 class WebhookEndpoints:
-    def __init__(self, services: HttpServices) -> None:
+    def __init__(self, services: ApiContext) -> None:
         self._services = services
 
     async def verify(self, request: Request) -> Response:

@@ -20,7 +20,7 @@ from crm_whatsapp.adapters.memory.store import InMemoryStore
 from crm_whatsapp.adapters.memory.unit_of_work import InMemoryUnitOfWork
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.policy.rules import BotRules
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import ClientNotFound
 from crm_whatsapp.domain.events import ConversationChanged
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 
 def link_client(deps: Dependencies, conversation_id: str, client_id: str) -> Conversation:

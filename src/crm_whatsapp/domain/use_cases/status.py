@@ -7,7 +7,7 @@ import enum
 from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 
 class StatusOutcome(enum.Enum):

@@ -13,11 +13,11 @@ from crm_whatsapp.adapters.events import LocalEventHub
 from crm_whatsapp.adapters.http.auth import BearerTokens
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
 from crm_whatsapp.domain.ports import ConversationQueries, MessagingGateway
-from crm_whatsapp.domain.services import Dependencies
+from crm_whatsapp.domain.use_cases import Dependencies
 
 
 @dataclass(frozen=True)
-class HttpServices:
+class ApiContext:
     """``read_receipts`` (optional) sends blue ticks when a CRM user marks a conversation
     read; it must be usable from the server's event loop."""
 

@@ -13,7 +13,7 @@ from crm_whatsapp.domain.errors import (
 )
 from crm_whatsapp.domain.events import ConversationChanged, MessageStored
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, TemplateMessage
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 MAX_TEXT_LENGTH = 4096
 """WhatsApp refuses longer text bodies."""

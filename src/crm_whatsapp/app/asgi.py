@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
 from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
-from crm_whatsapp.adapters.http import BearerTokens, HttpServices, build_http_app
+from crm_whatsapp.adapters.http import ApiContext, BearerTokens, build_http_app
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.container import GatewayFactory, build_container
 from crm_whatsapp.app.graceful import end_streams_on_shutdown
@@ -27,7 +27,7 @@ from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.events import Event, MessageStored
 from crm_whatsapp.domain.ports import ConversationQueries
-from crm_whatsapp.domain.services import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
 logger = logging.getLogger("crm_whatsapp")
 
@@ -54,7 +54,7 @@ def create_app(
     end_streams_on_shutdown(hub)
     gateways: GatewayFactory = container.resolve(GatewayFactory)
     read_receipts = LifespanGateway(gateways)
-    services = HttpServices(
+    context = ApiContext(
         deps=deps,
         queries=container.resolve(ConversationQueries),
         tokens=BearerTokens(t.get_secret_value() for t in settings.api_tokens),
@@ -67,7 +67,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_origins,
     )
-    if not services.tokens.configured:
+    if not context.tokens.configured:
         logger.warning(
             "CRM_WHATSAPP_API_TOKENS is empty: the webhook and the bot work, the CRM API "
             "answers 401 to everyone"
@@ -113,9 +113,9 @@ def create_app(
             if owns_database:
                 database.dispose()
 
-    app = build_http_app(services, lifespan=lifespan)
+    app = build_http_app(context, lifespan=lifespan)
     app.state.container = container
-    app.state.services = services
+    app.state.context = context
     return app
 
 

@@ -33,7 +33,7 @@ from crm_whatsapp.domain.policy import (
     decide,
 )
 from crm_whatsapp.domain.ports import ClientLookup, IdGenerator
-from crm_whatsapp.domain.services.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,8 @@ from crm_whatsapp.domain.errors import GatewayError, StorageUnavailable
 from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.message import AuthorKind, Message
 from crm_whatsapp.domain.ports import MessagingGateway
-from crm_whatsapp.domain.services.dependencies import Dependencies
-from crm_whatsapp.domain.services.status import apply_status
+from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.status import apply_status
 
 OUTSIDE_WINDOW = SendFailure(
     "outside_service_window",

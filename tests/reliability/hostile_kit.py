@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from crm_whatsapp.adapters.http.app import operations
+from crm_whatsapp.adapters.http import OPERATIONS
 from crm_whatsapp.adapters.http.operations import Operation
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
@@ -133,7 +133,7 @@ class Service:
 
     def operations(self) -> list[Operation]:
         """Every endpoint the app routes, as it describes them."""
-        return operations(self.app.state.context)
+        return list(OPERATIONS)
 
     def post_webhook(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         return self.client.post(

@@ -1,20 +1,25 @@
 """The HTTP adapter (Starlette): Meta's webhook, the CRM API, live events, OpenAPI.
 
 ``build_http_app(ApiContext(...))`` returns the ASGI app for ports the caller already
-built; ``crm_whatsapp.app.create_app`` builds those ports from settings.
+built; ``crm_whatsapp.app.create_app`` builds those ports from settings. ``OPERATIONS`` is
+the table of every endpoint, the one contract the server enforces and the document shows.
 """
 
-from crm_whatsapp.adapters.http.app import API, build_http_app, operations
+from crm_whatsapp.adapters.http.app import build_http_app
 from crm_whatsapp.adapters.http.auth import BearerTokens
 from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.operations import Operation, Param
+from crm_whatsapp.adapters.http.routes import API, OPERATIONS
 from crm_whatsapp.adapters.http.webhook import StoredBatch, store_batch
 
 __all__ = [
     "API",
+    "OPERATIONS",
     "ApiContext",
     "BearerTokens",
+    "Operation",
+    "Param",
     "StoredBatch",
     "build_http_app",
-    "operations",
     "store_batch",
 ]

@@ -6,17 +6,22 @@ that lies about (or omits) its length is stopped at the limit too.
 
 from __future__ import annotations
 
-import json
-
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crm_whatsapp.adapters.http.errors import ApiError, render_api_error
 
-class BodyTooLarge(HTTPException):
-    """Raised while the endpoint reads the body; the app's handler answers the 413."""
+
+class BodyTooLarge(ApiError):
+    """Raised while the endpoint reads the body; the error table answers the 413, here or
+    (when the endpoint is already reading) in the app's handler."""
 
     def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the request body is larger than {max_bytes} bytes")
+        super().__init__(
+            413,
+            "payload_too_large",
+            f"the request body is larger than {max_bytes} bytes",
+            {"Connection": "close"},
+        )
 
 
 class BodyLimitMiddleware:
@@ -62,23 +67,12 @@ class BodyLimitMiddleware:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": f"the request body is larger than {self.max_bytes} bytes",
-                }
-            }
-        ).encode()
+        response = render_api_error(BodyTooLarge(self.max_bytes))
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
+                "status": response.status_code,
+                "headers": response.raw_headers,
             }
         )
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": response.body})

@@ -100,9 +100,13 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
+def render_api_error(exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+
 async def handle_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return render_api_error(exc)
 
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:

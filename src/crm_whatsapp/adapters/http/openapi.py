@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document, written from the same ``Operation`` records that route requests."""
+"""The OpenAPI 3.1 document, written from the same ``Operation`` records that run the endpoints."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def _models(operations: Sequence[Operation]) -> list[type[BaseModel]]:
 
 def _operation(operation: Operation) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "operationId": operation.endpoint.__name__ + "_" + operation.method.lower(),
+        "operationId": operation.name,
         "summary": operation.summary,
         "tags": [operation.tag],
         "parameters": [_param(p, "path") for p in operation.path_params]
@@ -113,13 +113,15 @@ def _responses(operation: Operation) -> dict[str, Any]:
 
 
 def _param(param: Param, where: str) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": param.type}
-    if param.max_length is not None:
-        schema["maxLength"] = param.max_length
+    schema: dict[str, Any] = {"type": param.openapi_type}
+    if param.openapi_type == "string":
+        schema["maxLength"] = param.length_limit
     if param.minimum is not None:
         schema["minimum"] = param.minimum
     if param.maximum is not None:
         schema["maximum"] = param.maximum
+    if param.default is not None:
+        schema["default"] = param.default
     return {
         "name": param.name,
         "in": where,

@@ -1,50 +1,164 @@
-"""One description per endpoint, used twice: to route requests and to write the OpenAPI.
+"""One record per endpoint: the contract that both runs the endpoint and writes the OpenAPI.
 
-Keeping both in one record means the document cannot drift from what the server does: a
-parameter the endpoint reads is a parameter the document lists.
+An ``Operation`` declares what a request may carry (path and query parameters with their
+kinds and limits, a body model) and what it answers; ``endpoint.py`` turns the record into
+the running endpoint and ``openapi.py`` into the document, so neither can say more or less
+than the other. Handlers receive a ``Call`` whose values are already checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel
-from starlette.requests import Request
+from starlette.datastructures import Headers
 from starlette.responses import Response
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-ParamType = Literal["string", "integer", "boolean"]
+from crm_whatsapp.domain.phone import PhoneNumber
+
+if TYPE_CHECKING:
+    from crm_whatsapp.adapters.http.context import ApiContext
+
+ParamKind = Literal[
+    "text", "integer", "boolean", "date_from", "date_until", "timezone", "phone", "cursor", "id"
+]
+"""How a parameter's text becomes a value: ``date_from``/``date_until`` are a date-time with
+its offset or a plain date (``until`` includes that day); ``phone`` is any format; ``id`` is
+a path identifier; ``cursor`` is a page cursor as issued."""
+
+_OPENAPI_TYPE: Mapping[ParamKind, str] = {"integer": "integer", "boolean": "boolean"}
+_DEFAULT_MAX_LENGTH: Mapping[ParamKind, int] = {
+    "text": 500,
+    "date_from": 64,
+    "date_until": 64,
+    "timezone": 64,
+    "phone": 64,
+    "cursor": 1000,
+    "id": 200,
+    "integer": 10,
+    "boolean": 10,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
     name: str
     description: str
-    type: ParamType = "string"
+    kind: ParamKind = "text"
     required: bool = False
     max_length: int | None = None
     minimum: int | None = None
     maximum: int | None = None
+    default: int | None = None
+    """The value of an absent integer (a page size); other kinds are ``None`` when absent."""
+
+    @property
+    def openapi_type(self) -> str:
+        return _OPENAPI_TYPE.get(self.kind, "string")
+
+    @property
+    def length_limit(self) -> int:
+        return self.max_length if self.max_length is not None else _DEFAULT_MAX_LENGTH[self.kind]
+
+
+Value = str | int | bool | datetime | PhoneNumber | None
+BodyModel = TypeVar("BodyModel", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request as a handler sees it: parameters parsed by their declaration, the body
+    validated by its model (or the raw bytes, for Meta's signed webhook)."""
+
+    values: Mapping[str, Value]
+    body: BaseModel | None
+    raw_body: bytes
+    headers: Headers
+
+    def text(self, name: str) -> str | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, str), name
+        return value
+
+    def required(self, name: str) -> str:
+        """A path value or a required text: the declaration guarantees it is there."""
+        value = self.values[name]
+        assert isinstance(value, str), name
+        return value
+
+    def integer(self, name: str) -> int:
+        value = self.values[name]
+        assert isinstance(value, int), name
+        return value
+
+    def flag(self, name: str) -> bool | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, bool), name
+        return value
+
+    def moment(self, name: str) -> datetime | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, datetime), name
+        return value
+
+    def phone(self, name: str) -> PhoneNumber | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, PhoneNumber), name
+        return value
+
+    def body_as(self, model: type[BodyModel]) -> BodyModel:
+        assert isinstance(self.body, model), model.__name__
+        return self.body
+
+
+Answer = BaseModel | Response
+Handler = Callable[["ApiContext", Call], Answer | Awaitable[Answer]]
+"""Synchronous handlers run in the threadpool (the database adapters are synchronous);
+a coroutine runs on the event loop."""
 
 
 @dataclass(frozen=True, slots=True)
 class Operation:
     method: Literal["GET", "POST", "PUT", "DELETE"]
     path: str
-    endpoint: Endpoint
+    handler: Handler
     summary: str
     tag: str
     responses: dict[int, type[BaseModel] | str]
-    """Status -> body model; a string is a media type with no JSON schema (text, SSE)."""
+    """Status -> body model; a string is a media type with no JSON schema (text, SSE). The
+    first entry is the status of a handler's model answer."""
     authenticated: bool = True
     query: tuple[Param, ...] = ()
     path_params: tuple[Param, ...] = ()
     body: type[BaseModel] | None = None
+    raw_body: bool = False
+    """The handler reads the body as bytes (a signed webhook); no JSON decoding here."""
+    ignore_unknown_query: bool = False
+    """Meta's webhook and the probes tolerate what proxies and load balancers add; the CRM
+    API refuses an unknown parameter, so that a typo is an error, not an unfiltered list."""
     description: str = ""
     extra_statuses: tuple[int, ...] = field(default=())
 
     @property
+    def name(self) -> str:
+        """The operation id: the handler's name and the method (``list_conversations_get``)."""
+        return f"{self.handler.__name__}_{self.method.lower()}"
+
+    @property
+    def success_status(self) -> int:
+        return next(iter(self.responses))
+
+    @property
     def query_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.query)
+
+    @property
+    def parameters(self) -> tuple[Param, ...]:
+        return self.path_params + self.query
+
+    def model_for(self, status: int) -> type[BaseModel] | None:
+        declared = self.responses.get(status)
+        return None if declared is None or isinstance(declared, str) else declared

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.identity import ClientRef
@@ -23,16 +23,9 @@ class _Out(BaseModel):
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    """Request bodies; NUL characters are refused before validation (``endpoint.py``)."""
 
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        """NUL is refused here as in query parameters: PostgreSQL cannot store it in text."""
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain NUL characters")
-        return value
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class CustomerOut(_Out):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse
 
+from crm_whatsapp.adapters.http import schemas
 from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.operations import Call
 from crm_whatsapp.adapters.whatsapp.webhook import (
     SIGNATURE_HEADER,
     WebhookBatch,
@@ -54,23 +54,15 @@ def store_batch(deps: Dependencies, batch: WebhookBatch) -> StoredBatch:
     return StoredBatch(len(batch.messages), duplicates, len(batch.statuses))
 
 
-class WebhookEndpoints:
-    def __init__(self, services: ApiContext) -> None:
-        self._services = services
+def verify_subscription(context: ApiContext, call: Call) -> PlainTextResponse:
+    given = {name: value for name, value in call.values.items() if isinstance(value, str)}
+    return PlainTextResponse(answer_verification(given, context.verify_token))
 
-    async def verify(self, request: Request) -> Response:
-        challenge = answer_verification(request.query_params, self._services.verify_token)
-        return PlainTextResponse(challenge)
 
-    async def receive(self, request: Request) -> Response:
-        body = await request.body()
-        verify_signature(body, request.headers.get(SIGNATURE_HEADER), self._services.app_secret)
-        batch = parse_webhook(body, max_bytes=self._services.max_body_bytes)
-        stored = await run_in_threadpool(store_batch, self._services.deps, batch)
-        return JSONResponse(
-            {
-                "messages": stored.messages,
-                "duplicates": stored.duplicates,
-                "statuses": stored.statuses,
-            }
-        )
+def receive_delivery(context: ApiContext, call: Call) -> schemas.WebhookAck:
+    verify_signature(call.raw_body, call.headers.get(SIGNATURE_HEADER), context.app_secret)
+    batch = parse_webhook(call.raw_body, max_bytes=context.max_body_bytes)
+    stored = store_batch(context.deps, batch)
+    return schemas.WebhookAck(
+        messages=stored.messages, duplicates=stored.duplicates, statuses=stored.statuses
+    )

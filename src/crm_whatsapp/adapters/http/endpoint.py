@@ -1,0 +1,119 @@
+"""The one wrapper that turns an ``Operation`` record into the running endpoint.
+
+Everything an endpoint does besides its use case happens here, once, from the record:
+the token check, the path and query parameters, the body (one JSON decoder, one NUL
+policy), running the handler off the event loop, and serialising the declared response
+model. Errors travel as exceptions to the one error table (``errors.py``). Handlers are
+left with the use case itself, so a new endpoint cannot forget a check.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.errors import ApiError, describe_validation_error
+from crm_whatsapp.adapters.http.operations import Answer, BodyModel, Call, Operation
+from crm_whatsapp.adapters.http.params import parse_parameters
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def endpoint_for(operation: Operation, context: ApiContext) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        if operation.authenticated:
+            context.tokens.check(request)
+        values = parse_parameters(
+            operation.path_params,
+            request.path_params,
+            operation.query,
+            request.query_params,
+            default_timezone=context.default_timezone,
+            default_region=context.default_region,
+            ignore_unknown=operation.ignore_unknown_query,
+        )
+        raw = await request.body() if operation.body or operation.raw_body else b""
+        body = decode_body(raw, operation.body) if operation.body is not None else None
+        call = Call(values=values, body=body, raw_body=raw, headers=request.headers)
+        answer = await _run(operation, context, call)
+        return render(operation, answer)
+
+    endpoint.__name__ = operation.name
+    endpoint.__doc__ = operation.summary
+    return endpoint
+
+
+async def _run(operation: Operation, context: ApiContext, call: Call) -> Answer:
+    if inspect.iscoroutinefunction(operation.handler):
+        pending = operation.handler(context, call)
+        assert inspect.isawaitable(pending), operation.name
+        answer = await pending
+    else:
+        answer = await run_in_threadpool(operation.handler, context, call)
+    assert isinstance(answer, BaseModel | Response), operation.name
+    return answer
+
+
+def render(operation: Operation, answer: Answer) -> Response:
+    """A model answers with the operation's first declared status, and must be the model
+    declared for it: a handler cannot answer a shape the document does not promise."""
+    if isinstance(answer, Response):
+        return answer
+    status = operation.success_status
+    declared = operation.model_for(status)
+    if declared is None or not isinstance(answer, declared):
+        raise TypeError(
+            f"{operation.name} answered {type(answer).__name__}, "
+            f"but its record declares {declared.__name__ if declared else 'no model'}"
+        )
+    return JSONResponse(answer.model_dump(mode="json"), status_code=status)
+
+
+def decode_body(raw: bytes, model: type[BodyModel]) -> BodyModel:
+    """An empty body is ``{}`` (every field of the model may be optional); a NUL anywhere
+    is refused, since PostgreSQL cannot store it in text."""
+    try:
+        document: Any = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the body's JSON is nested too deeply") from None
+    if not isinstance(document, dict):
+        raise ApiError(422, "invalid_body", "body: expected a JSON object")
+    where = _first_nul(document)
+    if where is not None:
+        raise ApiError(422, "invalid_body", f"{where}: must not contain NUL characters")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid_body", describe_validation_error(exc, model.model_fields)
+        ) from None
+
+
+def _first_nul(node: object, path: str = "") -> str | None:
+    """Where the first NUL is, as the client would name the field (``template.parameters``)."""
+    if isinstance(node, str):
+        return (path or "body") if "\x00" in node else None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here
+            found = _first_nul(value, here)
+            if found is not None:
+                return found
+    if isinstance(node, list):
+        for value in node:
+            found = _first_nul(value, path)
+            if found is not None:
+                return found
+    return None

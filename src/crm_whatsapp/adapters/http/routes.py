@@ -1,0 +1,138 @@
+"""The table of every endpoint: what each one reads, answers, and which handler runs it.
+
+This table is the contract: ``endpoint.py`` enforces it and ``openapi.py`` publishes it.
+Fixed paths come before ``{conversation_id}`` so that they are not taken for ids.
+"""
+
+from __future__ import annotations
+
+from crm_whatsapp.adapters.http import conversations as api
+from crm_whatsapp.adapters.http import schemas
+from crm_whatsapp.adapters.http.health import health, ready
+from crm_whatsapp.adapters.http.live import live_events
+from crm_whatsapp.adapters.http.operations import Operation, Param
+from crm_whatsapp.adapters.http.webhook import receive_delivery, verify_subscription
+from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+API = "/api/v1/conversaciones-whatsapp"
+ONE = API + "/{conversation_id}"
+
+PAGE = (
+    Param(
+        "limit",
+        f"page size, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})",
+        "integer",
+        minimum=1,
+        maximum=MAX_PAGE_SIZE,
+        default=DEFAULT_PAGE_SIZE,
+    ),
+    Param("cursor", "next_cursor of the previous page", "cursor"),
+)
+LIST = (
+    Param("client_id", "only conversations linked to this CRM client", max_length=200),
+    Param("number", "only this customer's number, in any format", "phone"),
+    Param("since", "last activity at or after: a date-time with offset, or a date", "date_from"),
+    Param(
+        "until", "last activity before: a date-time with offset, or a date (included)", "date_until"
+    ),
+    Param("linked", "linked to a CRM client (true) or not (false)", "boolean"),
+    Param("bot_paused", "taken over by a person (true) or with the bot (false)", "boolean"),
+    Param("opted_out", "customers who opted out (true) or not (false)", "boolean"),
+    Param("q", "words in any message, ignoring case and accents", max_length=200),
+    *PAGE,
+)
+STATISTICS = (
+    Param(
+        "since",
+        "messages at or after: a date-time with offset, or a date; default: all",
+        "date_from",
+    ),
+    Param("until", "messages before: a date-time with offset, or a date (included)", "date_until"),
+    Param("timezone", "IANA zone for days and hours (default: the service's)", "timezone"),
+)
+CLIENT_SEARCH = (
+    Param("q", "a client id or part of a name", required=True, max_length=200),
+    Param(
+        "limit",
+        "at most this many (1 to 50, default 20)",
+        "integer",
+        minimum=1,
+        maximum=50,
+        default=20,
+    ),
+)
+EVENTS = (Param("conversation_id", "only events of this conversation", max_length=200),)
+VERIFICATION = (
+    Param("hub.mode", "always 'subscribe'", max_length=64),
+    Param("hub.verify_token", "the verify token set in Meta's app dashboard", max_length=1024),
+    Param("hub.challenge", "echoed back on success", max_length=4096),
+)
+CONVERSATION_ID = (Param("conversation_id", "the conversation's id", "id", required=True),)
+CLIENT_ID = (Param("cliente_id", "the CRM client's id", "id", required=True),)
+NUMBER = (
+    Param("numero", "the customer's number, in any format", "phone", required=True, max_length=200),
+)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/webhook", verify_subscription, "Meta's subscription check", "webhook",
+              {200: "text/plain"}, authenticated=False, query=VERIFICATION,
+              ignore_unknown_query=True,
+              extra_statuses=(403,)),
+    Operation("POST", "/webhook", receive_delivery, "Meta delivers messages and statuses",
+              "webhook", {200: schemas.WebhookAck}, authenticated=False, raw_body=True,
+              ignore_unknown_query=True,
+              extra_statuses=(401, 413, 503),
+              description="Signed with X-Hub-Signature-256; 200 only once everything "
+              "in the body is stored (503 otherwise, so Meta retries)."),
+    Operation("GET", API, api.list_conversations, "Conversations, newest activity first",
+              "conversations", {200: schemas.ConversationPage}, query=LIST,
+              extra_statuses=(503,)),
+    Operation("GET", API + "/estadisticas", api.statistics, "Statistics for a date range",
+              "statistics", {200: schemas.StatisticsOut}, query=STATISTICS,
+              extra_statuses=(503,)),
+    Operation("GET", API + "/eventos", live_events, "Live updates (server-sent events)",
+              "live", {200: "text/event-stream"}, query=EVENTS, extra_statuses=(503,)),
+    Operation("GET", API + "/cliente/{cliente_id}", api.conversations_of_client,
+              "Conversations of a CRM client", "conversations",
+              {200: schemas.ConversationPage}, path_params=CLIENT_ID, query=PAGE,
+              extra_statuses=(503,)),
+    Operation("GET", API + "/numero/{numero}", api.conversations_with_number,
+              "Conversations with a phone number (any format)", "conversations",
+              {200: schemas.ConversationPage}, path_params=NUMBER, query=PAGE,
+              extra_statuses=(503,)),
+    Operation("GET", ONE, api.one_conversation, "One conversation", "conversations",
+              {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              extra_statuses=(404, 503)),
+    Operation("GET", ONE + "/mensajes", api.messages, "Messages, newest first", "messages",
+              {200: schemas.MessagePage}, path_params=CONVERSATION_ID, query=PAGE,
+              extra_statuses=(404, 503)),
+    Operation("POST", ONE + "/mensajes", api.reply, "An agent replies (queued for sending)",
+              "messages", {201: schemas.MessageOut}, path_params=CONVERSATION_ID,
+              body=schemas.AgentReplyIn, extra_statuses=(404, 409, 503),
+              description="Free text only within 24 hours of the customer's last "
+              "message (409 outside_service_window); a template at any time."),
+    Operation("PUT", ONE + "/cliente", api.link, "Link the customer to a CRM client",
+              "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              body=schemas.LinkClientIn, extra_statuses=(404, 503)),
+    Operation("DELETE", ONE + "/cliente", api.unlink, "Unlink the customer's CRM client",
+              "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              extra_statuses=(404, 503)),
+    Operation("POST", ONE + "/pausar-bot", api.pause_bot, "A person takes over",
+              "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              body=schemas.TakeOverIn, extra_statuses=(404, 503)),
+    Operation("POST", ONE + "/reanudar-bot", api.resume_bot,
+              "Give the conversation back to the bot", "conversations",
+              {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              extra_statuses=(404, 503)),
+    Operation("POST", ONE + "/leida", api.read, "Mark read (and send blue ticks)",
+              "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              extra_statuses=(404, 503)),
+    Operation("GET", "/api/v1/clientes-crm", api.search_clients,
+              "CRM clients by id or name (to link a conversation)", "clients",
+              {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,)),
+    Operation("GET", "/health", health, "The process answers", "health",
+              {200: schemas.Status}, authenticated=False, ignore_unknown_query=True),
+    Operation("GET", "/ready", ready, "The database answers", "health",
+              {200: schemas.Status, 503: schemas.Status}, authenticated=False,
+              ignore_unknown_query=True),
+)  # fmt: skip

@@ -1,0 +1,176 @@
+"""The OpenAPI document is the contract the server keeps: walking it operation by operation,
+each one refuses a request without a token (401), refuses each declared parameter just
+outside its declared range (400 naming it), and answers a good request with a body that
+matches the schema it declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from http_service_kit import API, AUTH, VERIFY_TOKEN, signed, text_webhook
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from crm_whatsapp.adapters.memory import InMemoryClientLookup
+from crm_whatsapp.adapters.sql import Database
+from crm_whatsapp.app import Settings, create_app
+from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.ports import ClientLookup
+
+ANA = "5215512345678"
+CLIENT = "C-100"
+GOOD_BODIES: dict[str, dict[str, Any]] = {
+    "AgentReplyIn": {"agent": "Laura", "text": "Hola, ¿en qué te ayudo?"},
+    "LinkClientIn": {"client_id": CLIENT},
+    "TakeOverIn": {"agent": "Laura"},
+}
+GOOD_QUERY = {"q": "ana"}  # the one required query parameter (the client search)
+STREAMS = {"text/event-stream"}
+
+
+@pytest.fixture
+def app(settings: Settings, service_database: Database) -> Starlette:
+    clients = InMemoryClientLookup([(ClientRef(CLIENT, "Ana López"), [ANA])])
+    return create_app(settings, overrides={Database: service_database, ClientLookup: clients})
+
+
+@pytest.fixture
+def document(client: TestClient) -> dict[str, Any]:
+    answer: dict[str, Any] = client.get("/openapi.json").json()
+    return answer
+
+
+@pytest.fixture
+def conversation_id(client: TestClient) -> str:
+    body = text_webhook(ANA, "Hola")
+    assert client.post("/webhook", content=body, headers=signed(body)).status_code == 200
+    found: str = client.get(API, headers=AUTH).json()["items"][0]["id"]
+    return found
+
+
+def every_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method.upper(), spec)
+        for path, methods in document["paths"].items()
+        for method, spec in methods.items()
+    ]
+
+
+def concrete(path: str, conversation_id: str) -> str:
+    return (
+        path.replace("{conversation_id}", conversation_id)
+        .replace("{cliente_id}", CLIENT)
+        .replace("{numero}", ANA)
+    )
+
+
+def body_for(spec: dict[str, Any]) -> dict[str, Any] | None:
+    if "requestBody" not in spec:
+        return None
+    ref = spec["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return GOOD_BODIES[ref.rsplit("/", 1)[-1]]
+
+
+def outside_the_range(schema: dict[str, Any]) -> list[str]:
+    """Values just past each limit the document declares for a parameter."""
+    values = []
+    if schema["type"] == "integer":
+        values.append("abc")
+        if "minimum" in schema:
+            values.append(str(schema["minimum"] - 1))
+        if "maximum" in schema:
+            values.append(str(schema["maximum"] + 1))
+    elif schema["type"] == "boolean":
+        values.append("maybe")
+    if "maxLength" in schema:
+        values.append("7" * (schema["maxLength"] + 1))
+    return values
+
+
+def validator(document: dict[str, Any], schema: dict[str, Any]) -> Any:
+    return jsonschema_rs.validator_for({**schema, "components": document["components"]})
+
+
+def test_every_operation_with_security_answers_401_without_a_token(
+    client: TestClient, document: dict[str, Any], subtests: pytest.Subtests
+) -> None:
+    secured = [op for op in every_operation(document) if "security" in op[2]]
+    assert len(secured) >= 14
+    for path, method, spec in secured:
+        with subtests.test(f"{method} {path}"):
+            answer = client.request(method, concrete(path, "c1"), json=body_for(spec))
+            assert answer.status_code == 401, answer.text
+            assert "401" in spec["responses"]
+            error_schema = spec["responses"]["401"]["content"]["application/json"]["schema"]
+            validator(document, error_schema).validate(answer.json())
+
+
+def test_every_declared_parameter_is_refused_just_outside_its_declared_range(
+    client: TestClient,
+    document: dict[str, Any],
+    conversation_id: str,
+    subtests: pytest.Subtests,
+) -> None:
+    checked = 0
+    for path, method, spec in every_operation(document):
+        for parameter in spec["parameters"]:
+            for value in outside_the_range(parameter["schema"]):
+                name = parameter["name"]
+                if parameter["in"] == "path":
+                    url = concrete(path.replace("{" + name + "}", value), conversation_id)
+                    params: dict[str, str] = {}
+                else:
+                    url = concrete(path, conversation_id)
+                    params = {**GOOD_QUERY, name: value} if _required(spec) else {name: value}
+                with subtests.test(f"{method} {path}", parameter=name, value=value[:20]):
+                    answer = client.request(
+                        method, url, params=params, json=body_for(spec), headers=AUTH
+                    )
+                    assert answer.status_code in (400, 422), answer.text
+                    assert str(answer.status_code) in spec["responses"]
+                    assert name in answer.json()["error"]["message"]
+                    checked += 1
+    assert checked >= 40  # every limit of every operation, not a lucky few
+
+
+def test_every_operation_answers_a_good_request_with_the_schema_it_declares(
+    client: TestClient,
+    document: dict[str, Any],
+    conversation_id: str,
+    subtests: pytest.Subtests,
+) -> None:
+    for path, method, spec in every_operation(document):
+        success = min(spec["responses"], key=int)
+        content = spec["responses"][success]["content"]
+        media_type = next(iter(content))
+        if media_type in STREAMS:
+            continue  # an endless stream: tests/http/test_live_events.py reads it
+        with subtests.test(f"{method} {path}"):
+            if path == "/webhook" and method == "POST":
+                body = text_webhook(ANA, "¿Tienen envío?")
+                answer = client.post(path, content=body, headers=signed(body))
+            elif path == "/webhook":
+                answer = client.get(path, params=_subscription())
+            else:
+                params = GOOD_QUERY if "q" in _required(spec) else {}
+                answer = client.request(
+                    method,
+                    concrete(path, conversation_id),
+                    params=params,
+                    json=body_for(spec),
+                    headers=AUTH,
+                )
+            assert answer.status_code == int(success), answer.text
+            assert answer.headers["content-type"].startswith(media_type)
+            if media_type == "application/json":
+                validator(document, content[media_type]["schema"]).validate(answer.json())
+
+
+def _required(spec: dict[str, Any]) -> set[str]:
+    return {p["name"] for p in spec["parameters"] if p["in"] == "query" and p["required"]}
+
+
+def _subscription() -> dict[str, str]:
+    return {"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"}

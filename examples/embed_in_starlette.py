@@ -19,12 +19,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from crm_whatsapp.adapters.sql import Database
-from crm_whatsapp.app import Settings, create_app
+from crm_whatsapp import (
+    ClientLookup,
+    ClientMatch,
+    ClientRef,
+    Database,
+    PhoneNumber,
+    Settings,
+    create_app,
+)
 from crm_whatsapp.domain.errors import ClientLookupUnavailable, InvalidPhoneNumber
-from crm_whatsapp.domain.identity import ClientMatch, ClientRef
-from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.ports import ClientLookup
 
 # The CRM's own table, as its own code (and migrations) already define it.
 metadata = MetaData()

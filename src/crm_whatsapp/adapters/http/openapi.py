@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from crm_whatsapp import __version__
 from crm_whatsapp.adapters.http.operations import Operation, Param
 from crm_whatsapp.adapters.http.schemas import ErrorBody
 
@@ -39,7 +39,7 @@ def build_openapi(operations: Sequence[Operation], title: str = "crm_whatsapp") 
         "openapi": "3.1.0",
         "info": {
             "title": title,
-            "version": __version__,
+            "version": _version(),
             "description": (
                 "WhatsApp conversations of the CRM: Meta's webhook, the conversations API "
                 "(bearer token) and live events."
@@ -133,3 +133,12 @@ def _param(param: Param, where: str) -> dict[str, Any]:
 
 def _ref(model: type[BaseModel]) -> str:
     return _REF.format(model=model.__name__)
+
+
+def _version() -> str:
+    """The package's own version, read like ``crm_whatsapp.__version__`` but without
+    importing the package face (which would make the HTTP adapter import the whole app)."""
+    try:
+        return version("crm-whatsapp")
+    except PackageNotFoundError:
+        return "0+unknown"

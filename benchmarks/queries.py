@@ -54,8 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar
-from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, SqlClientLookup
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, CrmClientTable, ProgressBar, SqlClientLookup
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.adapters.sql.mapping import conversation_values, message_values
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries

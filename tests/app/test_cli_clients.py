@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, SqlClientLookup
+from crm_whatsapp.adapters.sql import CrmClientTable, SqlClientLookup
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.app.cli import main
 from crm_whatsapp.domain.phone import PhoneNumber

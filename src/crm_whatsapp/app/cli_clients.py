@@ -11,8 +11,7 @@ import argparse
 import os
 import sys
 
-from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar
-from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, CrmClientTable, ProgressBar
 from crm_whatsapp.app.cli_db import add_database_options, open_database
 from crm_whatsapp.domain.errors import (
     ClientLookupUnavailable,

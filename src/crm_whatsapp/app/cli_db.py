@@ -13,9 +13,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
-from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses
+from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses, rebuild_search_index
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
-from crm_whatsapp.adapters.sql.sqlite_search import rebuild_search_index
 from crm_whatsapp.domain.errors import StorageUnavailable
 
 DATABASE_URL_ENV = "CRM_WHATSAPP_DATABASE_URL"

@@ -21,10 +21,12 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
-from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar, RebuildReport
-from crm_whatsapp.adapters.sql.client_lookup import (
+from crm_whatsapp.adapters.sql import (
+    ClientPhoneIndex,
     CrmClientTable,
     InvalidCrmTable,
+    ProgressBar,
+    RebuildReport,
     SqlClientLookup,
 )
 from crm_whatsapp.adapters.sql.database import Database

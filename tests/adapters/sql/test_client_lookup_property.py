@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
-from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex
-from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, SqlClientLookup
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, CrmClientTable, SqlClientLookup
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.identity import ClientRef

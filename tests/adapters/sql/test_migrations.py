@@ -101,7 +101,7 @@ def test_downgrade_to_base_removes_only_our_tables(empty_database: Database):
         connection.execute(text("CREATE TABLE clientes (id INTEGER PRIMARY KEY, nombre TEXT)"))
     empty_database.migrate()
 
-    downgrade(empty_database, "base")
+    downgrade(empty_database.writer, empty_database.tables.prefix, "base")
 
     assert table_names(empty_database) == {"clientes", "crm_whatsapp_alembic_version"}
 

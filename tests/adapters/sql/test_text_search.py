@@ -20,9 +20,8 @@ from crm_whatsapp.adapters.memory import (
 )
 from crm_whatsapp.adapters.sql import queries as sql_queries
 from crm_whatsapp.adapters.sql.database import Database
-from crm_whatsapp.adapters.sql.migrations.runner import upgrade
+from crm_whatsapp.adapters.sql.maintenance import rebuild_search_index
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
-from crm_whatsapp.adapters.sql.sqlite_search import rebuild_search_index
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.use_cases import Dependencies, receive_inbound
@@ -120,7 +119,7 @@ def test_messages_stored_before_the_search_migration_are_indexed_by_it(tmp_path,
     monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
     monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", 1)
     database, deps = sqlite_inbox(tmp_path / "crm.db")
-    upgrade(database, "0001")
+    database.migrate("0001")
     receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))
 
     database.migrate()

@@ -13,11 +13,14 @@ The host CRM's clients are found through ``SqlClientLookup`` over its own table
 (``CrmClientTable``), via a phone-key index that ``ClientPhoneIndex`` builds and refreshes.
 """
 
-from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex, ProgressBar, RebuildReport
-from crm_whatsapp.adapters.sql.client_lookup import CrmClientTable, InvalidCrmTable, SqlClientLookup
+from crm_whatsapp.adapters.sql.client_index import ClientPhoneIndex
+from crm_whatsapp.adapters.sql.client_lookup import SqlClientLookup
+from crm_whatsapp.adapters.sql.crm_table import CrmClientTable, InvalidCrmTable
 from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
-from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses
+from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses, rebuild_search_index
+from crm_whatsapp.adapters.sql.progress_bar import ProgressBar
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
+from crm_whatsapp.adapters.sql.rebuild_report import RebuildReport, UnparseableNumber
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX, Tables, build_tables
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
@@ -36,6 +39,8 @@ __all__ = [
     "SqlConversationRepository",
     "SqlUnitOfWork",
     "Tables",
+    "UnparseableNumber",
     "build_tables",
     "prune_parked_statuses",
+    "rebuild_search_index",
 ]

@@ -18,12 +18,9 @@ changed or deleted it.
 from __future__ import annotations
 
 import contextlib
-import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -45,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from crm_whatsapp.adapters.sql.client_lookup import (
+from crm_whatsapp.adapters.sql.crm_table import (
     UNAVAILABLE_ERRORS,
     CrmClientTable,
     ReflectedClientTable,
@@ -53,95 +50,12 @@ from crm_whatsapp.adapters.sql.client_lookup import (
     unavailable_as,
 )
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
+from crm_whatsapp.adapters.sql.rebuild_report import RebuildReport, RebuildTally
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.phone import PhoneNumber
 
 Progress = Callable[[int, int], None]
-"""``progress(rows_done, rows_total)``, called as a rebuild advances."""
-
-_EXAMPLE_TEXT_LIMIT = 60
-
-
-@dataclass(frozen=True, slots=True)
-class UnparseableNumber:
-    """A phone column's text that is no phone number, kept so a person can fix the CRM."""
-
-    client_id: str
-    column: str
-    text: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"client {self.client_id} {self.column} {self.text!r}: {self.reason}"
-
-
-@dataclass(frozen=True, slots=True)
-class RebuildReport:
-    """What a rebuild found.
-
-    ``numbers_indexed`` counts distinct (number, client) pairs, so a client with the same
-    number in two columns counts once; ``numbers_added`` and ``numbers_removed`` are how
-    the index changed (both 0 when the CRM did not). Empty and NULL phone columns are not
-    unparseable: nobody wrote a number there. ``clients_skipped`` have an id longer than
-    the index can hold (128 characters); they can never be found by phone.
-    """
-
-    clients_read: int
-    clients_with_numbers: int
-    numbers_indexed: int
-    numbers_added: int
-    numbers_removed: int
-    unparseable: int
-    unparseable_examples: tuple[UnparseableNumber, ...]
-    clients_skipped: int
-    duration: timedelta
-
-    def summary(self) -> str:
-        seconds = self.duration.total_seconds()
-        lines = [
-            f"read {self.clients_read:,} clients ({self.clients_with_numbers:,} with a "
-            f"number), indexed {self.numbers_indexed:,} numbers ({self.numbers_added:,} new, "
-            f"{self.numbers_removed:,} gone) in {seconds:.1f} s",
-        ]
-        if self.unparseable:
-            texts, are = ("text", "is") if self.unparseable == 1 else ("texts", "are")
-            lines.append(f"{self.unparseable:,} {texts} in phone columns {are} no phone number:")
-            lines.extend(f"  {example}" for example in self.unparseable_examples)
-            if self.unparseable > len(self.unparseable_examples):
-                lines.append("  ...")
-        if self.clients_skipped:
-            lines.append(f"{self.clients_skipped:,} clients skipped: id too long to index")
-        return "\n".join(lines)
-
-
-@dataclass
-class _Tally:
-    max_examples: int
-    clients_read: int = 0
-    clients_with_numbers: int = 0
-    numbers_indexed: int = 0
-    unparseable: int = 0
-    clients_skipped: int = 0
-    examples: list[UnparseableNumber] = field(default_factory=list)
-
-    def unreadable(self, client_id: str, column: str, text: str, reason: str) -> None:
-        self.unparseable += 1
-        if len(self.examples) < self.max_examples:
-            shown = text if len(text) <= _EXAMPLE_TEXT_LIMIT else text[:_EXAMPLE_TEXT_LIMIT] + "…"
-            self.examples.append(UnparseableNumber(client_id, column, shown, reason))
-
-    def report(self, started: float, *, added: int, removed: int) -> RebuildReport:
-        return RebuildReport(
-            clients_read=self.clients_read,
-            clients_with_numbers=self.clients_with_numbers,
-            numbers_indexed=self.numbers_indexed,
-            numbers_added=added,
-            numbers_removed=removed,
-            unparseable=self.unparseable,
-            unparseable_examples=tuple(self.examples),
-            clients_skipped=self.clients_skipped,
-            duration=timedelta(seconds=time.monotonic() - started),
-        )
+"""``progress(rows_done, rows_total)``, called as a rebuild advances (``ProgressBar`` draws it)."""
 
 
 class ClientPhoneIndex:
@@ -189,7 +103,7 @@ class ClientPhoneIndex:
         Memory stays bounded by one batch.
         """
         started = time.monotonic()
-        tally = _Tally(self._max_examples)
+        tally = RebuildTally(self._max_examples)
         work = _WorkTables(self._keys, self._database.dialect)
         with contextlib.ExitStack() as stack:
             source = stack.enter_context(self._crm_connection())
@@ -208,7 +122,7 @@ class ClientPhoneIndex:
         source: Connection,
         target: Connection,
         staging: Table,
-        tally: _Tally,
+        tally: RebuildTally,
         notify: Progress,
     ) -> None:
         """Read the CRM in keyset batches and put every client's keys in ``staging``."""
@@ -250,7 +164,7 @@ class ClientPhoneIndex:
         if native is not None:
             with self._crm_connection() as source, self._reading(source):
                 row = source.execute(select(*self._columns).where(crm.id == native)).first()
-        records = [] if row is None else self._records(row, _Tally(0))
+        records = [] if row is None else self._records(row, RebuildTally(0))
         k = self._keys
         with translate_errors(self._database), self._database.writer.begin() as target:
             target.execute(delete(k).where(k.c.client_id == client_id))
@@ -260,7 +174,7 @@ class ClientPhoneIndex:
                 target.execute(_insert_ignoring_duplicates(k, self._database.dialect), records)
         return len(records)
 
-    def _records(self, row: Row[Any], tally: _Tally) -> list[dict[str, str]]:
+    def _records(self, row: Row[Any], tally: RebuildTally) -> list[dict[str, str]]:
         """The index rows of one client: each distinct lookup key of its readable numbers."""
         mapping = row._mapping
         client_id = self._crm.id_text(mapping[self._crm.id])
@@ -447,82 +361,3 @@ def _phone_text(value: object) -> str:
 
 def _ignore(_done: int, _total: int) -> None:
     return None
-
-
-class ProgressBar:
-    """A text progress bar for ``rebuild(progress=...)``: rows done of total, percent, rate,
-    time left; redrawn in place with ``\\r`` and ended with a newline when done.
-
-    Redraws at most every ``min_interval`` seconds (first and last always), so that a fast
-    rebuild does not spend its time writing to a terminal. ``stream`` defaults to the
-    ``sys.stderr`` of the moment the bar is made.
-    """
-
-    def __init__(
-        self,
-        stream: TextIO | None = None,
-        *,
-        label: str = "clients",
-        width: int = 30,
-        min_interval: float = 0.1,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._stream = stream if stream is not None else sys.stderr
-        self._label = label
-        self._width = max(1, width)
-        self._min_interval = min_interval
-        self._clock = clock
-        self._started: float | None = None
-        self._last_draw: float | None = None
-        self._drawn_length = 0
-        self._finished = False
-
-    def __call__(self, done: int, total: int) -> None:
-        now = self._clock()
-        if self._finished:
-            if done >= total:
-                return
-            # A new run with the same bar: start over on a fresh line.
-            self._finished = False
-            self._started = None
-            self._last_draw = None
-            self._drawn_length = 0
-        if self._started is None:
-            self._started = now
-        finished = done >= total
-        if (
-            not finished
-            and self._last_draw is not None
-            and now - self._last_draw < self._min_interval
-        ):
-            return
-        self._last_draw = now
-        line = self._render(done, total, now - self._started)
-        padding = " " * max(0, self._drawn_length - len(line))
-        self._drawn_length = len(line)
-        self._stream.write("\r" + line + padding)
-        if finished:
-            self._stream.write("\n")
-            self._finished = True
-        self._stream.flush()
-
-    def _render(self, done: int, total: int, elapsed: float) -> str:
-        fraction = 1.0 if total <= 0 else min(1.0, max(0.0, done / total))
-        filled = int(fraction * self._width)
-        bar = "#" * filled + "-" * (self._width - filled)
-        line = f"{self._label} [{bar}] {fraction * 100:5.1f}% {done:,}/{total:,}"
-        if elapsed > 0 and done > 0:
-            rate = done / elapsed
-            line += f" {rate:,.0f}/s"
-            if done < total:
-                line += f" {_clock_time((total - done) / rate)} left"
-            else:
-                line += f" in {_clock_time(elapsed)}"
-        return line
-
-
-def _clock_time(seconds: float) -> str:
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, QueuePool
 
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX, Tables, build_tables
+from crm_whatsapp.adapters.sql.sqlite_search import create_search_index
 from crm_whatsapp.domain.errors import StorageUnavailable
 
 DEFAULT_URL = "sqlite:///./crm_whatsapp.db"
@@ -111,8 +112,6 @@ class Database:
     def create_all(self) -> None:
         """Create the tables straight from the metadata (tests, demos); production runs the
         migrations instead (``migrate``)."""
-        from crm_whatsapp.adapters.sql.sqlite_search import create_search_index  # noqa: PLC0415
-
         with translate_errors(self), self.writer.begin() as connection:
             self.tables.metadata.create_all(connection)
             if self.is_sqlite:
@@ -120,10 +119,11 @@ class Database:
 
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema up to ``revision`` with the shipped Alembic migrations."""
+        # Imported here: Alembic costs its import time only to the process that migrates.
         from crm_whatsapp.adapters.sql.migrations.runner import upgrade  # noqa: PLC0415
 
         with translate_errors(self):
-            upgrade(self, revision)
+            upgrade(self.writer, self.tables.prefix, revision)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:

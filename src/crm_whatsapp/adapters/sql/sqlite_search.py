@@ -7,15 +7,14 @@ table (it stores only the index, keyed by the messages' rowid), kept in step by 
 so every writer, ours or a host's script, keeps it right.
 
 SQLite's ``VACUUM`` may renumber the rowids of a table without an ``INTEGER PRIMARY KEY``;
-after a ``VACUUM`` run ``rebuild_search_index(database)`` (``crm-whatsapp db
-rebuild-search``) to re-read the messages.
+after a ``VACUUM`` run ``rebuild_search_index(database)`` (``maintenance.py``, or
+``crm-whatsapp db rebuild-search``) to re-read the messages.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.schema import search_table_name
 
 
@@ -55,12 +54,3 @@ def drop_statements(prefix: str) -> list[str]:
 def create_search_index(connection: Connection, prefix: str) -> None:
     for statement in create_statements(prefix):
         connection.exec_driver_sql(statement)
-
-
-def rebuild_search_index(database: Database) -> None:
-    """Re-read every message into the index (after a VACUUM, or to repair it)."""
-    if not database.is_sqlite:
-        return
-    search = search_table_name(database.tables.prefix)
-    with translate_errors(database), database.writer.begin() as connection:
-        connection.execute(text(f"INSERT INTO {search}({search}) VALUES ('rebuild')"))

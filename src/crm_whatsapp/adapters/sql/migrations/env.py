@@ -7,7 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine
 
-from crm_whatsapp.adapters.sql.migrations.naming import table_prefix
+from crm_whatsapp.adapters.sql.migrations.runner import table_prefix
 from crm_whatsapp.adapters.sql.schema import build_tables, is_compared_table
 
 config = context.config

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from crm_whatsapp.adapters.sql.migrations.naming import table_prefix
+from crm_whatsapp.adapters.sql.migrations.runner import table_prefix
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from crm_whatsapp.adapters.sql.migrations.naming import table_prefix
+from crm_whatsapp.adapters.sql.migrations.runner import table_prefix
 from crm_whatsapp.adapters.sql.schema import search_table_name
 from crm_whatsapp.adapters.sql.sqlite_search import create_statements, drop_statements
 

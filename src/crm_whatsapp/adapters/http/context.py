@@ -1,17 +1,25 @@
-"""What the HTTP layer needs from the rest of the system, handed over by the composition root.
+"""What a handler is given: the ``ApiContext`` of the whole app and the ``Call`` of one request.
 
-The HTTP adapter knows ports and the live event hub only: which database or gateway stands
-behind them is the composition root's choice.
+The context is what the HTTP layer needs from the rest of the system, handed over by the
+composition root: ports and the live event hub only, so which database or gateway stands
+behind them stays the composition root's choice. The call holds one request's parameters
+and body, already parsed and checked against the operation's declaration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+from starlette.datastructures import Headers
 
 from crm_whatsapp.adapters.events import LocalEventHub
 from crm_whatsapp.adapters.http.auth import BearerTokens
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
+from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.ports import ConversationQueries, MessagingGateway
 from crm_whatsapp.domain.use_cases import Dependencies
 
@@ -33,3 +41,53 @@ class ApiContext:
     max_body_bytes: int = DEFAULT_MAX_BYTES
     cors_origins: Sequence[str] = ()
     keepalive_seconds: float = 15.0
+
+
+Value = str | int | bool | datetime | PhoneNumber | None
+BodyModel = TypeVar("BodyModel", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request as a handler sees it: parameters parsed by their declaration, the body
+    validated by its model (or the raw bytes, for Meta's signed webhook)."""
+
+    values: Mapping[str, Value]
+    body: BaseModel | None
+    raw_body: bytes
+    headers: Headers
+
+    def text(self, name: str) -> str | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, str), name
+        return value
+
+    def required(self, name: str) -> str:
+        """A path value or a required text: the declaration guarantees it is there."""
+        value = self.values[name]
+        assert isinstance(value, str), name
+        return value
+
+    def integer(self, name: str) -> int:
+        value = self.values[name]
+        assert isinstance(value, int), name
+        return value
+
+    def flag(self, name: str) -> bool | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, bool), name
+        return value
+
+    def moment(self, name: str) -> datetime | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, datetime), name
+        return value
+
+    def phone(self, name: str) -> PhoneNumber | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, PhoneNumber), name
+        return value
+
+    def body_as(self, model: type[BodyModel]) -> BodyModel:
+        assert isinstance(self.body, model), model.__name__
+        return self.body

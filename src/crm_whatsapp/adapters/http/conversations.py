@@ -12,8 +12,7 @@ import logging
 from anyio import from_thread
 
 from crm_whatsapp.adapters.http import schemas
-from crm_whatsapp.adapters.http.context import ApiContext
-from crm_whatsapp.adapters.http.operations import Call
+from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.queries import ConversationFilter

@@ -19,9 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.context import ApiContext, BodyModel, Call
 from crm_whatsapp.adapters.http.errors import ApiError, describe_validation_error
-from crm_whatsapp.adapters.http.operations import Answer, BodyModel, Call, Operation
+from crm_whatsapp.adapters.http.operations import Answer, Operation
 from crm_whatsapp.adapters.http.params import parse_parameters
 
 Endpoint = Callable[[Request], Awaitable[Response]]

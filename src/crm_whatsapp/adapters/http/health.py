@@ -5,8 +5,7 @@ from __future__ import annotations
 from starlette.responses import JSONResponse, Response
 
 from crm_whatsapp.adapters.http import schemas
-from crm_whatsapp.adapters.http.context import ApiContext
-from crm_whatsapp.adapters.http.operations import Call
+from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.domain.errors import CrmWhatsAppError
 from crm_whatsapp.domain.queries import ConversationFilter
 

@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator
 from starlette.responses import StreamingResponse
 
 from crm_whatsapp.adapters.events import Lagged, LocalEventHub, event_to_json
-from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.http.errors import ApiError
-from crm_whatsapp.adapters.http.operations import Call
 
 RECONNECT_MILLISECONDS = 3000
 

@@ -3,24 +3,20 @@
 An ``Operation`` declares what a request may carry (path and query parameters with their
 kinds and limits, a body model) and what it answers; ``endpoint.py`` turns the record into
 the running endpoint and ``openapi.py`` into the document, so neither can say more or less
-than the other. Handlers receive a ``Call`` whose values are already checked.
+than the other. Handlers receive the ``ApiContext`` and a ``Call`` whose values are
+already checked (``context.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import Literal
 
 from pydantic import BaseModel
-from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from crm_whatsapp.domain.phone import PhoneNumber
-
-if TYPE_CHECKING:
-    from crm_whatsapp.adapters.http.context import ApiContext
+from crm_whatsapp.adapters.http.context import ApiContext, Call
 
 ParamKind = Literal[
     "text", "integer", "boolean", "date_from", "date_until", "timezone", "phone", "cursor", "id"
@@ -64,58 +60,8 @@ class Param:
         return self.max_length if self.max_length is not None else _DEFAULT_MAX_LENGTH[self.kind]
 
 
-Value = str | int | bool | datetime | PhoneNumber | None
-BodyModel = TypeVar("BodyModel", bound=BaseModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """A request as a handler sees it: parameters parsed by their declaration, the body
-    validated by its model (or the raw bytes, for Meta's signed webhook)."""
-
-    values: Mapping[str, Value]
-    body: BaseModel | None
-    raw_body: bytes
-    headers: Headers
-
-    def text(self, name: str) -> str | None:
-        value = self.values[name]
-        assert value is None or isinstance(value, str), name
-        return value
-
-    def required(self, name: str) -> str:
-        """A path value or a required text: the declaration guarantees it is there."""
-        value = self.values[name]
-        assert isinstance(value, str), name
-        return value
-
-    def integer(self, name: str) -> int:
-        value = self.values[name]
-        assert isinstance(value, int), name
-        return value
-
-    def flag(self, name: str) -> bool | None:
-        value = self.values[name]
-        assert value is None or isinstance(value, bool), name
-        return value
-
-    def moment(self, name: str) -> datetime | None:
-        value = self.values[name]
-        assert value is None or isinstance(value, datetime), name
-        return value
-
-    def phone(self, name: str) -> PhoneNumber | None:
-        value = self.values[name]
-        assert value is None or isinstance(value, PhoneNumber), name
-        return value
-
-    def body_as(self, model: type[BodyModel]) -> BodyModel:
-        assert isinstance(self.body, model), model.__name__
-        return self.body
-
-
 Answer = BaseModel | Response
-Handler = Callable[["ApiContext", Call], Answer | Awaitable[Answer]]
+Handler = Callable[[ApiContext, Call], Answer | Awaitable[Answer]]
 """Synchronous handlers run in the threadpool (the database adapters are synchronous);
 a coroutine runs on the event loop."""
 

@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from starlette.datastructures import QueryParams
 
+from crm_whatsapp.adapters.http.context import Value
 from crm_whatsapp.adapters.http.errors import ApiError
-from crm_whatsapp.adapters.http.operations import Param, Value
+from crm_whatsapp.adapters.http.operations import Param
 from crm_whatsapp.domain.errors import InvalidQueryParameter
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.statistics import zone_named

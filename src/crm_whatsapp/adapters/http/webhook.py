@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from starlette.responses import PlainTextResponse
 
 from crm_whatsapp.adapters.http import schemas
-from crm_whatsapp.adapters.http.context import ApiContext
-from crm_whatsapp.adapters.http.operations import Call
+from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.whatsapp.webhook import (
     SIGNATURE_HEADER,
     WebhookBatch,

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
-from crm_whatsapp.adapters.memory.clock import FixedClock
-from crm_whatsapp.adapters.memory.events import RecordingEventPublisher
+from crm_whatsapp.adapters.memory.fakes import FixedClock, RecordingEventPublisher, SequentialIds
 from crm_whatsapp.adapters.memory.gateway import InMemoryMessagingGateway, SentMessage
-from crm_whatsapp.adapters.memory.ids import SequentialIds
 from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
-from crm_whatsapp.adapters.memory.repository import InMemoryConversationRepository
-from crm_whatsapp.adapters.memory.store import InMemoryStore
-from crm_whatsapp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from crm_whatsapp.adapters.memory.store import (
+    InMemoryConversationRepository,
+    InMemoryStore,
+    InMemoryUnitOfWork,
+)
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.policy.rules import BotRules
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies

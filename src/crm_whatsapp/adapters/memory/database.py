@@ -1,0 +1,231 @@
+"""The in-memory database: committed state, a unit of work, and its repository.
+
+A unit of work holds the store's lock for its whole life, which is what row locks give the
+SQL adapter (concurrent webhooks queue instead of racing). Its repository changes the state
+in place and records in an undo log how to take each change back; leaving without a commit
+replays the log, so a failed use case leaves nothing half-written, and every operation stays
+O(1) however much the store holds.
+
+One module, because the four parts are one mechanism: none of them is used without the
+others, and apart they could only refer to each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
+from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.message import Message
+
+
+@dataclass
+class StoreState:
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)
+    message_ids_by_wamid: dict[str, str] = field(default_factory=dict)
+    parked_statuses: dict[str, tuple[StatusUpdate, ...]] = field(default_factory=dict)
+    conversation_ids_by_customer: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(business number, "w:" + wa_id or "u:" + user_id) -> conversation id."""
+    pending_message_ids: dict[str, None] = field(default_factory=dict)
+    """Outbound messages still to send (an insertion-ordered set)."""
+
+    def copy(self) -> StoreState:
+        return StoreState(
+            dict(self.conversations),
+            dict(self.messages),
+            dict(self.message_ids_by_wamid),
+            dict(self.parked_statuses),
+            dict(self.conversation_ids_by_customer),
+            dict(self.pending_message_ids),
+        )
+
+
+class InMemoryStore:
+    """Holds the committed state shared by units of work and queries.
+
+    ``available = False`` makes every transaction fail with ``StorageUnavailable``, to test
+    what callers do when the database is down.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.state = StoreState()
+        self.available = True
+        self.commits = 0
+
+    def unit_of_work(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self)
+
+    def snapshot(self) -> StoreState:
+        """A copy of the committed state (a unit of work in progress holds the lock)."""
+        with self.lock:
+            return self.state.copy()
+
+
+_MISSING = object()
+
+
+class UndoLog:
+    """Changes to the state, each with the value it replaced, to roll back in reverse."""
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
+
+    def set(self, mapping: MutableMapping[Any, Any], key: Any, value: Any) -> None:
+        self._entries.append((mapping, key, mapping.get(key, _MISSING)))
+        mapping[key] = value
+
+    def remove(self, mapping: MutableMapping[Any, Any], key: Any) -> None:
+        if key in mapping:
+            self._entries.append((mapping, key, mapping.pop(key)))
+
+    def roll_back(self) -> None:
+        for mapping, key, previous in reversed(self._entries):
+            if previous is _MISSING:
+                mapping.pop(key, None)
+            else:
+                mapping[key] = previous
+        self._entries.clear()
+
+    def forget(self) -> None:
+        self._entries.clear()
+
+
+def _customer_keys(
+    business_number_id: str, customer: CustomerIdentity
+) -> Iterator[tuple[str, str]]:
+    for key in customer.conversation_keys():
+        yield business_number_id, key
+
+
+class InMemoryConversationRepository:
+    """The ConversationRepository port on the store's state, every change logged for undo."""
+
+    def __init__(self, state: StoreState, undo: UndoLog) -> None:
+        self._state = state
+        self._undo = undo
+
+    def get_or_start(self, new: Conversation) -> Conversation:
+        index = self._state.conversation_ids_by_customer
+        for key in _customer_keys(new.business_number_id, new.customer):
+            found = self._state.conversations.get(index.get(key, ""))
+            if found is not None and found.customer.is_same_customer(new.customer):
+                return found
+        self._store_conversation(new)
+        return new
+
+    def get(self, conversation_id: str) -> Conversation:
+        try:
+            return self._state.conversations[conversation_id]
+        except KeyError:
+            raise ConversationNotFound(conversation_id) from None
+
+    def of_customer(self, customer: CustomerIdentity) -> Sequence[Conversation]:
+        return [
+            c for c in self._state.conversations.values() if c.customer.is_same_customer(customer)
+        ]
+
+    def save(self, conversation: Conversation) -> None:
+        self.get(conversation.id)
+        self._store_conversation(conversation)
+
+    def add_inbound(self, message: Message) -> bool:
+        if message.wamid is not None and message.wamid in self._state.message_ids_by_wamid:
+            return False
+        self._put(message)
+        return True
+
+    def add_outbound(self, message: Message) -> None:
+        self._put(message)
+
+    def update_message(self, message: Message) -> None:
+        self.get_message(message.id)
+        self._put(message)
+
+    def get_message(self, message_id: str) -> Message:
+        try:
+            return self._state.messages[message_id]
+        except KeyError:
+            raise MessageNotFound(message_id) from None
+
+    def message_by_wamid(self, wamid: str) -> Message | None:
+        message_id = self._state.message_ids_by_wamid.get(wamid)
+        return None if message_id is None else self._state.messages[message_id]
+
+    def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
+        due = []
+        for message_id in self._state.pending_message_ids:
+            delivery = self._state.messages[message_id].delivery
+            if delivery and delivery.next_attempt_at and delivery.next_attempt_at <= now:
+                due.append((delivery.next_attempt_at, message_id))
+        return [self._state.messages[message_id] for _, message_id in sorted(due)[:limit]]
+
+    def park_status(self, update: StatusUpdate) -> None:
+        parked = self._state.parked_statuses.get(update.wamid, ())
+        self._undo.set(self._state.parked_statuses, update.wamid, (*parked, update))
+
+    def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
+        parked = self._state.parked_statuses.get(wamid, ())
+        self._undo.remove(self._state.parked_statuses, wamid)
+        return parked
+
+    def _store_conversation(self, conversation: Conversation) -> None:
+        self._undo.set(self._state.conversations, conversation.id, conversation)
+        index = self._state.conversation_ids_by_customer
+        for key in _customer_keys(conversation.business_number_id, conversation.customer):
+            if index.get(key) != conversation.id:
+                self._undo.set(index, key, conversation.id)
+
+    def _put(self, message: Message) -> None:
+        self.get(message.conversation_id)
+        self._undo.set(self._state.messages, message.id, message)
+        if message.wamid is not None:
+            self._undo.set(self._state.message_ids_by_wamid, message.wamid, message.id)
+        if message.delivery_status is DeliveryStatus.PENDING:
+            self._undo.set(self._state.pending_message_ids, message.id, None)
+        else:
+            self._undo.remove(self._state.pending_message_ids, message.id)
+
+
+class InMemoryUnitOfWork:
+    """All or nothing, one at a time: holds the store's lock from enter to exit."""
+
+    conversations: InMemoryConversationRepository
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> Self:
+        self._store.lock.acquire()
+        if not self._store.available:
+            self._store.lock.release()
+            raise StorageUnavailable("in-memory store marked unavailable")
+        self._undo = UndoLog()
+        self.conversations = InMemoryConversationRepository(self._store.state, self._undo)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self._undo.roll_back()
+        finally:
+            self._store.lock.release()
+
+    def commit(self) -> None:
+        if not self._store.available:
+            raise StorageUnavailable("in-memory store marked unavailable")
+        self._undo.forget()
+        self._store.commits += 1

@@ -14,8 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup, build_in_memory
-from crm_whatsapp.adapters.memory.unit_of_work import InMemoryUnitOfWork
+from crm_whatsapp.adapters.memory import (
+    InMemoryMessagingGateway,
+    InMemorySetup,
+    InMemoryUnitOfWork,
+    build_in_memory,
+)
 from crm_whatsapp.adapters.system.clock import SystemClock
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import Failure, running_fake_graph_api
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings

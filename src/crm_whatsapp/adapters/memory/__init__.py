@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
-from crm_whatsapp.adapters.memory.fakes import FixedClock, RecordingEventPublisher, SequentialIds
-from crm_whatsapp.adapters.memory.gateway import InMemoryMessagingGateway, SentMessage
-from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
-from crm_whatsapp.adapters.memory.store import (
+from crm_whatsapp.adapters.memory.database import (
     InMemoryConversationRepository,
     InMemoryStore,
     InMemoryUnitOfWork,
 )
+from crm_whatsapp.adapters.memory.fakes import FixedClock, RecordingEventPublisher, SequentialIds
+from crm_whatsapp.adapters.memory.gateway import InMemoryMessagingGateway, SentMessage
+from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.policy.rules import BotRules
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies

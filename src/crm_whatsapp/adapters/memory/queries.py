@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from crm_whatsapp.adapters.memory.store import InMemoryStore
+from crm_whatsapp.adapters.memory.database import InMemoryStore
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import ConversationNotFound
 from crm_whatsapp.domain.message import Message

@@ -66,7 +66,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     customer_text_webhook_body,
     new_wamid,
 )
-from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 HERE = Path(__file__).resolve().parent
 LOOPBACK = "127.0.0.1"

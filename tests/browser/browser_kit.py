@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.demo_data import message_webhook_body
 from polling import wait_until
 

@@ -33,7 +33,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     listening_socket,
     running_fake_graph_api,
 )
-from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.container import build_container
 from crm_whatsapp.app.demo_data import (
     HANDOFF_TEXT,

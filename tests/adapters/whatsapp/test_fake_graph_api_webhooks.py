@@ -26,7 +26,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     running_fake_graph_api,
 )
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
-from crm_whatsapp.adapters.whatsapp.webhook.signature import verify_signature
+from crm_whatsapp.adapters.whatsapp.webhook import verify_signature
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import TemplateMessage

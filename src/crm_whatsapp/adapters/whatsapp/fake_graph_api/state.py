@@ -28,7 +28,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     fbtrace_id,
     status_webhook_body,
 )
-from crm_whatsapp.adapters.whatsapp.webhook.signature import SIGNATURE_HEADER, sign
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("crm_whatsapp.fake_graph_api")
 

@@ -6,26 +6,28 @@ The HTTP layer does, for a POST: ``verify_signature(body, header, app_secret)`` 
 for a GET: ``answer_verification(query, verify_token)`` (403 on ``VerificationRefused``).
 """
 
-from crm_whatsapp.adapters.whatsapp.webhook.batch import ProblemKind, WebhookBatch, WebhookProblem
-from crm_whatsapp.adapters.whatsapp.webhook.decode import DEFAULT_MAX_BYTES
-from crm_whatsapp.adapters.whatsapp.webhook.errors import (
-    InvalidSignature,
-    InvalidWebhookPayload,
-    PayloadTooLarge,
-    VerificationRefused,
-)
-from crm_whatsapp.adapters.whatsapp.webhook.failures import (
+from crm_whatsapp.adapters.whatsapp.webhook.conversion import (
     RETRYABLE_ERROR_CODES,
+    ProblemKind,
+    WebhookBatch,
+    WebhookProblem,
     is_retryable,
     send_failure,
 )
-from crm_whatsapp.adapters.whatsapp.webhook.parse import parse_webhook
-from crm_whatsapp.adapters.whatsapp.webhook.signature import (
+from crm_whatsapp.adapters.whatsapp.webhook.parsing import (
+    DEFAULT_MAX_BYTES,
+    InvalidWebhookPayload,
+    PayloadTooLarge,
+    parse_webhook,
+)
+from crm_whatsapp.adapters.whatsapp.webhook.security import (
     SIGNATURE_HEADER,
+    InvalidSignature,
+    VerificationRefused,
+    answer_verification,
     sign,
     verify_signature,
 )
-from crm_whatsapp.adapters.whatsapp.webhook.verification import answer_verification
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -1,28 +1,103 @@
-"""A webhook message to an ``IncomingMessage``: who, what kind, the words, and the rest.
+"""Webhook payloads to domain values: messages, status updates, send failures, problems.
 
-``text`` is what a person would read in the inbox and what the bot's rules match: the text
-body, a media caption, the title of the chosen button or list row, a template button's label,
-the reaction emoji (None once removed), the note on an order, the notice of a change of
-number. A completed Flow has no text: its "Sent" is Meta's word, not the customer's, and a
-keyword rule must not fire on it. What only some kinds have goes to ``details`` as
-JSON-compatible values; ``raw`` is the message object itself, for audit and for kinds we do
-not understand yet.
+A message becomes an ``IncomingMessage``: who, what kind, the words, and the rest. ``text``
+is what a person would read in the inbox and what the bot's rules match: the text body, a
+media caption, the title of the chosen button or list row, a template button's label, the
+reaction emoji (None once removed), the note on an order, the notice of a change of number.
+A completed Flow has no text: its "Sent" is Meta's word, not the customer's, and a keyword
+rule must not fire on it. What only some kinds have goes to ``details`` as JSON-compatible
+values; ``raw`` is the message object itself, for audit and for kinds we do not understand
+yet.
+
+A status becomes a ``StatusUpdate``, or a problem when the status is new to us. Meta's error
+on a failed message becomes a ``SendFailure`` that says whether to try again: only errors
+about load or Meta's own trouble are worth a retry; anything about the recipient or the
+message (not on WhatsApp, outside the 24-hour window, template rejected) fails the same way
+every time.
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_whatsapp.adapters.whatsapp.webhook.message_models import MediaPart, WebhookMessage
-from crm_whatsapp.adapters.whatsapp.webhook.models import Contact
+from crm_whatsapp.adapters.whatsapp.graph_api.errors import GRAPH_ERROR_CODES
+from crm_whatsapp.adapters.whatsapp.webhook.payload import (
+    Contact,
+    MediaPart,
+    MetaError,
+    WebhookMessage,
+    WebhookStatus,
+)
+from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage
+from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
 from crm_whatsapp.domain.message import MessageKind
 from crm_whatsapp.domain.phone import PhoneNumber
+
+
+class ProblemKind(enum.Enum):
+    WEBHOOK_ERROR = "webhook_error"
+    """``value.errors``: Meta could not deliver something to us (not tied to a message)."""
+    UNKNOWN_STATUS = "unknown_status"
+    """A status value we do not know yet: kept for a person to look at, not applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookProblem:
+    """Something the webhook reported that is neither a message nor a status we can apply.
+
+    Kept rather than dropped so that the application can log or show it; none of them makes
+    the body invalid. ``details`` is JSON-compatible (Meta's error fields, or the status).
+    """
+
+    kind: ProblemKind
+    business_number_id: str
+    description: str
+    code: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookBatch:
+    """The messages, statuses and problems of one POST body.
+
+    ``ignored_changes`` counts changes of other webhook fields (template status, account
+    updates...), which are not ours to handle but are worth a metric: a sudden rise means the
+    app is subscribed to more than it needs.
+    """
+
+    messages: tuple[IncomingMessage, ...] = ()
+    statuses: tuple[StatusUpdate, ...] = ()
+    problems: tuple[WebhookProblem, ...] = ()
+    ignored_changes: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.messages or self.statuses or self.problems)
+
+
+RETRYABLE_ERROR_CODES = frozenset(
+    code for code, kind in GRAPH_ERROR_CODES.items() if kind.retryable
+)
+"""One table for the whole adapter: what the gateway retries, a failed status says too."""
+
+UNKNOWN_FAILURE = SendFailure(code="unknown", title="failed without an error from Meta")
+
+
+def is_retryable(code: int) -> bool:
+    return code in RETRYABLE_ERROR_CODES
+
+
+def send_failure(error: MetaError) -> SendFailure:
+    """The code as a string, Meta's words for it, and whether a retry can help."""
+    return SendFailure(
+        code=str(error.code), title=error.describe(), retryable=is_retryable(error.code)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,3 +301,67 @@ _READERS: dict[str, Callable[[WebhookMessage], _Content]] = {
     "order": _order,
     "system": _system,
 }
+
+
+_STATUSES = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ,
+    # A voice note was played: it was read, and more. Our delivery states stop at read;
+    # ``details["meta_status"]`` keeps the difference.
+    "played": DeliveryStatus.READ,
+    "failed": DeliveryStatus.FAILED,
+}
+
+
+def status_update(status: WebhookStatus, business_number_id: str) -> StatusUpdate | WebhookProblem:
+    """The update, or a problem for a status we cannot place (``deleted``, future ones)."""
+    delivery_status = _STATUSES.get(status.status)
+    details = _details(status, business_number_id)
+    if delivery_status is None:
+        return WebhookProblem(
+            kind=ProblemKind.UNKNOWN_STATUS,
+            business_number_id=business_number_id,
+            description=f"status {status.status!r} of message {status.id} is unknown",
+            details=details | {"wamid": status.id, "timestamp": status.timestamp.isoformat()},
+        )
+    failure = None
+    if delivery_status is DeliveryStatus.FAILED:
+        failure = send_failure(status.errors[0]) if status.errors else UNKNOWN_FAILURE
+    return StatusUpdate(
+        wamid=status.id,
+        status=delivery_status,
+        timestamp=status.timestamp,
+        failure=failure,
+        recipient_id=status.recipient_id or None,
+        details=details,
+    )
+
+
+def _details(status: WebhookStatus, business_number_id: str) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "meta_status": status.status,
+        "business_number_id": business_number_id,
+    }
+    optional: dict[str, Any] = {
+        "recipient_user_id": status.recipient_user_id,
+        "recipient_parent_user_id": status.recipient_parent_user_id,
+        "conversation": status.conversation,
+        "pricing": status.pricing,
+        "biz_opaque_callback_data": status.biz_opaque_callback_data,
+    }
+    details |= {key: value for key, value in optional.items() if value is not None}
+    if status.errors:
+        details["errors"] = [error.as_details() for error in status.errors]
+    return details
+
+
+def webhook_error_problem(error: MetaError, business_number_id: str) -> WebhookProblem:
+    """``value.errors``: something Meta could not deliver to us, not tied to a message."""
+    return WebhookProblem(
+        kind=ProblemKind.WEBHOOK_ERROR,
+        business_number_id=business_number_id,
+        description=error.describe(),
+        code=str(error.code),
+        details=error.as_details(),
+    )

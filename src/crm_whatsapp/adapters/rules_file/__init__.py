@@ -8,7 +8,10 @@ regex that does not compile, is one ``InvalidRulesFile`` naming the file, the ke
 fix. The full format is in ``docs/library.md`` ("Bot rules in a file").
 """
 
-from crm_whatsapp.adapters.rules_file.errors import InvalidRulesFile
-from crm_whatsapp.adapters.rules_file.load import bot_rules_from_mapping, load_bot_rules
+from crm_whatsapp.adapters.rules_file.loading import (
+    InvalidRulesFile,
+    bot_rules_from_mapping,
+    load_bot_rules,
+)
 
 __all__ = ["InvalidRulesFile", "bot_rules_from_mapping", "load_bot_rules"]

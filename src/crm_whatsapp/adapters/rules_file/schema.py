@@ -1,8 +1,17 @@
-"""The notations people write by hand in a rules file: durations, opening hours, weekdays,
-dates, texts that can be turned off.
+"""What a rules file may say, and what it means as the domain's ``BotRules``.
 
-Each parser takes what TOML, YAML or JSON produced and raises ``ValueError`` with a sentence
-a shop owner can act on; pydantic puts the location in front of it.
+The notations people write by hand (durations, opening hours, weekdays, dates, texts that
+can be turned off) are parsed from what TOML, YAML or JSON produced, each raising
+``ValueError`` with a sentence a shop owner can act on; pydantic puts the location in front
+of it.
+
+The pydantic models are strict everywhere: a number where a text belongs, ``"5"`` for a
+count, or a misspelled key (``replly``) is an error, never a guess. Defaults come from the
+domain's dataclasses, so a key left out of the file keeps the built-in (Spanish) value.
+
+What the domain checks itself (regexes, keyword overlaps, duplicate rule names) is left to
+the domain's dataclasses, which name a rule by its ``name``; a file's reader looks for its
+position, so ``rules['precios']`` is reported as ``rules[1]``.
 """
 
 from __future__ import annotations
@@ -11,10 +20,21 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
+
 from crm_whatsapp.domain.errors import InvalidBotRules
-from crm_whatsapp.domain.policy.rules import WEEKDAYS, OpeningHours
+from crm_whatsapp.domain.message import TemplateMessage
+from crm_whatsapp.domain.policy.rules import (
+    WEEKDAYS,
+    BotRules,
+    BusinessHours,
+    FloodLimit,
+    KeywordRule,
+    OpeningHours,
+)
 from crm_whatsapp.domain.policy.text import normalize
 
 DURATION_FORMS = "a number of seconds or a text like '90s', '10m', '12h', '1d' or '1h30m'"
@@ -176,3 +196,129 @@ def describe(value: object) -> str:
     if value is None:
         return "null"
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
+
+
+Text = Annotated[str, AfterValidator(not_blank)]
+OptionalText = Annotated[Text | None, BeforeValidator(optional_text)]
+Duration = Annotated[timedelta, PlainValidator(duration)]
+Timezone = Annotated[str, AfterValidator(timezone)]
+Hours = Annotated[OpeningHours, PlainValidator(opening_hours)]
+DayHours = Annotated[tuple[Hours, ...], BeforeValidator(day_hours)]
+Weekday = Annotated[int, PlainValidator(weekday)]
+Weekly = Annotated[dict[Weekday, DayHours], BeforeValidator(distinct_weekdays)]
+CalendarDate = Annotated[date, PlainValidator(calendar_date)]
+
+_DEFAULT_RULES = BotRules()
+_DEFAULT_HOURS = BusinessHours()
+_FLOOD = FloodLimit()
+_TEMPLATE_LANGUAGE = TemplateMessage("any").language
+
+
+class FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class TemplateFile(FileModel):
+    name: Text
+    language: Text = _TEMPLATE_LANGUAGE
+    parameters: list[str] = []
+
+
+class RuleFile(FileModel):
+    name: str
+    keywords: list[str] = []
+    patterns: list[str] = []
+    reply: Text | None = None
+    template: TemplateFile | None = None
+    priority: int = 0
+
+
+class BusinessHoursFile(FileModel):
+    timezone: Timezone = _DEFAULT_HOURS.timezone
+    weekly: Weekly = Field(default_factory=lambda: dict(_DEFAULT_HOURS.weekly))
+    closed_dates: list[CalendarDate] = []
+    after_hours_reply: Text = _DEFAULT_HOURS.after_hours_reply
+    notice_every: Duration = _DEFAULT_HOURS.notice_every
+
+
+class FloodLimitFile(FileModel):
+    max_replies: int = _FLOOD.max_replies
+    window: Duration = _FLOOD.window
+
+
+class BotRulesFile(FileModel):
+    """The top level: one key per ``BotRules`` field, with the same names."""
+
+    greeting_known: OptionalText = _DEFAULT_RULES.greeting_known
+    greeting_unknown: OptionalText = _DEFAULT_RULES.greeting_unknown
+    greet_again_after: Duration = _DEFAULT_RULES.greet_again_after
+    rules: list[RuleFile] = []
+    business_hours: BusinessHoursFile | None = None
+    opt_out_keywords: list[str] = list(_DEFAULT_RULES.opt_out_keywords)
+    opt_out_reply: OptionalText = _DEFAULT_RULES.opt_out_reply
+    opt_in_keywords: list[str] = list(_DEFAULT_RULES.opt_in_keywords)
+    opt_in_reply: OptionalText = _DEFAULT_RULES.opt_in_reply
+    handoff_keywords: list[str] = list(_DEFAULT_RULES.handoff_keywords)
+    handoff_reply: OptionalText = _DEFAULT_RULES.handoff_reply
+    media_ack: OptionalText = _DEFAULT_RULES.media_ack
+    fallback_reply: OptionalText = _DEFAULT_RULES.fallback_reply
+    flood_limit: FloodLimitFile = Field(default_factory=FloodLimitFile)
+    max_message_age: Duration = _DEFAULT_RULES.max_message_age
+
+
+def bot_rules(file: BotRulesFile) -> BotRules:
+    """Raises ``InvalidBotRules`` whose ``field`` is written as in the file."""
+    return BotRules(
+        greeting_known=file.greeting_known,
+        greeting_unknown=file.greeting_unknown,
+        greet_again_after=file.greet_again_after,
+        rules=tuple(_keyword_rule(rule, index) for index, rule in enumerate(file.rules)),
+        business_hours=_business_hours(file.business_hours) if file.business_hours else None,
+        opt_out_keywords=tuple(file.opt_out_keywords),
+        opt_out_reply=file.opt_out_reply,
+        opt_in_keywords=tuple(file.opt_in_keywords),
+        opt_in_reply=file.opt_in_reply,
+        handoff_keywords=tuple(file.handoff_keywords),
+        handoff_reply=file.handoff_reply,
+        media_ack=file.media_ack,
+        fallback_reply=file.fallback_reply,
+        flood_limit=FloodLimit(file.flood_limit.max_replies, file.flood_limit.window),
+        max_message_age=file.max_message_age,
+    )
+
+
+def _keyword_rule(rule: RuleFile, index: int) -> KeywordRule:
+    try:
+        return KeywordRule(
+            name=rule.name,
+            keywords=tuple(rule.keywords),
+            patterns=tuple(rule.patterns),
+            reply=rule.reply,
+            template=_template(rule.template) if rule.template else None,
+            priority=rule.priority,
+        )
+    except InvalidBotRules as error:
+        raise InvalidBotRules(_rule_field(error.field, rule.name, index), error.problem) from None
+
+
+def _rule_field(domain_field: str, name: str, index: int) -> str:
+    if domain_field == "rules":  # the domain's only rule-level complaint without a name
+        return f"rules[{index}].name"
+    named = f"rules[{name!r}]"
+    if domain_field.startswith(named):
+        return f"rules[{index}]" + domain_field.removeprefix(named)
+    return domain_field
+
+
+def _template(template: TemplateFile) -> TemplateMessage:
+    return TemplateMessage(template.name, template.language, tuple(template.parameters))
+
+
+def _business_hours(hours: BusinessHoursFile) -> BusinessHours:
+    return BusinessHours(
+        timezone=hours.timezone,
+        weekly={day: spans for day, spans in hours.weekly.items() if spans},
+        closed_dates=frozenset(hours.closed_dates),
+        after_hours_reply=hours.after_hours_reply,
+        notice_every=hours.notice_every,
+    )

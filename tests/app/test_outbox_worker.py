@@ -20,7 +20,7 @@ from crm_whatsapp.adapters.memory import (
     InMemoryUnitOfWork,
     build_in_memory,
 )
-from crm_whatsapp.adapters.system.clock import SystemClock
+from crm_whatsapp.adapters.system import SystemClock
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import Failure, running_fake_graph_api
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
 from crm_whatsapp.app.outbox_worker import OutboxWorker, WorkerTotals

@@ -19,8 +19,7 @@ from crm_whatsapp.adapters.memory import InMemoryMessagingGateway
 from crm_whatsapp.adapters.sql import Database, SqlConversationQueries, SqlUnitOfWork
 from crm_whatsapp.adapters.system import SystemClock, TimeOrderedIds
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage
-from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.message import IncomingMessage, MessageKind
 from crm_whatsapp.domain.policy import NoReply
 from crm_whatsapp.domain.use_cases import (
     Dependencies,

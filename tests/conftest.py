@@ -37,8 +37,8 @@ from crm_whatsapp.adapters.sql.mapping import (
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.identity import ClientRef
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.policy.rules import BotRules
 from crm_whatsapp.domain.ports import ConversationQueries

@@ -9,9 +9,8 @@ import pytest
 
 from crm_whatsapp.adapters.memory import InMemoryStore, build_in_memory
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.use_cases import receive_inbound
 from crm_whatsapp.testing import text_from

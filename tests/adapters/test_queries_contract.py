@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import (
     ConversationNotFound,
     GatewayError,
@@ -21,7 +21,6 @@ from crm_whatsapp.domain.errors import (
     InvalidQueryParameter,
 )
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import DayCount, DurationSummary

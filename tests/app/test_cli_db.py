@@ -11,8 +11,7 @@ from sqlalchemy import inspect
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.app.cli import main
-from crm_whatsapp.domain.delivery import DeliveryStatus
-from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 
 
 def test_upgrade_creates_the_tables_with_a_prefix_from_the_environment(

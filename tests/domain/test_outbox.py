@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crm_whatsapp.adapters.memory import InMemoryMessagingGateway
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message, TemplateMessage
 from crm_whatsapp.domain.use_cases import (
     OutboxReport,

@@ -9,9 +9,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import GatewayError
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.statistics import compute_statistics
 from crm_whatsapp.domain.use_cases import receive_inbound, record_status_update, send_due_outbound
 from crm_whatsapp.testing import NOW, message_texts, text_from

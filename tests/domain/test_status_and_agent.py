@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crm_whatsapp.adapters.memory import build_in_memory
-from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
+from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.errors import (
     ClientLookupUnavailable,
     ClientNotFound,
@@ -21,7 +21,6 @@ from crm_whatsapp.domain.errors import (
 )
 from crm_whatsapp.domain.events import DeliveryStatusChanged
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import (
     Author,
     Direction,

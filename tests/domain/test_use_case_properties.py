@@ -12,10 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_whatsapp.adapters.memory import build_in_memory
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import OutsideServiceWindow
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
-from crm_whatsapp.domain.message import AuthorKind, Message, ProcessingState
+from crm_whatsapp.domain.message import AuthorKind, IncomingMessage, Message, ProcessingState
 from crm_whatsapp.domain.policy import BotRules, FloodLimit
 from crm_whatsapp.domain.use_cases import agent_reply, receive_inbound, record_status_update
 from crm_whatsapp.testing import (

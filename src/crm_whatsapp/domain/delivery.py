@@ -1,10 +1,15 @@
-"""Outbound delivery state: it only moves forward, whatever order Meta's statuses arrive in."""
+"""Outbound delivery state, and Meta's status reports that move it.
+
+It only moves forward, whatever order the reports arrive in.
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 
 class DeliveryStatus(enum.Enum):
@@ -121,3 +126,15 @@ class Delivery:
         return replace(
             self, status=DeliveryStatus.PENDING, next_attempt_at=due_at, attempts=0, failed_at=None
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """Meta's report on one of our outbound messages (sent, delivered, read, failed)."""
+
+    wamid: str
+    status: DeliveryStatus
+    timestamp: datetime
+    failure: SendFailure | None = None
+    recipient_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)

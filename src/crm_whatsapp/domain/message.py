@@ -1,4 +1,5 @@
-"""A message of a conversation, in either direction, with its processing or delivery state."""
+"""A message of a conversation, in either direction, with its processing or delivery state;
+and a customer's message as the webhook delivered it, before it becomes one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import InvalidStateTransition
+from crm_whatsapp.domain.identity import CustomerIdentity
 
 
 class Direction(enum.Enum):
@@ -184,3 +186,20 @@ class Message:
     def failed(self, failure: SendFailure, at: datetime) -> Message:
         delivery = self.delivery or Delivery()
         return replace(self, delivery=delivery.advance(DeliveryStatus.FAILED, at, failure))
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A customer's message as the webhook delivered it, before we store it."""
+
+    business_number_id: str
+    customer: CustomerIdentity
+    wamid: str
+    kind: MessageKind
+    timestamp: datetime
+    text: str | None = None
+    profile_name: str | None = None
+    media_id: str | None = None
+    reply_to_wamid: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    raw: str | None = None

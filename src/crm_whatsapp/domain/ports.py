@@ -13,9 +13,9 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message, TemplateMessage
 from crm_whatsapp.domain.pagination import Page
 from crm_whatsapp.domain.phone import PhoneNumber

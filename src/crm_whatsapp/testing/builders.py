@@ -6,8 +6,7 @@ import itertools
 from datetime import datetime
 
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage
-from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.message import IncomingMessage, MessageKind
 
 DEFAULT_BUSINESS_NUMBER_ID = "106540352242922"
 _serial = itertools.count(1)

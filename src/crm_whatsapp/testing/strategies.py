@@ -18,8 +18,14 @@ from hypothesis import strategies as st
 
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage
-from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, Processing
+from crm_whatsapp.domain.message import (
+    Author,
+    Direction,
+    IncomingMessage,
+    Message,
+    MessageKind,
+    Processing,
+)
 from crm_whatsapp.domain.policy.rules import (
     BotRules,
     BusinessHours,

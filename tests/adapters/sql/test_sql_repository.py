@@ -21,14 +21,13 @@ from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
+from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.errors import (
     ConversationNotFound,
     MessageNotFound,
     StorageUnavailable,
 )
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import (
     Author,
     Direction,

@@ -17,8 +17,7 @@ import pytest
 
 from crm_whatsapp.adapters.whatsapp.webhook import parse_webhook
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage
-from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.message import IncomingMessage, MessageKind
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NUMBER_ID = "106540352242922"

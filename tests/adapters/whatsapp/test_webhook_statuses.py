@@ -15,8 +15,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import (
     is_retryable,
     parse_webhook,
 )
-from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
-from crm_whatsapp.domain.inbound import StatusUpdate
+from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure, StatusUpdate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NUMBER_ID = "106540352242922"

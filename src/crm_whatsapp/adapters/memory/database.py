@@ -20,10 +20,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
 
 

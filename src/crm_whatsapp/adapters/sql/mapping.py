@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
+from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import (
     Author,
     AuthorKind,

@@ -28,10 +28,9 @@ from crm_whatsapp.adapters.sql.mapping import (
 )
 from crm_whatsapp.adapters.sql.schema import Tables
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
 
 

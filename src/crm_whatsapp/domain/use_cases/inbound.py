@@ -14,10 +14,10 @@ from crm_whatsapp.domain.delivery import Delivery
 from crm_whatsapp.domain.errors import ClientLookupUnavailable
 from crm_whatsapp.domain.events import ConversationChanged, Event, MessageStored
 from crm_whatsapp.domain.identity import ClientRef
-from crm_whatsapp.domain.inbound import IncomingMessage
 from crm_whatsapp.domain.message import (
     Author,
     Direction,
+    IncomingMessage,
     Message,
     MessageKind,
     Processing,

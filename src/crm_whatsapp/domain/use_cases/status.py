@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import DeliveryStatusChanged
-from crm_whatsapp.domain.inbound import StatusUpdate
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 

@@ -32,11 +32,10 @@ from crm_whatsapp.adapters.whatsapp.webhook.payload import (
     WebhookMessage,
     WebhookStatus,
 )
-from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure
+from crm_whatsapp.domain.delivery import DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
-from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.message import IncomingMessage, MessageKind
 from crm_whatsapp.domain.phone import PhoneNumber
 
 

@@ -40,8 +40,9 @@ from crm_whatsapp.adapters.whatsapp.webhook.payload import (
     Envelope,
     MessagesValue,
 )
+from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.errors import CrmWhatsAppError
-from crm_whatsapp.domain.inbound import IncomingMessage, StatusUpdate
+from crm_whatsapp.domain.message import IncomingMessage
 
 
 class InvalidWebhookPayload(CrmWhatsAppError, ValueError):

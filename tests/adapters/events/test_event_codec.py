@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_whatsapp.adapters.events import event_from_json, event_to_json
-from crm_whatsapp.adapters.events.payload import decode_payload, encode_payloads
+from crm_whatsapp.adapters.events.postgres import decode_payload, encode_payloads
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.events import (
     ConversationChanged,

@@ -145,9 +145,10 @@ def write_history(
     zone = ZoneInfo(timezone)
     gateway = InMemoryMessagingGateway(wamid_prefix="wamid.demo.reply.")
     history = _History(deps, clock, gateway)
-    starts = sorted(
-        (_start_time(rng, now, days, zone), customer) for customer in customers
-    )  # chronological, as the service would have lived it
+    starts = sorted(  # chronological, as the service would have lived it
+        ((_start_time(rng, now, days, zone), customer) for customer in customers),
+        key=lambda start_and_customer: start_and_customer[0],  # two may start in one minute
+    )
     conversations = 0
     for number, (start, customer) in enumerate(starts):
         at = start

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from crm_whatsapp.adapters.events import LocalEventHub
-from crm_whatsapp.adapters.memory import FixedClock, InMemoryClientLookup
-from crm_whatsapp.adapters.sql import Database, SqlClientLookup, SqlConversationQueries
+from crm_whatsapp.adapters.memory import (
+    FixedClock,
+    InMemoryClientLookup,
+    InMemoryMessagingGateway,
+)
+from crm_whatsapp.adapters.sql import (
+    ClientPhoneIndex,
+    Database,
+    SqlClientLookup,
+    SqlConversationQueries,
+)
+from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway
 from crm_whatsapp.app import Settings
-from crm_whatsapp.app.container import MissingClientsSetting, build_container
+from crm_whatsapp.app.container import (
+    GatewayFactory,
+    MissingClientsSetting,
+    build_container,
+    close_owned,
+)
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.ports import ClientLookup, Clock, ConversationQueries, EventPublisher
+from crm_whatsapp.domain.ports import (
+    ClientLookup,
+    Clock,
+    ConversationQueries,
+    EventPublisher,
+    MessagingGateway,
+)
 from crm_whatsapp.domain.use_cases import Dependencies
 
 
@@ -76,8 +98,80 @@ def test_a_client_table_without_its_columns_is_refused(tmp_path: Path) -> None:
 
 def test_the_graph_api_needs_its_access_token(tmp_path: Path) -> None:
     from crm_whatsapp.app import MissingSetting
-    from crm_whatsapp.app.container import GatewayFactory
 
     container = build_container(_settings(tmp_path))
     with pytest.raises(MissingSetting, match="CRM_WHATSAPP_ACCESS_TOKEN"):
         container.resolve(GatewayFactory)
+
+
+def test_the_crm_table_settings_give_the_bot_its_placeholders(tmp_path: Path) -> None:
+    settings = _settings(
+        tmp_path,
+        clients_table="clientes",
+        clients_schema="main",
+        clients_name_column="nombre",
+        clients_phone_columns="telefono",
+        clients_fields="ciudad=ciudad, plan=plan_contratado",
+    )
+    container = build_container(settings)
+    database = container.resolve(Database)
+    database.migrate()
+    with database.writer.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TABLE clientes (id INTEGER PRIMARY KEY, nombre TEXT, telefono TEXT, "
+            "ciudad TEXT, plan_contratado TEXT)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO clientes VALUES (7, 'Ana', '55 1234 5678', 'CDMX', 'Oro')"
+        )
+    container.resolve(ClientPhoneIndex).rebuild()  # what `crm-whatsapp clients reindex` runs
+
+    client = container.resolve(ClientLookup).by_phone(PhoneNumber.from_wa_id("5215512345678"))
+
+    assert client.client == ClientRef("7", "Ana", fields={"ciudad": "CDMX", "plan": "Oro"})
+    close_owned(container)
+
+
+def test_a_gateway_override_is_shared_by_every_session(tmp_path: Path) -> None:
+    gateway = InMemoryMessagingGateway()
+    container = build_container(_settings(tmp_path), overrides={MessagingGateway: gateway})
+    sessions: GatewayFactory = container.resolve(GatewayFactory)
+
+    async def opened() -> object:
+        async with sessions() as session:
+            return session
+
+    assert asyncio.run(opened()) is gateway
+
+
+def test_the_default_gateway_opens_a_graph_api_client_per_session(tmp_path: Path) -> None:
+    container = build_container(_settings(tmp_path, access_token="EAAG-token"))
+    sessions: GatewayFactory = container.resolve(GatewayFactory)
+
+    async def two_sessions() -> list[object]:
+        async with sessions() as first, sessions() as second:
+            return [first, second]
+
+    first, second = asyncio.run(two_sessions())
+    assert isinstance(first, GraphApiGateway)
+    assert first is not second
+
+
+def test_closing_disposes_what_the_container_built_and_never_an_override(
+    tmp_path: Path,
+) -> None:
+    own = Database(f"sqlite:///{tmp_path / 'host.db'}")
+    disposed: list[str] = []
+    own.dispose = lambda: disposed.append("override")  # type: ignore[method-assign]
+    overridden = build_container(_settings(tmp_path), overrides={Database: own})
+    overridden.resolve(Dependencies)
+    close_owned(overridden)
+    assert disposed == []
+
+    built = build_container(_settings(tmp_path))
+    database = built.resolve(Database)
+    with database.reader.connect():
+        pass
+    assert database.reader.pool.checkedin() == 1
+    close_owned(built)
+    assert database.reader.pool.checkedin() == 0

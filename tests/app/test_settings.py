@@ -71,3 +71,16 @@ def test_the_outbox_lease_must_outlast_a_send(monkeypatch: pytest.MonkeyPatch) -
         _settings(monkeypatch, OUTBOX_LEASE_SECONDS="30", GRAPH_API_TIMEOUT_SECONDS="20")
     settings = _settings(monkeypatch, OUTBOX_LEASE_SECONDS="100", GRAPH_API_TIMEOUT_SECONDS="20")
     assert settings.outbox_lease_seconds == 100
+
+
+def test_client_fields_are_name_column_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(monkeypatch, CLIENTS_FIELDS="ciudad=ciudad, plan = plan_contratado,")
+    assert settings.clients_fields == {"ciudad": "ciudad", "plan": "plan_contratado"}
+    assert _settings(monkeypatch, CLIENTS_FIELDS="").clients_fields == {}
+
+
+@pytest.mark.parametrize("value", ["ciudad", "=ciudad", "ciudad=", "a=b,plan"])
+def test_a_malformed_client_field_is_quoted(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    with pytest.raises(ValidationError, match="is not NAME=COLUMN") as error:
+        _settings(monkeypatch, CLIENTS_FIELDS=value)
+    assert error.value.errors()[0]["loc"] == ("clients_fields",)

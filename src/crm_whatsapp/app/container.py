@@ -1,35 +1,36 @@
 """The composition root: which adapter stands behind each port, decided once, from settings.
 
-``build_container(settings, overrides)`` registers a default for every port in a punq
-container; ``overrides`` replaces any of them (a host CRM's own ``ClientLookup``, its own
-``Database`` or engine, a fake ``MessagingGateway`` in tests) and everything that depends
-on it is built on the replacement. Nothing is built at import time and nothing touches the
-network or the disk until an entry point resolves.
+``build_container(settings, overrides)`` registers ``ADAPTERS``, one default per port, in a
+punq container; ``overrides`` replaces any of them (a host CRM's own ``ClientLookup``, its
+own ``Database``, a fake ``MessagingGateway`` or ``Clock`` in tests) and everything that
+depends on it is built on the replacement. Every entry point (``create_app`` and each
+``crm-whatsapp`` command) resolves what it needs from here. Nothing is built at import
+time and nothing touches the network or the disk until an entry point resolves; what the
+container opened is closed by ``close_owned(container)``, never an override.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import timedelta
+from collections.abc import Callable, Mapping
 from typing import Any, get_type_hints
 
 import punq
-from sqlalchemy import create_engine
 
-from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
-from crm_whatsapp.adapters.memory import InMemoryClientLookup
-from crm_whatsapp.adapters.rules_file import load_bot_rules
-from crm_whatsapp.adapters.sql import (
-    CrmClientTable,
-    Database,
-    SqlClientLookup,
-    SqlConversationQueries,
-    SqlUnitOfWork,
-)
+from crm_whatsapp.adapters.events import LocalEventHub
+from crm_whatsapp.adapters.http import ApiContext
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database, SqlConversationQueries
 from crm_whatsapp.adapters.system import SystemClock, TimeOrderedIds
-from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
-from crm_whatsapp.app.settings import MissingSetting, Settings
+from crm_whatsapp.app import factories
+from crm_whatsapp.app.factories import (
+    CrmConnection,
+    MissingClientsSetting,
+    OwnedResources,
+    UnitOfWorkFactory,
+)
+from crm_whatsapp.app.gateway_sessions import GatewayFactory, gateway_sessions
+from crm_whatsapp.app.read_receipts import LifespanGateway
+from crm_whatsapp.app.service_lifespan import ServiceLifespan
+from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
     ClientLookup,
@@ -38,17 +39,40 @@ from crm_whatsapp.domain.ports import (
     EventPublisher,
     IdGenerator,
     MessagingGateway,
-    UnitOfWork,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
-GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
-"""Opens a gateway for the running event loop (an httpx client belongs to one loop)."""
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+__all__ = [
+    "ADAPTERS",
+    "GatewayFactory",
+    "MissingClientsSetting",
+    "UnitOfWorkFactory",
+    "build_container",
+    "close_owned",
+]
 
-
-class MissingClientsSetting(ValueError):
-    pass
+ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
+    (OwnedResources, OwnedResources),
+    (Database, factories.database),
+    (Clock, SystemClock),
+    (IdGenerator, TimeOrderedIds),
+    (BotRules, factories.bot_rules),
+    (CrmConnection, factories.crm_connection),
+    (ClientLookup, factories.client_lookup),
+    (ClientPhoneIndex, factories.client_phone_index),
+    (ConversationQueries, SqlConversationQueries),
+    (LocalEventHub, LocalEventHub),
+    (EventPublisher, factories.event_publisher),
+    (UnitOfWorkFactory, factories.unit_of_work_factory),
+    (MessagingGateway, factories.graph_api_gateway),
+    (GatewayFactory, gateway_sessions),
+    (RetryPolicy, factories.retry_policy),
+    (Dependencies, factories.dependencies),
+    (LifespanGateway, LifespanGateway),
+    (ApiContext, factories.api_context),
+    (ServiceLifespan, ServiceLifespan),
+)
+"""Port (or building block) → what builds its default, from what the signature names."""
 
 
 def build_container(
@@ -56,125 +80,24 @@ def build_container(
 ) -> punq.Container:
     container = punq.Container()
     container.register(Settings, instance=settings)
-    defaults: list[tuple[Any, Callable[..., Any]]] = [
-        (Database, _database),
-        (Clock, SystemClock),
-        (IdGenerator, TimeOrderedIds),
-        (BotRules, _bot_rules),
-        (ClientLookup, _client_lookup),
-        (ConversationQueries, _queries),
-        (LocalEventHub, LocalEventHub),
-        (EventPublisher, _event_publisher),
-        (UnitOfWorkFactory, _unit_of_work_factory),
-        (GatewayFactory, _graph_api_gateways),
-        (RetryPolicy, _retry_policy),
-        (Dependencies, _dependencies),
-    ]
-    for port, factory in defaults:
+    for port, factory in ADAPTERS:
         container.register(port, factory=_autowired(container, factory), scope=punq.Scope.singleton)
     for port, replacement in (overrides or {}).items():
-        if port is MessagingGateway:
-            container.register(GatewayFactory, instance=_shared_gateway(replacement))  # type: ignore[arg-type]
-        else:
-            container.register(port, instance=replacement)
+        container.register(port, instance=replacement)
     return container
+
+
+def close_owned(container: punq.Container) -> None:
+    """Close what the container opened (engines, pools); overrides are their owners'."""
+    resources: OwnedResources = container.resolve(OwnedResources)
+    resources.close()
 
 
 def _autowired(container: punq.Container, factory: Callable[..., Any]) -> Callable[[], Any]:
     """A factory whose parameters are resolved from the container by their type hints
-    (punq autowires class constructors only; ours are plain functions)."""
+    (punq does it for a class's constructor; ours are mostly plain functions)."""
     if isinstance(factory, type):
         return factory
     hints = get_type_hints(factory)
     hints.pop("return", None)
     return lambda: factory(**{name: container.resolve(hint) for name, hint in hints.items()})
-
-
-def _database(settings: Settings) -> Database:
-    return Database(settings.database_url.get_secret_value(), prefix=settings.table_prefix)
-
-
-def _bot_rules(settings: Settings) -> BotRules:
-    if settings.bot_rules_file is None:
-        return BotRules()
-    return load_bot_rules(settings.bot_rules_file)
-
-
-def _client_lookup(settings: Settings, database: Database) -> ClientLookup:
-    if settings.clients_table is None:
-        return InMemoryClientLookup(default_region=settings.default_region)
-    if not settings.clients_name_column or not settings.clients_phone_columns:
-        raise MissingClientsSetting(
-            "CRM_WHATSAPP_CLIENTS_TABLE needs CRM_WHATSAPP_CLIENTS_NAME_COLUMN and "
-            "CRM_WHATSAPP_CLIENTS_PHONE_COLUMNS"
-        )
-    table = CrmClientTable(
-        table=settings.clients_table,
-        id_column=settings.clients_id_column,
-        name_column=settings.clients_name_column,
-        phone_columns=settings.clients_phone_columns,
-        default_region=settings.default_region,
-    )
-    crm_engine = (
-        create_engine(settings.clients_database_url.get_secret_value(), pool_pre_ping=True)
-        if settings.clients_database_url is not None
-        else None
-    )
-    return SqlClientLookup(database, table, crm_engine)
-
-
-def _queries(database: Database) -> ConversationQueries:
-    return SqlConversationQueries(database)
-
-
-def _event_publisher(database: Database, hub: LocalEventHub) -> EventPublisher:
-    """PostgreSQL: every process hears every event through NOTIFY (the listener delivers to
-    the hub, also in the publishing process); SQLite: one process, straight to the hub."""
-    if database.is_postgresql:
-        return PostgresEventPublisher(database)
-    return hub
-
-
-def _unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
-    return lambda: SqlUnitOfWork(database)
-
-
-def _graph_api_gateways(settings: Settings) -> GatewayFactory:
-    token = settings.secret("access_token")
-    if not token:
-        raise MissingSetting(["access_token"])
-    graph = GraphApiSettings(
-        access_token=token,
-        base_url=settings.graph_api_url,
-        api_version=settings.graph_api_version,
-        read_timeout=settings.graph_api_timeout_seconds,
-    )
-    return lambda: GraphApiGateway(graph)
-
-
-def _retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=settings.outbox_max_attempts,
-        first_delay=timedelta(seconds=settings.outbox_retry_seconds),
-        lease=timedelta(seconds=settings.outbox_lease_seconds),
-    )
-
-
-def _shared_gateway(gateway: MessagingGateway) -> GatewayFactory:
-    @asynccontextmanager
-    async def opened() -> AsyncIterator[MessagingGateway]:
-        yield gateway
-
-    return opened
-
-
-def _dependencies(
-    *,
-    unit_of_work: UnitOfWorkFactory,
-    clients: ClientLookup,
-    clock: Clock,
-    ids: IdGenerator,
-    rules: BotRules,
-    events: EventPublisher,
-) -> Dependencies:
-    return Dependencies(unit_of_work, clients, clock, ids, rules, events)

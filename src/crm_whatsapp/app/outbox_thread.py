@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 
-from crm_whatsapp.app.container import GatewayFactory
+from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.app.outbox_worker import OutboxWorker
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 

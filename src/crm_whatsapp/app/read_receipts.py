@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
-from crm_whatsapp.app.container import GatewayFactory
+from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import TemplateMessage

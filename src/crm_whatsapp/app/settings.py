@@ -7,6 +7,7 @@ Secrets are ``SecretStr``: printing the settings (or a traceback holding them) s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,15 +16,27 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
-from crm_whatsapp.adapters.sql.database import DEFAULT_URL
-from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
-from crm_whatsapp.adapters.whatsapp.graph_api.settings import DEFAULT_API_VERSION, DEFAULT_BASE_URL
+from crm_whatsapp.adapters.sql import DEFAULT_PREFIX, DEFAULT_URL
+from crm_whatsapp.adapters.whatsapp.graph_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
 
 ENV_PREFIX = "CRM_WHATSAPP_"
 REQUIRED_SECRETS = ("app_secret", "verify_token", "access_token")
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
+NamedColumns = Annotated[dict[str, str], NoDecode]
+
+
+def parse_named_columns(items: Iterable[str]) -> dict[str, str]:
+    """``["ciudad=ciudad", "plan=plan_contratado"]`` → ``{"ciudad": "ciudad", ...}``;
+    a malformed item raises ``ValueError`` quoting it."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, sep, column = (part.strip() for part in item.partition("="))
+        if not sep or not name or not column:
+            raise ValueError(f"{item.strip()!r} is not NAME=COLUMN (e.g. ciudad=ciudad)")
+        pairs[name] = column
+    return pairs
 
 
 class MissingSetting(ValueError):
@@ -59,9 +72,12 @@ class Settings(BaseSettings):
     timezone: str = "America/Mexico_City"
     bot_rules_file: Path | None = None
     clients_table: str | None = None
+    clients_schema: str | None = None
     clients_id_column: str = "id"
     clients_name_column: str | None = None
     clients_phone_columns: CommaList = ()
+    clients_fields: NamedColumns = Field(default_factory=dict)
+    """Reply placeholders from CRM columns: ``ciudad=ciudad,plan=plan_contratado``."""
     clients_database_url: SecretStr | None = None
     outbox_in_process: bool = True
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
@@ -87,6 +103,13 @@ class Settings(BaseSettings):
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(t.strip() for t in value.split(",") if t.strip())
+        return value
+
+    @field_validator("clients_fields", mode="before")
+    @classmethod
+    def _split_pairs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_named_columns(p for p in value.split(",") if p.strip())
         return value
 
     @field_validator("log_level", mode="before")

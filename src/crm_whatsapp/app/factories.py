@@ -1,0 +1,207 @@
+"""How each default adapter is built from ``Settings``: one small function per port.
+
+The container (``container.py``) calls them with their parameters resolved by type, so a
+function's signature says what it is built on. What a function opens (an engine, a pool)
+it hands to ``OwnedResources``, which closes it when the entry point is done; an override
+is never in there, so it stays its owner's to close.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, create_engine
+
+from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
+from crm_whatsapp.adapters.http import ApiContext, BearerTokens
+from crm_whatsapp.adapters.memory import InMemoryClientLookup
+from crm_whatsapp.adapters.rules_file import load_bot_rules
+from crm_whatsapp.adapters.sql import (
+    ClientPhoneIndex,
+    CrmClientTable,
+    Database,
+    SqlClientLookup,
+    SqlUnitOfWork,
+)
+from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiSettings
+from crm_whatsapp.app.gateway_sessions import GraphApiSessions
+from crm_whatsapp.app.read_receipts import LifespanGateway
+from crm_whatsapp.app.settings import ENV_PREFIX, MissingSetting, Settings
+from crm_whatsapp.domain.policy import BotRules
+from crm_whatsapp.domain.ports import (
+    ClientLookup,
+    Clock,
+    ConversationQueries,
+    EventPublisher,
+    IdGenerator,
+    MessagingGateway,
+    UnitOfWork,
+)
+from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+
+logger = logging.getLogger("crm_whatsapp")
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class MissingClientsSetting(MissingSetting):
+    """``CRM_WHATSAPP_CLIENTS_TABLE`` is unset, or set without the columns it needs."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(names)
+        variables = ", ".join(ENV_PREFIX + n.upper() for n in names)
+        self.args = (f"the CRM client table needs {variables}",)
+
+
+class OwnedResources:
+    """What the container opened (engines, pools), closed once when the entry point ends."""
+
+    def __init__(self) -> None:
+        self._closers: list[Callable[[], None]] = []
+
+    def close_with(self, close: Callable[[], None]) -> None:
+        self._closers.append(close)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+
+@dataclass(frozen=True, slots=True)
+class CrmConnection:
+    """Where the CRM's client table lives: its own engine, or ``None`` for ours."""
+
+    engine: Engine | None
+
+
+def database(settings: Settings, resources: OwnedResources) -> Database:
+    opened = Database(settings.database_url.get_secret_value(), prefix=settings.table_prefix)
+    resources.close_with(opened.dispose)
+    return opened
+
+
+def bot_rules(settings: Settings) -> BotRules:
+    if settings.bot_rules_file is None:
+        return BotRules()
+    return load_bot_rules(settings.bot_rules_file)
+
+
+def crm_client_table(settings: Settings) -> CrmClientTable:
+    """The CRM's client table as the ``CLIENTS_*`` settings describe it (the same for the
+    service's lookup and for ``crm-whatsapp clients``)."""
+    required = {
+        "clients_table": settings.clients_table,
+        "clients_name_column": settings.clients_name_column,
+        "clients_phone_columns": settings.clients_phone_columns,
+    }
+    missing = [name for name, value in required.items() if not value]
+    if missing or settings.clients_table is None or settings.clients_name_column is None:
+        raise MissingClientsSetting(missing)
+    return CrmClientTable(
+        table=settings.clients_table,
+        schema=settings.clients_schema,
+        id_column=settings.clients_id_column,
+        name_column=settings.clients_name_column,
+        phone_columns=settings.clients_phone_columns,
+        placeholder_columns=settings.clients_fields,
+        default_region=settings.default_region,
+    )
+
+
+def crm_connection(settings: Settings, resources: OwnedResources) -> CrmConnection:
+    if settings.clients_database_url is None:
+        return CrmConnection(None)
+    engine = create_engine(settings.clients_database_url.get_secret_value(), pool_pre_ping=True)
+    resources.close_with(engine.dispose)
+    return CrmConnection(engine)
+
+
+def client_lookup(settings: Settings, database: Database, crm: CrmConnection) -> ClientLookup:
+    """Without a CRM table nobody is found (every customer is new to the bot)."""
+    if settings.clients_table is None:
+        return InMemoryClientLookup(default_region=settings.default_region)
+    return SqlClientLookup(database, crm_client_table(settings), crm.engine)
+
+
+def client_phone_index(
+    settings: Settings, database: Database, crm: CrmConnection
+) -> ClientPhoneIndex:
+    return ClientPhoneIndex(database, crm_client_table(settings), crm.engine)
+
+
+def event_publisher(database: Database, hub: LocalEventHub) -> EventPublisher:
+    """PostgreSQL: every process hears every event through NOTIFY (the listener delivers to
+    the hub, also in the publishing process); SQLite: one process, straight to the hub."""
+    if database.is_postgresql:
+        return PostgresEventPublisher(database)
+    return hub
+
+
+def unit_of_work_factory(database: Database) -> UnitOfWorkFactory:
+    return lambda: SqlUnitOfWork(database)
+
+
+def graph_api_gateway(settings: Settings) -> MessagingGateway:
+    token = settings.secret("access_token")
+    if not token:
+        raise MissingSetting(["access_token"])
+    return GraphApiSessions(
+        GraphApiSettings(
+            access_token=token,
+            base_url=settings.graph_api_url,
+            api_version=settings.graph_api_version,
+            read_timeout=settings.graph_api_timeout_seconds,
+        )
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.outbox_max_attempts,
+        first_delay=timedelta(seconds=settings.outbox_retry_seconds),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+    )
+
+
+def dependencies(
+    *,
+    unit_of_work: UnitOfWorkFactory,
+    clients: ClientLookup,
+    clock: Clock,
+    ids: IdGenerator,
+    rules: BotRules,
+    events: EventPublisher,
+) -> Dependencies:
+    return Dependencies(unit_of_work, clients, clock, ids, rules, events)
+
+
+def api_context(
+    *,
+    settings: Settings,
+    deps: Dependencies,
+    queries: ConversationQueries,
+    hub: LocalEventHub,
+    read_receipts: LifespanGateway,
+) -> ApiContext:
+    context = ApiContext(
+        deps=deps,
+        queries=queries,
+        tokens=BearerTokens(t.get_secret_value() for t in settings.api_tokens),
+        app_secret=settings.secret("app_secret"),
+        verify_token=settings.secret("verify_token"),
+        live_events=hub,
+        read_receipts=read_receipts,
+        default_timezone=settings.timezone,
+        default_region=settings.default_region,
+        max_body_bytes=settings.max_body_bytes,
+        cors_origins=settings.cors_origins,
+    )
+    if not context.tokens.configured:
+        logger.warning(
+            "CRM_WHATSAPP_API_TOKENS is empty: the webhook and the bot work, the CRM API "
+            "answers 401 to everyone"
+        )
+    return context

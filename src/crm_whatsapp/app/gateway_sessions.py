@@ -1,0 +1,77 @@
+"""How each event loop that sends gets its ``MessagingGateway``.
+
+Several event loops send: the server's (read receipts), the in-process outbox thread's, a
+separate worker's. An httpx client belongs to the loop it first ran on, so the default
+gateway, ``GraphApiSessions``, opens a Graph API client per session; any other gateway (a
+host's own, a test's fake) is shared by every session as it is and stays its owner's to
+close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
+from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.message import TemplateMessage
+from crm_whatsapp.domain.ports import MessagingGateway
+
+GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
+"""Opens a gateway for the running event loop, closed when the ``async with`` ends."""
+
+
+class GraphApiSessions:
+    """The Graph API as a ``MessagingGateway`` for any event loop.
+
+    ``session()`` is a ``GraphApiGateway`` with a connection pool of its own, for one loop;
+    a call made on this object directly opens a client for that one call.
+    """
+
+    def __init__(self, settings: GraphApiSettings) -> None:
+        self._settings = settings
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphApiSessions(base_url={self._settings.base_url!r}, "
+            f"api_version={self._settings.api_version!r})"
+        )
+
+    def session(self) -> GraphApiGateway:
+        return GraphApiGateway(self._settings)
+
+    async def send_text(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        text: str,
+        *,
+        reply_to_wamid: str | None = None,
+        preview_url: bool = False,
+    ) -> str:
+        async with self.session() as gateway:
+            return await gateway.send_text(
+                business_number_id, to, text, reply_to_wamid=reply_to_wamid, preview_url=preview_url
+            )
+
+    async def send_template(
+        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+    ) -> str:
+        async with self.session() as gateway:
+            return await gateway.send_template(business_number_id, to, template)
+
+    async def mark_read(self, business_number_id: str, wamid: str) -> None:
+        async with self.session() as gateway:
+            await gateway.mark_read(business_number_id, wamid)
+
+
+def gateway_sessions(gateway: MessagingGateway) -> GatewayFactory:
+    """A session per loop of the Graph API default; the same object for any other gateway."""
+    if isinstance(gateway, GraphApiSessions):
+        return gateway.session
+
+    @asynccontextmanager
+    async def shared() -> AsyncIterator[MessagingGateway]:
+        yield gateway
+
+    return shared

@@ -1,0 +1,105 @@
+"""What the service brings up when it starts and takes down when it stops.
+
+In order: the database tables (migrations, unless turned off), the PostgreSQL event
+listener (several processes share live events), the gateway for read receipts, and the
+in-process outbox worker; down in reverse, then whatever the container opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
+from crm_whatsapp.adapters.sql import Database
+from crm_whatsapp.app.factories import OwnedResources
+from crm_whatsapp.app.gateway_sessions import GatewayFactory
+from crm_whatsapp.app.outbox_thread import OutboxThread
+from crm_whatsapp.app.read_receipts import LifespanGateway
+from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.domain.events import Event, MessageStored
+from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+
+logger = logging.getLogger("crm_whatsapp")
+
+LISTENER_READY_SECONDS = 10
+
+
+class ServiceLifespan:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        hub: LocalEventHub,
+        deps: Dependencies,
+        gateways: GatewayFactory,
+        policy: RetryPolicy,
+        read_receipts: LifespanGateway,
+        resources: OwnedResources,
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._hub = hub
+        self._deps = deps
+        self._gateways = gateways
+        self._policy = policy
+        self._read_receipts = read_receipts
+        self._resources = resources
+
+    @asynccontextmanager
+    async def __call__(self, app: Starlette) -> AsyncIterator[None]:
+        settings, database, hub = self._settings, self._database, self._hub
+        if settings.migrate_on_start:
+            await run_in_threadpool(database.migrate)
+        listener = await self._listen_to_other_processes()
+        await self._read_receipts.open()
+        outbox = None
+        remove_listener = None
+        if settings.outbox_in_process:
+            outbox = OutboxThread(
+                self._deps,
+                self._gateways,
+                self._policy,
+                poll_interval=settings.outbox_poll_seconds,
+            )
+            outbox.start()
+            remove_listener = hub.add_listener(_waker(outbox))
+        app.state.outbox = outbox
+        logger.info("crm_whatsapp ready on %s", database.describe())
+        try:
+            yield
+        finally:
+            if remove_listener is not None:
+                remove_listener()
+            if outbox is not None:
+                await asyncio.to_thread(outbox.stop)
+            await self._read_receipts.close()
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
+            self._resources.close()
+
+    async def _listen_to_other_processes(self) -> PostgresEventListener | None:
+        if not self._database.is_postgresql:
+            return None
+        listener = PostgresEventListener(self._database, self._hub)
+        listener.start()
+        if not await asyncio.to_thread(listener.ready.wait, LISTENER_READY_SECONDS):
+            logger.warning(
+                "live events: not listening on PostgreSQL yet (it keeps trying); "
+                "inboxes connected here miss other processes' changes until it does"
+            )
+        return listener
+
+
+def _waker(outbox: OutboxThread) -> Callable[[Sequence[Event]], None]:
+    def wake_on_new_messages(events: Sequence[Event]) -> None:
+        if any(isinstance(e, MessageStored) for e in events):
+            outbox.wake()
+
+    return wake_on_new_messages

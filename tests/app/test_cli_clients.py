@@ -141,3 +141,55 @@ def test_reindex_without_a_table_says_which_options_are_missing(
     err = capsys.readouterr().err
     assert "--table" in err
     assert "CRM_WHATSAPP_CLIENTS_TABLE" in err
+
+
+def test_reindex_reads_the_crm_from_its_own_database_like_the_service(
+    crm: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: ``clients`` ignored CRM_WHATSAPP_CLIENTS_DATABASE_URL and looked for the CRM
+    table in the library's database, where ``serve`` never would."""
+    library = f"sqlite:///{tmp_path / 'library.db'}"
+    assert main(["db", "upgrade", "--url", library]) == 0
+    monkeypatch.setenv("CRM_WHATSAPP_CLIENTS_DATABASE_URL", crm)
+
+    assert main(["clients", "reindex", "--url", library, *TABLE]) == 0
+
+    assert "read 2 clients" in capsys.readouterr().out
+
+
+def test_reindex_reads_national_numbers_in_the_services_default_region(
+    crm: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: without --region the index had no country (the service's default, MX, did not
+    apply), so "55 1234 5678" was unreadable and the service found nobody for it."""
+    monkeypatch.delenv("CRM_WHATSAPP_DEFAULT_REGION", raising=False)
+    without_region = [a for a in TABLE if a not in ("--region", "MX")]
+
+    assert main(["clients", "reindex", "--url", crm, *without_region]) == 0
+
+    assert "no tiene" in capsys.readouterr().out
+    assert lookup(crm, "5215512345678") == ["Ana López"]
+
+
+def test_schema_and_fields_come_from_the_settings_the_service_uses(
+    crm: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRM_WHATSAPP_CLIENTS_SCHEMA", "main")  # SQLite's own schema name
+    monkeypatch.setenv("CRM_WHATSAPP_CLIENTS_FIELDS", "ciudad=ciudad,sin_columna=no_existe")
+
+    assert main(["clients", "reindex", "--url", crm, *TABLE[:-4], "--region", "MX"]) == 2
+
+    assert "no_existe" in capsys.readouterr().err
+
+
+def test_a_malformed_fields_setting_is_one_line_naming_the_variable(
+    crm: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CRM_WHATSAPP_CLIENTS_FIELDS", "ciudad")
+
+    assert main(["clients", "reindex", "--url", crm, *TABLE[:-4]]) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("crm-whatsapp clients: CRM_WHATSAPP_CLIENTS_FIELDS:")
+    assert "NAME=COLUMN" in err

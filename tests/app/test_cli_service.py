@@ -242,3 +242,44 @@ def test_serve_stops_at_once_on_sigterm_with_a_live_event_stream_open(
             server.kill()
         _, stderr = server.communicate()
     assert "Exception in ASGI application" not in stderr
+
+
+def test_serve_hands_its_settings_to_the_workers_without_touching_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: ``serve --workers N`` wrote CRM_WHATSAPP_MIGRATE_ON_START=false into its own
+    environment for the workers to re-read everything from there."""
+    import pickle
+
+    import uvicorn.supervisors
+
+    from crm_whatsapp.app.asgi import ServiceFactory
+
+    for name, value in _env(tmp_path, "http://127.0.0.1:9").items():
+        if name.startswith("CRM_WHATSAPP_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    started: list[uvicorn.Config] = []
+
+    class Supervisor:
+        def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+            started.append(config)
+            for sock in sockets:
+                sock.close()
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    before = dict(os.environ)
+
+    assert main(["serve", "--workers", "2", "--port", "0"]) == 0
+
+    assert dict(os.environ) == before
+    [config] = started
+    assert config.workers == 2
+    factory = pickle.loads(pickle.dumps(config.app))  # as a spawned worker receives it
+    assert isinstance(factory, ServiceFactory)
+    assert factory.settings.migrate_on_start is False
+    assert factory.settings.api_tokens[0].get_secret_value() == API_TOKEN
+    assert factory().state.context.tokens.configured

@@ -27,14 +27,14 @@ from pydantic import SecretStr
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from crm_whatsapp.adapters.memory import FixedClock, InMemoryMessagingGateway
-from crm_whatsapp.adapters.sql import ClientPhoneIndex, CrmClientTable, Database
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     base_url_of,
     listening_socket,
     running_fake_graph_api,
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
-from crm_whatsapp.app.container import build_container
+from crm_whatsapp.app.container import build_container, close_owned
 from crm_whatsapp.app.demo_data import (
     HANDOFF_TEXT,
     OPT_OUT_TEXT,
@@ -82,9 +82,11 @@ def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) 
             "verify_token": base.verify_token or SecretStr(DEMO_VERIFY_TOKEN),
             "api_tokens": (SecretStr(token),),
             "clients_table": CLIENTS_TABLE,
+            "clients_schema": None,
             "clients_id_column": "id",
             "clients_name_column": "nombre",
             "clients_phone_columns": ("telefono", "movil"),
+            "clients_fields": {},
             "clients_database_url": None,
             "outbox_in_process": True,
             "migrate_on_start": True,
@@ -92,10 +94,8 @@ def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) 
     )
 
 
-def create_clients_table(
-    database: Database, clients: list[DemoClient], default_region: str
-) -> None:
-    """The demo CRM's own table, as a CRM would have it, and our phone index over it."""
+def create_clients_table(database: Database, clients: list[DemoClient]) -> None:
+    """The demo CRM's own table, as a CRM would have it (``demo_settings`` describes it)."""
     metadata = MetaData()
     table = Table(
         CLIENTS_TABLE,
@@ -116,14 +116,6 @@ def create_clients_table(
                 for c in clients
             ],
         )  # fmt: skip
-    table_description = CrmClientTable(
-        table=CLIENTS_TABLE,
-        id_column="id",
-        name_column="nombre",
-        phone_columns=("telefono", "movil"),
-        default_region=default_region,  # "55 1234 5678" is a number only with its country
-    )
-    ClientPhoneIndex(database, table_description).rebuild()
 
 
 def demo_customers(seed: int) -> tuple[list[DemoClient], list[Customer]]:
@@ -140,19 +132,20 @@ def demo_customers(seed: int) -> tuple[list[DemoClient], list[Customer]]:
 
 
 def prepare_demo_database(settings: Settings, options: DemoOptions) -> HistoryReport:
-    """Tables, the CRM's clients, and the history, written before the service starts."""
-    url = settings.database_url.get_secret_value() if settings.database_url else ""
-    database = Database(url, prefix=settings.table_prefix)
+    """Tables, the CRM's clients and our phone index over them, and the history, written
+    before the service starts (replies recorded as sent, at a fixed time)."""
+    now = datetime.now(UTC)
+    clock = FixedClock(now)
+    container = build_container(
+        settings, {Clock: clock, MessagingGateway: InMemoryMessagingGateway()}
+    )
     try:
+        database: Database = container.resolve(Database)
         database.migrate()
         clients, customers = demo_customers(options.seed)
-        create_clients_table(database, clients, settings.default_region)
-        now = datetime.now(UTC)
-        clock = FixedClock(now)
-        container = build_container(
-            settings,
-            {Database: database, Clock: clock, MessagingGateway: InMemoryMessagingGateway()},
-        )
+        create_clients_table(database, clients)
+        index: ClientPhoneIndex = container.resolve(ClientPhoneIndex)
+        index.rebuild()
         deps: Dependencies = container.resolve(Dependencies)
         return write_history(
             deps,
@@ -164,7 +157,7 @@ def prepare_demo_database(settings: Settings, options: DemoOptions) -> HistoryRe
             seed=options.seed,
         )
     finally:
-        database.dispose()
+        close_owned(container)
 
 
 class MessageStream:

@@ -1,43 +1,17 @@
 """``crm-whatsapp db ...``: the library's tables in the host's database.
 
-The URL comes from ``--url`` or ``CRM_WHATSAPP_DATABASE_URL`` (default: the SQLite file
-``./crm_whatsapp.db``); it may hold a password, so it is only ever printed with the
-password hidden.
+The database is the service's (``CRM_WHATSAPP_DATABASE_URL``, ``CRM_WHATSAPP_TABLE_PREFIX``),
+or ``--url`` / ``--prefix`` in their place; the URL may hold a password, so it is only
+ever printed with the password hidden.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 
-from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
-from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses, rebuild_search_index
-from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX
-from crm_whatsapp.domain.errors import StorageUnavailable
-
-DATABASE_URL_ENV = "CRM_WHATSAPP_DATABASE_URL"
-TABLE_PREFIX_ENV = "CRM_WHATSAPP_TABLE_PREFIX"
-
-
-def add_database_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--url",
-        default=None,
-        help=f"URL de la base de datos (o ${DATABASE_URL_ENV}; por omisión {DEFAULT_URL})",
-    )
-    parser.add_argument(
-        "--prefix",
-        default=None,
-        help=f"prefijo de las tablas (o ${TABLE_PREFIX_ENV}; por omisión {DEFAULT_PREFIX})",
-    )
-
-
-def open_database(args: argparse.Namespace) -> Database:
-    url = args.url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_URL
-    prefix = args.prefix or os.environ.get(TABLE_PREFIX_ENV) or DEFAULT_PREFIX
-    return Database(url, prefix=prefix)
+from crm_whatsapp.app.cli.options import add_database_options, database_options, settings_with
 
 
 def add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,15 +36,21 @@ def add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="SQLite: reconstruye el índice de búsqueda de mensajes (después de un VACUUM)",
     )
     add_database_options(rebuild)
+    db.set_defaults(run=run_db)
 
 
 def run_db(args: argparse.Namespace) -> int:
+    from crm_whatsapp.adapters.sql import (  # noqa: PLC0415 - heavy
+        Database,
+        prune_parked_statuses,
+        rebuild_search_index,
+    )
+    from crm_whatsapp.app.container import build_container, close_owned  # noqa: PLC0415
+    from crm_whatsapp.domain.errors import StorageUnavailable  # noqa: PLC0415
+
+    container = build_container(settings_with(**database_options(args)))
     try:
-        database = open_database(args)
-    except ValueError as exc:
-        print(f"crm-whatsapp db: {exc}", file=sys.stderr)
-        return 2
-    try:
+        database: Database = container.resolve(Database)
         if args.db_command == "upgrade":
             database.migrate(args.revision)
             print(f"{database.describe()}: tablas al día (revisión {args.revision})")
@@ -86,5 +66,5 @@ def run_db(args: argparse.Namespace) -> int:
         print(f"crm-whatsapp db: {exc}", file=sys.stderr)
         return 1
     finally:
-        database.dispose()
+        close_owned(container)
     return 0

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
@@ -19,6 +18,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     new_wamid,
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from crm_whatsapp.app.cli.options import settings_with
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.phone import PhoneNumber
 
@@ -56,10 +56,12 @@ def add_simulate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="id del número del negocio (o CRM_WHATSAPP_PHONE_NUMBER_ID)",
     )
     simulate.add_argument("--app-secret", default=None, help="secreto de la app de Meta")
+    simulate.set_defaults(run=run_simulate)
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    secret = args.app_secret or os.environ.get("CRM_WHATSAPP_APP_SECRET")
+    settings = settings_with(app_secret=args.app_secret, phone_number_id=args.phone_number_id)
+    secret = settings.secret("app_secret")
     if not secret:
         print(
             "crm-whatsapp simulate: set CRM_WHATSAPP_APP_SECRET (or --app-secret) to the "
@@ -72,11 +74,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     except InvalidPhoneNumber as exc:
         print(f"crm-whatsapp simulate: --from: {exc}", file=sys.stderr)
         return 2
-    phone_number_id = (
-        args.phone_number_id
-        or os.environ.get("CRM_WHATSAPP_PHONE_NUMBER_ID")
-        or DEFAULT_PHONE_NUMBER_ID
-    )
+    phone_number_id = settings.phone_number_id or DEFAULT_PHONE_NUMBER_ID
     wamid = new_wamid(wa_id)
     body = json.dumps(
         customer_text_webhook_body(

@@ -35,6 +35,7 @@ def add_demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
         metavar="SEGUNDOS",
         help="cada cuánto escribe un cliente simulado, en promedio (4)",
     )
+    demo.set_defaults(run=run_demo_command)
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

@@ -1,0 +1,109 @@
+"""``crm-whatsapp fake-graph-api``: Meta's Graph API imitated, for trying the service out."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+
+from crm_whatsapp.app.cli.options import settings_with
+from crm_whatsapp.app.settings import ENV_PREFIX
+
+APP_SECRET_ENV = ENV_PREFIX + "APP_SECRET"
+
+
+def add_fake_graph_api_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    fake = commands.add_parser(
+        "fake-graph-api",
+        help="una API Graph de Meta falsa para pruebas (acepta mensajes, falla a propósito)",
+        description=(
+            "Sirve una imitación del endpoint de mensajes de la API Graph de Meta: registra "
+            "cada solicitud (GET /__requests), falla una fracción de ellas a propósito y, "
+            "con --status-webhook, envía webhooks de estado firmados (sent, delivered, read)."
+        ),
+    )
+    fake.add_argument("--port", type=int, required=True, help="puerto (0: uno libre)")
+    fake.add_argument("--host", default="127.0.0.1", help="dirección (por omisión 127.0.0.1)")
+    fake.add_argument(
+        "--fail-rate", type=_fraction, default=0.0, help="fracción de solicitudes que fallan"
+    )
+    fake.add_argument("--seed", type=int, default=None, help="semilla para repetir los fallos")
+    fake.add_argument(
+        "--slow-seconds",
+        type=_non_negative,
+        default=30.0,
+        help="demora de las respuestas lentas (más que el timeout del cliente)",
+    )
+    fake.add_argument("--status-webhook", metavar="URL", help="a dónde enviar los webhooks")
+    fake.add_argument(
+        "--app-secret",
+        default=None,
+        help=f"secreto de la app para firmar los webhooks (o la variable {APP_SECRET_ENV})",
+    )
+    fake.add_argument(
+        "--status-delay",
+        type=_non_negative,
+        default=0.5,
+        help="segundos entre un estado y el siguiente (sent, delivered, read)",
+    )
+    fake.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="detalle del registro del servidor",
+    )
+
+    fake.set_defaults(run=functools.partial(run_fake_graph_api, fake))
+
+
+def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from crm_whatsapp.adapters.whatsapp.fake_graph_api import (  # noqa: PLC0415 - heavy
+        FakeGraphApiOptions,
+        serve_fake_graph_api,
+    )
+
+    secret = None
+    if args.status_webhook:
+        secret = settings_with(app_secret=args.app_secret).secret("app_secret") or None
+        if not secret:
+            parser.error(f"--status-webhook needs --app-secret or the {APP_SECRET_ENV} variable")
+    options = FakeGraphApiOptions(
+        fail_rate=args.fail_rate,
+        seed=args.seed,
+        slow_seconds=args.slow_seconds,
+        status_webhook_url=args.status_webhook,
+        app_secret=secret,
+        status_delays=(args.status_delay,) * 3,
+    )
+
+    def announce(base_url: str) -> None:
+        webhooks = f", status webhooks to {args.status_webhook}" if args.status_webhook else ""
+        print(
+            f"Fake Graph API listening on {base_url} (fail rate {args.fail_rate}{webhooks})",
+            flush=True,
+        )
+
+    try:
+        serve_fake_graph_api(
+            options, host=args.host, port=args.port, log_level=args.log_level, announce=announce
+        )
+    except OSError as exc:
+        print(f"crm-whatsapp fake-graph-api: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value

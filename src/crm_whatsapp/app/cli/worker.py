@@ -1,0 +1,86 @@
+"""``crm-whatsapp worker``: the outbox sent from a process of its own.
+
+For several processes: ``CRM_WHATSAPP_OUTBOX_IN_PROCESS=false`` on the servers and one or
+more workers on the same database. On PostgreSQL a worker wakes at once when any process
+queues a reply (NOTIFY); on SQLite it polls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from crm_whatsapp.app.cli.options import settings_with
+from crm_whatsapp.app.cli.service import configure_logging
+from crm_whatsapp.app.log_redaction import redact_secrets_in_logs
+from crm_whatsapp.app.settings import MissingSetting, Settings
+
+
+def add_worker_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = commands.add_parser(
+        "worker",
+        help="envía las respuestas pendientes (outbox) en un proceso aparte",
+        description=(
+            "Para varios procesos: pon CRM_WHATSAPP_OUTBOX_IN_PROCESS=false en el servidor y "
+            "arranca uno o más workers contra la misma base de datos."
+        ),
+    )
+    worker.add_argument(
+        "--poll-seconds", type=float, default=None, help="pausa entre pasadas sin trabajo"
+    )
+    worker.set_defaults(run=run_worker)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    settings = settings_with(outbox_poll_seconds=args.poll_seconds)
+    configure_logging(settings.log_level)
+    redact_secrets_in_logs(settings.secret_values())
+    if not settings.secret("access_token"):
+        raise MissingSetting(["access_token"])
+    asyncio.run(_send_until_stopped(settings))
+    return 0
+
+
+async def _send_until_stopped(settings: Settings) -> None:
+    from crm_whatsapp.adapters.events import (  # noqa: PLC0415
+        LocalEventHub,
+        PostgresEventListener,
+    )
+    from crm_whatsapp.adapters.sql import Database  # noqa: PLC0415
+    from crm_whatsapp.app.container import (  # noqa: PLC0415
+        GatewayFactory,
+        build_container,
+        close_owned,
+    )
+    from crm_whatsapp.app.outbox_worker import OutboxWorker  # noqa: PLC0415
+    from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy  # noqa: PLC0415
+
+    container = build_container(settings)
+    deps: Dependencies = container.resolve(Dependencies)
+    database: Database = container.resolve(Database)
+    gateways: GatewayFactory = container.resolve(GatewayFactory)
+    policy: RetryPolicy = container.resolve(RetryPolicy)
+    loop = asyncio.get_running_loop()
+    stop, wake = asyncio.Event(), asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    listener = None
+    if database.is_postgresql:  # wake at once when any process queues a reply
+        hub: LocalEventHub = container.resolve(LocalEventHub)
+
+        def wake_up(events: object) -> None:
+            loop.call_soon_threadsafe(wake.set)
+
+        hub.add_listener(wake_up)
+        listener = PostgresEventListener(database, hub)
+        listener.start()
+    print(f"crm-whatsapp worker: sending from {database.describe()}", flush=True)
+    try:
+        async with gateways() as gateway:
+            worker = OutboxWorker(deps, gateway, policy, poll_interval=settings.outbox_poll_seconds)
+            await worker.run(stop, wake)
+    finally:
+        if listener is not None:
+            listener.stop()
+        close_owned(container)

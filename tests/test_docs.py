@@ -33,7 +33,8 @@ def test_the_library_guide_examples_run_and_print_what_the_guide_says() -> None:
 def _examples_with_output(path: Path) -> list[tuple[str, str]]:
     """Each ```python block followed by "Output:" and a ```text block."""
     text = path.read_text(encoding="utf-8")
-    pattern = r"```python\n(.*?)```\n\nOutput:\n\n```text\n(.*?)```"
+    # A block's code never crosses a fence: a python block without output is skipped.
+    pattern = r"```python\n((?:(?!```).)*?)```\n\nOutput:\n\n```text\n(.*?)```"
     return re.findall(pattern, text, re.DOTALL)
 
 

@@ -48,3 +48,15 @@ def test_the_adapter_guides_examples_print_what_the_guides_say(name: str) -> Non
         with contextlib.redirect_stdout(printed):
             exec(compile(code, str(path), "exec"), {"__name__": name})
         assert printed.getvalue() == expected
+
+
+def test_every_file_the_architecture_guide_names_exists() -> None:
+    """The traced webhook names files; a move that forgets the guide fails here."""
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:app|adapters|domain|web)/[\w/.-]+\.(?:py|js))`", text))
+    named |= set(re.findall(r"\*\*`((?:app|adapters|domain)/[\w/.-]+\.py)`\*\*", text))
+    assert len(named) >= 15
+    package = root / "src" / "crm_whatsapp"
+    missing = sorted(n for n in named if not (package / n).exists())
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"

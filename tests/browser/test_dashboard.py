@@ -317,7 +317,7 @@ def test_a_period_without_messages_draws_empty_charts_without_nan(
 
 
 CHART_EDGE_CASES = """async () => {
-  const charts = await import('./charts.js');
+  const charts = await import('./views/charts.js');
   const format = { number: String, dayShort: String, duration: (s) => `${s} s` };
   const text = new Proxy({}, { get: (_, name) => (name === 'weekdays' ? Array(7).fill('d')
     : ['dayTitle', 'cellTitle', 'entry', 'describe'].includes(name) ? () => 't' : 'x') });

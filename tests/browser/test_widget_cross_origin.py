@@ -1,9 +1,10 @@
 """The widget on a CRM page of another origin: the way a CRM really embeds it.
 
-The CRM's page is ``examples/ficha_cliente.html``, served from its own server (a plain file
-server on another port) with the demo's address and token written in, as its comment tells
-a reader to do. It loads ``widget.js`` from the service, which must then allow that origin
-in ``CRM_WHATSAPP_CORS_ORIGINS`` for the API calls.
+The CRM's page is ``src/crm_whatsapp/web/examples/ficha_cliente.html`` (with its own CSS and
+script), served from its own server (a plain file server on another port) with the demo's
+address and token written in, as its comment tells a reader to do. It loads ``widget.js``
+from the service, which must then allow that origin in ``CRM_WHATSAPP_CORS_ORIGINS`` for the
+API calls; the widget's texts (JSON) come from the service too, with a CORS header of their own.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from browser_kit import API_TOKEN, start_demo
 
 from polling import wait_until
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ficha_cliente.html"
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "crm_whatsapp" / "web" / "examples"
+EXAMPLE = EXAMPLES / "ficha_cliente.html"
 EXAMPLE_SERVICE = "http://127.0.0.1:8000"
 EXAMPLE_TOKEN = 'token="demo"'
 
@@ -52,6 +54,8 @@ def test_a_crm_page_on_another_origin_shows_its_clients_conversations(
             EXAMPLE_TOKEN, f'token="{API_TOKEN}"'
         )
         (folder / "ficha_cliente.html").write_text(page_text, encoding="utf-8")
+        for companion in ("ficha_cliente.css", "ficha_cliente.js"):
+            (folder / companion).write_bytes((EXAMPLES / companion).read_bytes())
         page.goto(f"{crm_origin}/ficha_cliente.html")
         rows = page.locator("crm-whatsapp-conversations [data-conversation-id]")
 

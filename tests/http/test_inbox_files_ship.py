@@ -1,5 +1,6 @@
-"""Every file of the web inbox is in the package: a wheel carries only what
-``[tool.setuptools.package-data]`` names, and an editable install would hide a miss."""
+"""Every file of the web front end (``src/crm_whatsapp/web``) is in the package: a wheel
+carries only what ``[tool.setuptools.package-data]`` names, and an editable install would
+hide a miss. The files behind the public addresses are where those addresses say."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ def test_every_inbox_file_matches_a_package_data_pattern() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["crm_whatsapp"]
     files = [p for p in inbox_directory().rglob("*") if p.is_file()]
-    assert any(p.name == "index.html" for p in files)
+    assert inbox_directory() == PACKAGE / "web"
+    present = {p.relative_to(inbox_directory()).as_posix() for p in files}
+    # /inbox/, /inbox/dashboard.html, /inbox/widget.js and /inbox/examples/clientes.html are
+    # public (CRM pages embed widget.js; the demo prints the example's address)
+    stable = {"index.html", "dashboard.html", "widget.js", "examples/clientes.html"}
+    assert stable <= present, stable - present
+    assert {"i18n/es.json", "i18n/en.json", "lib/conversaciones-whatsapp.js"} <= present
     # fnmatch's * also crosses "/", so compare directory by directory as setuptools does
     missing = [
         relative

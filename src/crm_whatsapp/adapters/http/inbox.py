@@ -1,4 +1,5 @@
-"""The web inbox: static ES modules and CSS served at ``/inbox``, no build step.
+"""The web inbox: the static ES modules, CSS and JSON of ``crm_whatsapp/web`` served at
+``/inbox``, no build step.
 
 The pages hold no data and no secret: the token lives in the browser's sessionStorage and
 every request goes to the API. The files are shipped inside the package, so ``pip install``
@@ -39,15 +40,16 @@ _HEADERS = (
 
 
 def inbox_directory() -> Path:
-    """Where the inbox's files are, inside the installed package."""
-    return Path(str(files("crm_whatsapp.adapters.http") / "static" / "inbox"))
+    """Where the inbox's files are, inside the installed package: ``crm_whatsapp/web``."""
+    return Path(str(files("crm_whatsapp") / "web"))
 
 
 class _SecurityHeaders:
     """Adds the CSP to HTML pages and nosniff to everything the inbox serves.
 
     ``widget.js`` is meant to be loaded by a CRM's own pages from another origin, so
-    JavaScript gets a permissive CORS header; it carries no data, only code.
+    JavaScript, CSS and the translations (JSON the widget fetches) get a permissive CORS
+    header; they carry no data, only code and fixed texts.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -62,7 +64,12 @@ class _SecurityHeaders:
                 if content_type.startswith(b"text/html"):
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
                 elif content_type.startswith(
-                    (b"text/javascript", b"application/javascript", b"text/css")
+                    (
+                        b"text/javascript",
+                        b"application/javascript",
+                        b"text/css",
+                        b"application/json",
+                    )
                 ):
                     headers.append((b"access-control-allow-origin", b"*"))
                 message = {**message, "headers": headers}

@@ -1,7 +1,7 @@
 // The page header shared by the inbox and the dashboard.
-import { clearToken } from './api.js';
-import { h } from './dom.js';
-import { currentLanguage, setLanguage, t } from './i18n.js';
+import { clearToken } from '../lib/conversaciones-whatsapp.js';
+import { h } from '../lib/dom.js';
+import { currentLanguage, setLanguage, t } from '../lib/i18n.js';
 
 let switches = 0;
 

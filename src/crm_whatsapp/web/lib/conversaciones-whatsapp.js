@@ -35,9 +35,9 @@ export function clearToken() {
   storage()?.removeItem(TOKEN_KEY);
 }
 
-/** The service root: the pages live at `<root>/inbox/`. */
+/** The service root: the pages live at `<root>/inbox/`, this module at `<root>/inbox/lib/`. */
 export function defaultApiBase() {
-  return new URL('../', import.meta.url).href;
+  return new URL('../../', import.meta.url).href;
 }
 
 function withSlash(base) {

@@ -1,6 +1,6 @@
 // The "link a client" dialog: search the CRM's clients, pick one.
-import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { h, uid } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 
 const DEBOUNCE_MS = 250;
 

@@ -1,8 +1,8 @@
 // The conversation list: rows from pages of 50, more pages as the user scrolls, keyboard
 // navigation with a roving tabindex, and in-place updates from live events.
-import { ApiError } from './api.js';
-import { h, srOnly } from './dom.js';
-import { formatShort, t } from './i18n.js';
+import { ApiError } from '../lib/conversaciones-whatsapp.js';
+import { h, srOnly } from '../lib/dom.js';
+import { formatShort, t } from '../lib/i18n.js';
 
 const PAGE = 50;
 const PRELOAD_PX = 400;

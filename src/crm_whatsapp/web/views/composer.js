@@ -1,7 +1,7 @@
 // The reply box: free text inside the 24-hour customer service window, a template outside.
-import { ApiError } from './api.js';
-import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { ApiError } from '../lib/conversaciones-whatsapp.js';
+import { h, uid } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 
 const AGENT_KEY = 'crm_whatsapp.agent';
 

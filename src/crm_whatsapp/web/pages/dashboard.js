@@ -1,5 +1,5 @@
 // The statistics dashboard: a date range (kept in the URL), cards and SVG charts.
-import { ConversationsService, clearToken, loadToken } from './api.js';
+import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
 import {
   dayChart,
   failuresChart,
@@ -7,17 +7,17 @@ import {
   heatmapChart,
   responseChart,
   shareChart,
-} from './charts.js';
-import { clear, h } from './dom.js';
-import { renderHeader } from './header.js';
+} from '../views/charts.js';
+import { clear, h } from '../lib/dom.js';
+import { renderHeader } from '../views/header.js';
 import {
   describeErrorCode,
   formatDayLong,
   formatDayShort,
   formatDuration,
   weekdayNames,
-} from './i18n-dashboard.js';
-import { formatNumber, formatPercent, t } from './i18n.js';
+} from '../lib/dashboard-format.js';
+import { formatNumber, formatPercent, t } from '../lib/i18n.js';
 
 const SIGN_IN = 'index.html?next=dashboard.html';
 const DEFAULT_DAYS = 30;

@@ -1,14 +1,14 @@
 // The inbox page: sign-in, then the conversation list and the chat side by side (one at a
 // time on a phone), kept current by one live event stream.
-import { ConversationsService, clearToken, loadToken } from './api.js';
-import { ChatView } from './chat.js';
-import { ConversationList } from './conversation-list.js';
-import { h } from './dom.js';
-import { FilterForm, filtersFromUrl, matchesFilters, writeUrl } from './filters.js';
-import { renderHeader } from './header.js';
-import { t } from './i18n.js';
-import { LiveIndicator, followListAndChat } from './live-indicator.js';
-import { renderSignIn, safeNext, takeTokenFromFragment } from './signin.js';
+import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
+import { ChatView } from '../views/chat.js';
+import { ConversationList } from '../views/conversation-list.js';
+import { h } from '../lib/dom.js';
+import { FilterForm, filtersFromUrl, matchesFilters, writeUrl } from '../views/filters.js';
+import { renderHeader } from '../views/header.js';
+import { t } from '../lib/i18n.js';
+import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
+import { renderSignIn, safeNext, takeTokenFromFragment } from '../views/signin.js';
 
 const root = document.getElementById('app');
 let stopCurrent = () => {};

@@ -1,8 +1,8 @@
 // The sign-in screen: the API token is checked against the API before it is kept.
-import { ApiError, ConversationsService, saveToken } from './api.js';
-import { h } from './dom.js';
+import { ApiError, ConversationsService, saveToken } from '../lib/conversaciones-whatsapp.js';
+import { h } from '../lib/dom.js';
 import { renderBareHeader } from './header.js';
-import { t } from './i18n.js';
+import { t } from '../lib/i18n.js';
 
 const SAFE_PAGE = /^[A-Za-z0-9_-]+\.html$/;
 

@@ -1,6 +1,6 @@
 // The small "live / reconnecting" badge next to the list title.
-import { h } from './dom.js';
-import { t } from './i18n.js';
+import { h } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 
 export class LiveIndicator {
   constructor() {

@@ -1,6 +1,6 @@
 // One chat bubble per message. Everything the customer (or Meta) sent is put in text nodes.
-import { h, srOnly } from './dom.js';
-import { formatDay, formatTime, t } from './i18n.js';
+import { h, srOnly } from '../lib/dom.js';
+import { formatDay, formatTime, t } from '../lib/i18n.js';
 
 const TICKS = {
   pending: '🕓',

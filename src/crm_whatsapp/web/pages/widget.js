@@ -1,16 +1,16 @@
 // <crm-whatsapp-conversations client-id="..." [api-base] [token] [lang]>: a CRM client's
 // WhatsApp conversations, for the CRM's own client page. It reuses the inbox's modules in
 // a shadow root, so the host page's CSS cannot break it and its CSS cannot leak out.
-import { ConversationsService, defaultApiBase, loadToken } from './api.js';
-import { ChatView } from './chat.js';
-import { ConversationList } from './conversation-list.js';
-import { h } from './dom.js';
-import { currentLanguage, setLanguage, t } from './i18n.js';
-import { LiveIndicator, followListAndChat } from './live-indicator.js';
+import { ConversationsService, defaultApiBase, loadToken } from '../lib/conversaciones-whatsapp.js';
+import { ChatView } from '../views/chat.js';
+import { ConversationList } from '../views/conversation-list.js';
+import { h } from '../lib/dom.js';
+import { currentLanguage, setLanguage, t } from '../lib/i18n.js';
+import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
 
-const STYLESHEET = new URL('style.css', import.meta.url).href;
+const STYLESHEET = new URL('../styles/style.css', import.meta.url).href;
 
-class CrmWhatsappConversations extends HTMLElement {
+export class CrmWhatsappConversations extends HTMLElement {
   static get observedAttributes() {
     return ['client-id', 'api-base', 'token', 'lang'];
   }

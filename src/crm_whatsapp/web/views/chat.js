@@ -1,13 +1,13 @@
 // The chat view: header with the conversation's state and actions, a windowed message list
 // (long chats keep only what is on screen in the DOM), and the composer.
-import { ApiError } from './api.js';
+import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { Composer, agentName } from './composer.js';
 import { customerNumber } from './conversation-list.js';
-import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { h, uid } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 import { chooseClient } from './link-dialog.js';
 import { announcement, dayKey, dayRow, messageRow } from './message-view.js';
-import { VirtualList } from './virtual-list.js';
+import { VirtualList } from '../lib/virtual-list.js';
 
 const PAGE = 50;
 const ORDER = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };

@@ -1,7 +1,7 @@
 // The filter form above the conversation list, mirrored in the page's query string so that
 // a reload or a shared link keeps the same view.
-import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { h, uid } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 
 export const FILTER_KEYS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'q'];
 const ADVANCED = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused'];

@@ -1,0 +1,13 @@
+// @ts-check
+// The CRM page's own script: opening another client only changes the element's client-id.
+const widget = document.getElementById('whatsapp');
+const clientName = document.getElementById('client-name');
+for (const button of document.querySelectorAll('nav button')) {
+  if (!(button instanceof HTMLButtonElement)) continue;
+  button.addEventListener('click', () => {
+    document.querySelector('nav [aria-current]')?.removeAttribute('aria-current');
+    button.setAttribute('aria-current', 'true');
+    if (clientName) clientName.textContent = button.textContent;
+    widget?.setAttribute('client-id', button.dataset.clientId ?? '');
+  });
+}

@@ -1,8 +1,9 @@
 """axe-core (the accessibility engine browsers' dev tools use) over every page of the inbox.
 
 Rules checked: WCAG 2.1 A and AA (labels, names, landmarks, contrast, keyboard focus...),
-at desktop and at phone width. axe-core comes from the npm registry: ``.ci/run`` installs
-it and sets ``CRM_WHATSAPP_AXE_JS``; locally the test installs it on first use.
+at desktop and at phone width. axe-core is a pinned dev dependency in ``package.json``:
+``.ci/run`` installs it with ``npm ci`` and sets ``CRM_WHATSAPP_AXE_JS``; locally the test
+runs ``npm ci`` on first use.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from browser_kit import API_TOKEN, DemoService, new_wa_id
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE_DIR = ROOT / ".ci" / "node"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -26,16 +27,13 @@ DESKTOP = {"width": 1280, "height": 800}
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    path = Path(os.environ.get("CRM_WHATSAPP_AXE_JS", AXE_DIR / "node_modules/axe-core/axe.min.js"))
+    path = Path(os.environ.get("CRM_WHATSAPP_AXE_JS", AXE_JS))
     if not path.exists() and shutil.which("npm"):
         subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
-             "axe-core@4"],
-            check=False,
-            timeout=120,
-        )  # fmt: skip
+            ["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=ROOT, check=False, timeout=300
+        )
     if not path.exists():
-        message = f"axe-core not found at {path} (npm install --prefix .ci/node axe-core@4)"
+        message = f"axe-core not found at {path} (run npm ci at the repository's root)"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)

@@ -23,6 +23,8 @@ LIB = ROOT / "src" / "crm_whatsapp" / "web" / "lib"
 SNAPSHOT = LIB / "openapi.json"
 TYPES = LIB / "api-types.d.ts"
 GENERATOR = ROOT / "node_modules" / ".bin" / "openapi-typescript"
+# a field with a default may be left out of a request body: optional, as in the API
+OPTIONS = ("--default-non-nullable", "false")
 REGENERATE = "run `npm run api-types` at the repository's root and commit the two files"
 
 
@@ -55,7 +57,7 @@ def test_the_committed_types_are_what_openapi_typescript_makes_of_the_snapshot(
         pytest.skip(message)
     made = tmp_path / "api-types.d.ts"
     subprocess.run(
-        [node, str(GENERATOR), str(SNAPSHOT), "--output", str(made)],
+        [node, str(GENERATOR), str(SNAPSHOT), *OPTIONS, "--output", str(made)],
         cwd=ROOT,
         check=True,
         capture_output=True,

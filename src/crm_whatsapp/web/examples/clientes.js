@@ -1,6 +1,9 @@
+// @ts-check
 // A stand-in for a CRM's client page: pick a client, see its card and the WhatsApp widget.
+export {}; // a module (the page loads it with type="module"): its names stay its own
 const TOKEN_KEY = 'crm_whatsapp.token';
 
+/** @returns {string} */
 function token() {
   const fromQuery = new URLSearchParams(window.location.search).get('token');
   if (fromQuery) {
@@ -16,20 +19,32 @@ function token() {
 
 const apiToken = token();
 if (apiToken) sessionStorage.setItem(TOKEN_KEY, apiToken);
-const widget = document.getElementById('widget');
-const card = document.getElementById('client-card');
+/**
+ * An element of this page, which has it.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`clientes.html has no #${id}`);
+  return element;
+}
+
+const widget = byId('widget');
+const card = byId('client-card');
 
 for (const button of document.querySelectorAll('#client-list button')) {
+  if (!(button instanceof HTMLButtonElement)) continue;
   button.addEventListener('click', () => {
     for (const other of document.querySelectorAll('#client-list button')) {
       other.removeAttribute('aria-current');
     }
     button.setAttribute('aria-current', 'true');
-    document.getElementById('client-name').textContent = button.textContent;
-    document.getElementById('client-id').textContent = button.dataset.clientId;
+    byId('client-name').textContent = button.textContent;
+    byId('client-id').textContent = button.dataset.clientId ?? '';
     widget.setAttribute('token', apiToken);
-    widget.setAttribute('client-id', button.dataset.clientId);
+    widget.setAttribute('client-id', button.dataset.clientId ?? '');
     card.hidden = false;
-    document.getElementById('pick').hidden = true;
+    byId('pick').hidden = true;
   });
 }

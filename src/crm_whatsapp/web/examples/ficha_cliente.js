@@ -1,5 +1,6 @@
 // @ts-check
 // The CRM page's own script: opening another client only changes the element's client-id.
+export {}; // a module (the page loads it with type="module"): its names stay its own
 const widget = document.getElementById('whatsapp');
 const clientName = document.getElementById('client-name');
 for (const button of document.querySelectorAll('nav button')) {

@@ -283,20 +283,20 @@ export interface components {
              * Text
              * @default null
              */
-            text: string | null;
+            text?: string | null;
             /** @default null */
-            template: components["schemas"]["TemplateIn"] | null;
+            template?: components["schemas"]["TemplateIn"] | null;
             /**
              * Reply To Wamid
              * @default null
              */
-            reply_to_wamid: string | null;
+            reply_to_wamid?: string | null;
             /**
              * Take Over
              * @description pause the bot for this conversation
              * @default true
              */
-            take_over: boolean;
+            take_over?: boolean;
         };
         /** AuthorOut */
         AuthorOut: {
@@ -576,7 +576,7 @@ export interface components {
              * Detail
              * @default null
              */
-            detail: string | null;
+            detail?: string | null;
         };
         /** TakeOverIn */
         TakeOverIn: {
@@ -591,7 +591,7 @@ export interface components {
              * Language
              * @default es
              */
-            language: string;
+            language?: string;
             /** Parameters */
             parameters?: string[];
         };

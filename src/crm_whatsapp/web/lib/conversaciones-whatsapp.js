@@ -1,12 +1,76 @@
-// The CRM API client shared by the inbox, the dashboard and the widget.
-// The token lives in sessionStorage only: closing the tab signs out.
+// @ts-check
+// The typed client of the CRM API: every endpoint of the service's OpenAPI document but
+// Meta's webhook. The inbox, the dashboard and the widget use it, and so can a host CRM:
+//   import { ConversationsService } from 'https://whatsapp.example.com/inbox/lib/conversaciones-whatsapp.js';
+// Its types come from ./api-types.d.ts, which openapi-typescript makes from the document
+// (`npm run api-types`). The token lives in sessionStorage only: closing the tab signs out.
+
+/**
+ * @typedef {import('./api-types').paths} Paths
+ * @typedef {import('./api-types').components['schemas']} Schemas
+ * @typedef {Schemas['ConversationOut']} ConversationOut
+ * @typedef {Schemas['ConversationPage']} ConversationPage
+ * @typedef {Schemas['MessageOut']} MessageOut
+ * @typedef {Schemas['MessagePage']} MessagePage
+ * @typedef {Schemas['DeliveryOut']} DeliveryOut
+ * @typedef {Schemas['StatisticsOut']} StatisticsOut
+ * @typedef {Schemas['ClientOut']} ClientOut
+ * @typedef {Schemas['ClientList']} ClientList
+ * @typedef {Schemas['AgentReplyIn']} AgentReplyIn
+ * @typedef {Schemas['TemplateIn']} TemplateIn
+ * @typedef {Schemas['Status']} Status
+ * @typedef {Schemas['ErrorBody']} ErrorBody
+ */
+
+/**
+ * The list's query parameters as the document types them.
+ * @typedef {NonNullable<Paths['/api/v1/conversaciones-whatsapp']['get']['parameters']['query']>} ListQuery
+ */
+/**
+ * Filters of `listConversations`: each with its API type, or as text the way a URL holds
+ * it (`'true'`), or empty (null, undefined and '' leave the filter out).
+ * @typedef {{ [K in Exclude<keyof ListQuery, 'limit' | 'cursor'>]?: ListQuery[K] | string | null }} ConversationFilters
+ */
+/**
+ * The statistics' range: days (YYYY-MM-DD) and an IANA timezone.
+ * @typedef {{ [K in keyof NonNullable<Paths['/api/v1/conversaciones-whatsapp/estadisticas']['get']['parameters']['query']>]?: string | null }} StatisticsRange
+ */
+/**
+ * A reply: text inside the 24-hour window, a template outside it.
+ * @typedef {Omit<AgentReplyIn, 'agent'> & { agent: string }} Reply
+ */
+
+/**
+ * A live event: the server-sent event's name as `type` (`message_stored`,
+ * `conversation_changed`, `delivery_status_changed`, `resync`), plus its JSON data.
+ * @typedef {{ type: string, conversation_id?: string, message_id?: string, status?: string }} LiveEvent
+ */
+/** @typedef {'live' | 'reconnecting'} StreamStatus */
+/**
+ * @typedef {object} EventsOptions
+ * @property {string | null} [conversationId] only this conversation's events
+ * @property {(event: LiveEvent) => void} [onEvent] once per event
+ * @property {(status: StreamStatus) => void} [onStatus] when the stream connects or drops
+ * @property {AbortSignal} [signal] stops following
+ */
+/**
+ * @typedef {object} ServiceOptions
+ * @property {string} [apiBase] the service's root address (default: where this module is served from)
+ * @property {string | null} [token] an API token (default: the one this tab signed in with)
+ * @property {() => void} [onUnauthorized] called on any 401 (the token was revoked, say)
+ */
+/** @typedef {string | number | boolean | null | undefined} QueryValue */
+/** @typedef {'GET' | 'POST' | 'PUT' | 'DELETE'} Method */
 
 const TOKEN_KEY = 'crm_whatsapp.token';
-const CONVERSATIONS = 'api/v1/conversaciones-whatsapp';
-const CLIENTS = 'api/v1/clientes-crm';
 const DEFAULT_RETRY_MS = 3000;
 
 export class ApiError extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when the service could not be reached
+   * @param {string} code the API's error code (`not_found`, `outside_service_window`...)
+   * @param {string} [message] the API's explanation
+   */
   constructor(status, code, message) {
     super(message || code || `HTTP ${status}`);
     this.name = 'ApiError';
@@ -15,6 +79,16 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * What to show of a failure: an ApiError's (or any Error's) message, '' for anything else.
+ * @param {unknown} error
+ * @returns {string}
+ */
+export function messageOf(error) {
+  return error instanceof Error ? error.message : '';
+}
+
+/** @returns {Storage | null} */
 function storage() {
   try {
     return window.sessionStorage;
@@ -23,10 +97,12 @@ function storage() {
   }
 }
 
+/** @returns {string | null} the token this tab signed in with */
 export function loadToken() {
   return storage()?.getItem(TOKEN_KEY) || null;
 }
 
+/** @param {string} token */
 export function saveToken(token) {
   storage()?.setItem(TOKEN_KEY, token);
 }
@@ -35,15 +111,20 @@ export function clearToken() {
   storage()?.removeItem(TOKEN_KEY);
 }
 
-/** The service root: the pages live at `<root>/inbox/`, this module at `<root>/inbox/lib/`. */
+/**
+ * The service root: the pages live at `<root>/inbox/`, this module at `<root>/inbox/lib/`.
+ * @returns {string}
+ */
 export function defaultApiBase() {
   return new URL('../../', import.meta.url).href;
 }
 
+/** @param {string} base */
 function withSlash(base) {
   return base.endsWith('/') ? base : `${base}/`;
 }
 
+/** @param {Record<string, QueryValue>} params */
 function query(params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -54,46 +135,85 @@ function query(params) {
   return text ? `?${text}` : '';
 }
 
+/**
+ * A path of the document with its `{name}` parameters filled in (encoded).
+ * @param {keyof Paths} template
+ * @param {Record<string, string>} values
+ * @returns {string}
+ */
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(values[name] ?? ''));
+}
+
+/** @type {ReadonlyArray<keyof ConversationFilters>} */
 const FILTERS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'opted_out', 'q'];
 
 export class ConversationsService {
+  /** @param {ServiceOptions} [options] */
   constructor({ apiBase = defaultApiBase(), token = loadToken(), onUnauthorized = () => {} } = {}) {
     this.apiBase = withSlash(new URL(apiBase, document.baseURI).href);
     this.token = token;
     this.onUnauthorized = onUnauthorized;
   }
 
+  /**
+   * The absolute address of a path of the document (relative to the service's root, so a
+   * service mounted at `/whatsapp/` works too).
+   * @param {string} path
+   * @param {Record<string, QueryValue>} [params]
+   * @returns {string}
+   */
   url(path, params = {}) {
-    return new URL(path + query(params), this.apiBase).href;
+    return new URL(path.replace(/^\//, '') + query(params), this.apiBase).href;
   }
 
+  /**
+   * @param {Record<string, string>} [extra]
+   * @returns {Record<string, string>}
+   */
   headers(extra = {}) {
+    /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json', ...extra };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     return headers;
   }
 
+  /**
+   * One request; resolves with the parsed JSON (null for 204), rejects with an ApiError.
+   * @param {Method} method
+   * @param {string} path
+   * @param {{ params?: Record<string, QueryValue>, body?: unknown }} [options]
+   * @returns {Promise<unknown>}
+   */
   async request(method, path, { params = {}, body = undefined } = {}) {
-    const init = { method, headers: this.headers(), cache: 'no-store' };
+    const headers = this.headers();
+    /** @type {RequestInit} */
+    const init = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
-      init.headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
     let response;
     try {
       response = await fetch(this.url(path, params), init);
     } catch (error) {
-      throw new ApiError(0, 'network', error?.message || 'network');
+      throw new ApiError(0, 'network', (error instanceof Error && error.message) || 'network');
     }
     if (!response.ok) throw await this.failure(response);
     if (response.status === 204) return null;
     return response.json();
   }
 
+  /**
+   * The ApiError for a failed response (and onUnauthorized on a 401).
+   * @param {Response} response
+   * @returns {Promise<ApiError>}
+   */
   async failure(response) {
     let code = `http_${response.status}`;
     let message = '';
     try {
+      /** @type {Partial<ErrorBody> | null} */
       const body = await response.json();
       code = body?.error?.code || code;
       message = body?.error?.message || '';
@@ -110,79 +230,227 @@ export class ConversationsService {
     return new ApiError(response.status, code, message);
   }
 
-  listConversations(filters = {}, cursor = null, limit = 50) {
+  // -- conversations -------------------------------------------------------------------------
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp`: a page of conversations, newest activity first.
+   * @param {ConversationFilters} [filters]
+   * @param {string | null} [cursor] a page's `next_cursor`
+   * @param {number} [limit]
+   * @returns {Promise<ConversationPage>}
+   */
+  async listConversations(filters = {}, cursor = null, limit = 50) {
+    /** @type {Record<string, QueryValue>} */
     const params = {};
     for (const key of FILTERS) params[key] = filters[key];
-    return this.request('GET', CONVERSATIONS, { params: { ...params, limit, cursor } });
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/conversaciones-whatsapp');
+    return /** @type {ConversationPage} */ (
+      await this.request('GET', path, { params: { ...params, limit, cursor } })
+    );
   }
 
-  conversationsOfClient(clientId, cursor = null, limit = 50) {
-    const path = `${CONVERSATIONS}/cliente/${encodeURIComponent(clientId)}`;
-    return this.request('GET', path, { params: { limit, cursor } });
-  }
-
-  conversation(id) {
-    return this.request('GET', `${CONVERSATIONS}/${encodeURIComponent(id)}`);
-  }
-
-  messages(id, cursor = null, limit = 50) {
-    return this.request('GET', `${CONVERSATIONS}/${encodeURIComponent(id)}/mensajes`, {
-      params: { limit, cursor },
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/cliente/{cliente_id}`: a CRM client's conversations.
+   * @param {string} clientId
+   * @param {string | null} [cursor]
+   * @param {number} [limit]
+   * @returns {Promise<ConversationPage>}
+   */
+  async conversationsOfClient(clientId, cursor = null, limit = 50) {
+    const path = fill('/api/v1/conversaciones-whatsapp/cliente/{cliente_id}', {
+      cliente_id: clientId,
     });
+    return /** @type {ConversationPage} */ (
+      await this.request('GET', path, { params: { limit, cursor } })
+    );
   }
 
-  reply(id, { agent, text = null, template = null, reply_to_wamid = null, take_over = true }) {
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/numero/{numero}`: the conversations with a phone
+   * number, written in any format (`+52 55 1234 5678`, `5215512345678`...).
+   * @param {string} number
+   * @param {string | null} [cursor]
+   * @param {number} [limit]
+   * @returns {Promise<ConversationPage>}
+   */
+  async conversationsWithNumber(number, cursor = null, limit = 50) {
+    const path = fill('/api/v1/conversaciones-whatsapp/numero/{numero}', { numero: number });
+    return /** @type {ConversationPage} */ (
+      await this.request('GET', path, { params: { limit, cursor } })
+    );
+  }
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/{conversation_id}`
+   * @param {string} id
+   * @returns {Promise<ConversationOut>}
+   */
+  async conversation(id) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}', {
+      conversation_id: id,
+    });
+    return /** @type {ConversationOut} */ (await this.request('GET', path));
+  }
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/{conversation_id}/mensajes`: newest first, by pages.
+   * @param {string} id
+   * @param {string | null} [cursor]
+   * @param {number} [limit]
+   * @returns {Promise<MessagePage>}
+   */
+  async messages(id, cursor = null, limit = 50) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/mensajes', {
+      conversation_id: id,
+    });
+    return /** @type {MessagePage} */ (
+      await this.request('GET', path, { params: { limit, cursor } })
+    );
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/mensajes`: an agent's reply.
+   * @param {string} id
+   * @param {Reply} reply
+   * @returns {Promise<MessageOut>}
+   */
+  async reply(id, { agent, text = null, template = null, reply_to_wamid = null, take_over = true }) {
+    /** @type {AgentReplyIn} */
     const body = { agent, take_over };
     if (text !== null && text !== undefined) body.text = text;
     if (template) body.template = template;
     if (reply_to_wamid) body.reply_to_wamid = reply_to_wamid;
-    return this.request('POST', `${CONVERSATIONS}/${encodeURIComponent(id)}/mensajes`, { body });
-  }
-
-  linkClient(id, clientId) {
-    return this.request('PUT', `${CONVERSATIONS}/${encodeURIComponent(id)}/cliente`, {
-      body: { client_id: clientId },
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/mensajes', {
+      conversation_id: id,
     });
-  }
-
-  unlinkClient(id) {
-    return this.request('DELETE', `${CONVERSATIONS}/${encodeURIComponent(id)}/cliente`);
-  }
-
-  pauseBot(id, agent) {
-    return this.request('POST', `${CONVERSATIONS}/${encodeURIComponent(id)}/pausar-bot`, {
-      body: { agent },
-    });
-  }
-
-  resumeBot(id) {
-    return this.request('POST', `${CONVERSATIONS}/${encodeURIComponent(id)}/reanudar-bot`);
-  }
-
-  markRead(id) {
-    return this.request('POST', `${CONVERSATIONS}/${encodeURIComponent(id)}/leida`);
-  }
-
-  statistics({ since = null, until = null, timezone = null } = {}) {
-    return this.request('GET', `${CONVERSATIONS}/estadisticas`, {
-      params: { since, until, timezone },
-    });
-  }
-
-  searchClients(q, limit = 20) {
-    return this.request('GET', CLIENTS, { params: { q, limit } });
+    return /** @type {MessageOut} */ (await this.request('POST', path, { body }));
   }
 
   /**
-   * Follow the server-sent events stream until `signal` aborts. EventSource cannot send the
-   * Authorization header, so the stream is read with fetch and parsed here.
-   * onEvent(event) per event, where event is the parsed JSON data plus `type` (the SSE event
-   * name): {type, conversation_id, message_id?, status?}; onStatus('live' | 'reconnecting').
+   * `PUT /api/v1/conversaciones-whatsapp/{conversation_id}/cliente`: link a CRM client.
+   * @param {string} id
+   * @param {string} clientId
+   * @returns {Promise<ConversationOut>}
+   */
+  async linkClient(id, clientId) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/cliente', {
+      conversation_id: id,
+    });
+    /** @type {Schemas['LinkClientIn']} */
+    const body = { client_id: clientId };
+    return /** @type {ConversationOut} */ (await this.request('PUT', path, { body }));
+  }
+
+  /**
+   * `DELETE /api/v1/conversaciones-whatsapp/{conversation_id}/cliente`
+   * @param {string} id
+   * @returns {Promise<ConversationOut>}
+   */
+  async unlinkClient(id) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/cliente', {
+      conversation_id: id,
+    });
+    return /** @type {ConversationOut} */ (await this.request('DELETE', path));
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/pausar-bot`: an agent takes over.
+   * @param {string} id
+   * @param {string} agent
+   * @returns {Promise<ConversationOut>}
+   */
+  async pauseBot(id, agent) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/pausar-bot', {
+      conversation_id: id,
+    });
+    /** @type {Schemas['TakeOverIn']} */
+    const body = { agent };
+    return /** @type {ConversationOut} */ (await this.request('POST', path, { body }));
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/reanudar-bot`
+   * @param {string} id
+   * @returns {Promise<ConversationOut>}
+   */
+  async resumeBot(id) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/reanudar-bot', {
+      conversation_id: id,
+    });
+    return /** @type {ConversationOut} */ (await this.request('POST', path));
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/leida`: read (blue ticks to Meta).
+   * @param {string} id
+   * @returns {Promise<ConversationOut>}
+   */
+  async markRead(id) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/leida', {
+      conversation_id: id,
+    });
+    return /** @type {ConversationOut} */ (await this.request('POST', path));
+  }
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/estadisticas`
+   * @param {StatisticsRange} [range]
+   * @returns {Promise<StatisticsOut>}
+   */
+  async statistics({ since = null, until = null, timezone = null } = {}) {
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/conversaciones-whatsapp/estadisticas');
+    return /** @type {StatisticsOut} */ (
+      await this.request('GET', path, { params: { since, until, timezone } })
+    );
+  }
+
+  /**
+   * `GET /api/v1/clientes-crm`: the CRM's clients whose id or name matches `q`.
+   * @param {string} q
+   * @param {number} [limit]
+   * @returns {Promise<ClientList>}
+   */
+  async searchClients(q, limit = 20) {
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/clientes-crm');
+    return /** @type {ClientList} */ (await this.request('GET', path, { params: { q, limit } }));
+  }
+
+  // -- the service itself (no token needed) --------------------------------------------------
+
+  /**
+   * `GET /health`: the process answers.
+   * @returns {Promise<Status>}
+   */
+  async health() {
+    const path = /** @satisfies {keyof Paths} */ ('/health');
+    return /** @type {Status} */ (await this.request('GET', path));
+  }
+
+  /**
+   * `GET /ready`: the database answers too (an ApiError with status 503 otherwise).
+   * @returns {Promise<Status>}
+   */
+  async ready() {
+    const path = /** @satisfies {keyof Paths} */ ('/ready');
+    return /** @type {Status} */ (await this.request('GET', path));
+  }
+
+  // -- live events ---------------------------------------------------------------------------
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/eventos`: follow the server-sent events until
+   * `signal` aborts. EventSource cannot send the Authorization header, so the stream is read
+   * with fetch and parsed here; it reconnects after a drop, waiting what the server asked.
+   * onEvent(event) per event (the parsed JSON data plus `type`, the SSE event name);
+   * onStatus('live' | 'reconnecting').
    * Returns a promise that resolves when the signal aborts (or on 401, after onUnauthorized).
+   * @param {EventsOptions} [options]
+   * @returns {Promise<void>}
    */
   async events({ conversationId = null, onEvent = () => {}, onStatus = () => {}, signal } = {}) {
     let retry = DEFAULT_RETRY_MS;
-    const url = this.url(`${CONVERSATIONS}/eventos`, { conversation_id: conversationId });
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/conversaciones-whatsapp/eventos');
+    const url = this.url(path, { conversation_id: conversationId });
     while (!signal?.aborted) {
       try {
         const response = await fetch(url, {
@@ -203,7 +471,7 @@ export class ConversationsService {
           },
           onEvent,
         });
-      } catch (error) {
+      } catch {
         if (signal?.aborted) return;
         // fall through to reconnect: the network dropped or the server restarted
       }
@@ -214,10 +482,23 @@ export class ConversationsService {
   }
 }
 
+/**
+ * @typedef {object} FrameHandlers
+ * @property {(ms: number) => void} onRetry
+ * @property {(event: LiveEvent) => void} onEvent
+ */
+
+/**
+ * @param {ReadableStream<Uint8Array>} body
+ * @param {AbortSignal | undefined} signal
+ * @param {FrameHandlers} handlers
+ */
 async function readStream(body, signal, { onRetry, onEvent }) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const stop = () => reader.cancel().catch(() => {});
+  const stop = () => {
+    reader.cancel().catch(() => {});
+  };
   signal?.addEventListener('abort', stop, { once: true });
   let buffer = '';
   try {
@@ -238,10 +519,16 @@ async function readStream(body, signal, { onRetry, onEvent }) {
   }
 }
 
-/** One SSE frame (lines up to a blank line), per the EventSource parsing rules. */
+/**
+ * One SSE frame (lines up to a blank line), per the EventSource parsing rules.
+ * @param {string} frame
+ * @returns {{ type: string, data: string | null, retry: number | null }}
+ */
 export function parseFrame(frame) {
   let type = 'message';
+  /** @type {string[]} */
   const data = [];
+  /** @type {number | null} */
   let retry = null;
   for (const line of frame.split('\n')) {
     if (!line || line.startsWith(':')) continue;
@@ -256,23 +543,35 @@ export function parseFrame(frame) {
   return { type, data: data.length ? data.join('\n') : null, retry };
 }
 
+/**
+ * @param {string} frame
+ * @param {FrameHandlers} handlers
+ */
 function dispatchFrame(frame, { onRetry, onEvent }) {
   const { type, data, retry } = parseFrame(frame);
   if (retry !== null) onRetry(retry);
   if (data === null) return;
+  /** @type {unknown} */
   let parsed = {};
   try {
     parsed = JSON.parse(data);
   } catch {
     parsed = {};
   }
+  // the service's own JSON: its fields are those of LiveEvent (read, never trusted as markup)
+  const fields = /** @type {Partial<LiveEvent>} */ (parsed && typeof parsed === 'object' ? parsed : {});
   try {
-    onEvent({ ...(parsed && typeof parsed === 'object' ? parsed : {}), type });
+    onEvent({ ...fields, type });
   } catch (error) {
     console.error(error); // a bug in one handler must not kill the stream
   }
 }
 
+/**
+ * @param {number} ms
+ * @param {AbortSignal | undefined} signal
+ * @returns {Promise<void>}
+ */
 function sleep(ms, signal) {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);

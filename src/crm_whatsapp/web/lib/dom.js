@@ -127,6 +127,30 @@ export function uid(prefix) {
 }
 
 /**
+ * The focused element of the document or shadow root `node` is in.
+ * @param {Node} node
+ * @returns {Element | null}
+ */
+export function activeElementOf(node) {
+  const root = node.getRootNode();
+  return root instanceof Document || root instanceof ShadowRoot ? root.activeElement : null;
+}
+
+/**
+ * The value of the form control an event came from ('' for any other target).
+ * @param {Event} event
+ * @returns {string}
+ */
+export function targetValue(event) {
+  const target = event.target;
+  const control =
+    target instanceof HTMLInputElement ||
+    target instanceof HTMLSelectElement ||
+    target instanceof HTMLTextAreaElement;
+  return control ? target.value : '';
+}
+
+/**
  * Visually hidden text for screen readers (icons get their name this way).
  * @param {string} text
  * @returns {HTMLSpanElement}

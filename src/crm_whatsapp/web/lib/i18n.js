@@ -94,7 +94,12 @@ export function setLanguage(lang) {
   if (changed) window.dispatchEvent(new CustomEvent('languagechange', { detail: { lang: next } }));
 }
 
-/** The text for `key` in the current language; `{name}` placeholders come from params. */
+/**
+ * The text for `key` in the current language; `{name}` placeholders come from params.
+ * @param {string} key
+ * @param {Record<string, string | number>} [params]
+ * @returns {string}
+ */
 export function t(key, params = {}) {
   const template = messages[language]?.[key] ?? messages.es[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
@@ -102,6 +107,12 @@ export function t(key, params = {}) {
   );
 }
 
+/** @typedef {string | Date | null | undefined} When an ISO 8601 date-time, or a Date */
+
+/**
+ * @param {When} iso
+ * @returns {Date | null}
+ */
 function date(iso) {
   if (iso === null || iso === undefined || iso === '') return null;
   const value = iso instanceof Date ? iso : new Date(iso);
@@ -114,40 +125,65 @@ function locale() {
 
 // Building an Intl formatter costs far more than using one, and a long chat formats
 // thousands of times while scrolling: one formatter per language and shape.
-const formatters = new Map();
+/** @type {Map<string, Intl.DateTimeFormat>} */
+const dateFormatters = new Map();
+/** @type {Map<string, Intl.NumberFormat>} */
+const numberFormatters = new Map();
 
+/**
+ * @param {string} shape
+ * @param {Intl.DateTimeFormatOptions} options
+ * @returns {Intl.DateTimeFormat}
+ */
 function dateFormat(shape, options) {
   const key = `${locale()}|${shape}`;
-  let format = formatters.get(key);
+  let format = dateFormatters.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat(locale(), options);
-    formatters.set(key, format);
+    dateFormatters.set(key, format);
   }
   return format;
 }
 
+/**
+ * @param {string} shape
+ * @param {Intl.NumberFormatOptions} options
+ * @returns {Intl.NumberFormat}
+ */
 function numberFormat(shape, options) {
   const key = `${locale()}|number:${shape}`;
-  let format = formatters.get(key);
+  let format = numberFormatters.get(key);
   if (!format) {
     format = new Intl.NumberFormat(locale(), options);
-    formatters.set(key, format);
+    numberFormatters.set(key, format);
   }
   return format;
 }
 
+/**
+ * @param {When} iso
+ * @returns {string}
+ */
 export function formatDateTime(iso) {
   const value = date(iso);
   if (!value) return '';
   return dateFormat('datetime', { dateStyle: 'medium', timeStyle: 'short' }).format(value);
 }
 
+/**
+ * @param {When} iso
+ * @returns {string}
+ */
 export function formatTime(iso) {
   const value = date(iso);
   if (!value) return '';
   return dateFormat('time', { hour: '2-digit', minute: '2-digit' }).format(value);
 }
 
+/**
+ * @param {When} iso
+ * @returns {string}
+ */
 export function formatDay(iso) {
   const value = date(iso);
   if (!value) return '';
@@ -159,7 +195,11 @@ export function formatDay(iso) {
   }).format(value);
 }
 
-/** Short form for lists: the time today, the date otherwise. */
+/**
+ * Short form for lists: the time today, the date otherwise.
+ * @param {When} iso
+ * @returns {string}
+ */
 export function formatShort(iso) {
   const value = date(iso);
   if (!value) return '';
@@ -173,11 +213,19 @@ export function formatShort(iso) {
   }).format(value);
 }
 
+/**
+ * @param {number | null | undefined} n
+ * @returns {string}
+ */
 export function formatNumber(n) {
   if (n === null || n === undefined || Number.isNaN(Number(n))) return '';
   return numberFormat('plain', {}).format(n);
 }
 
+/**
+ * @param {number | null | undefined} x a share (0.25 for 25 %)
+ * @returns {string}
+ */
 export function formatPercent(x) {
   if (x === null || x === undefined || Number.isNaN(Number(x))) return '';
   return numberFormat('percent', { style: 'percent', maximumFractionDigits: 1 }).format(x);

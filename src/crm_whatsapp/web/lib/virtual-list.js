@@ -1,3 +1,4 @@
+// @ts-check
 // A windowed list for long chats: only the rows in view (plus a margin) are in the DOM;
 // spacers stand in for the rest. Heights are measured once a row has been shown and
 // estimated before that. Every change keeps the row at the top of the view where it was,
@@ -7,6 +8,21 @@ const MARGIN_PX = 900;
 const NEAR_TOP_PX = 1200;
 const BOTTOM_SLACK_PX = 48;
 
+/** @typedef {{ key: string, movable?: boolean }} VirtualRow */
+/** @typedef {{ key: string, delta: number }} Anchor */
+/** @typedef {'anchor' | 'bottom'} Keep */
+/**
+ * @template {VirtualRow} R
+ * @typedef {object} VirtualListOptions
+ * @property {HTMLElement} viewport
+ * @property {HTMLElement} content
+ * @property {(row: R) => HTMLElement} renderRow
+ * @property {(row: R) => number} estimate
+ * @property {() => void} [onNearTop]
+ * @property {(before: R | undefined, after: R) => boolean} [same]
+ */
+
+/** @template {VirtualRow} R */
 export class VirtualList {
   /**
    * Rows are {key, movable?, ...}: a `movable` row may change place when rows are added
@@ -14,6 +30,7 @@ export class VirtualList {
    * viewport: the scrolling element. content: where rows go, inside viewport (after any
    * header). renderRow(row) → Element; estimate(row) → px; onNearTop() when the user nears
    * the top (to load older rows); same(oldRow, newRow) → whether a shown row can stay as it is.
+   * @param {VirtualListOptions<R>} options
    */
   constructor({ viewport, content, renderRow, estimate, onNearTop = () => {}, same }) {
     this.viewport = viewport;
@@ -21,11 +38,17 @@ export class VirtualList {
     this.renderRow = renderRow;
     this.estimate = estimate;
     this.onNearTop = onNearTop;
+    /** @type {R[]} */
     this.rows = [];
+    /** @type {Map<string, number>} */
     this.index = new Map();
+    /** @type {Map<string, number>} */
     this.heights = new Map();
     this.offsets = new Float64Array(1);
+    /** @type {Map<string, HTMLElement>} */
     this.rendered = new Map();
+    /** @type {number | undefined} the viewport's width when heights were measured */
+    this.width = undefined;
     this.start = 0;
     this.end = 0;
     this.topSpacer = document.createElement('div');
@@ -67,8 +90,13 @@ export class VirtualList {
     return scrollHeight - scrollTop - clientHeight <= BOTTOM_SLACK_PX;
   }
 
-  /** Replace every row (same keys keep their measured height and their place on screen). */
+  /**
+   * Replace every row (same keys keep their measured height and their place on screen).
+   * @param {R[]} rows
+   * @param {{ stickToBottom?: boolean }} [options]
+   */
   setRows(rows, { stickToBottom = false } = {}) {
+    /** @type {Keep} */
     const keep = stickToBottom ? 'bottom' : 'anchor';
     const anchor = this.anchor();
     const previous = new Map(this.rows.map((row) => [row.key, row]));
@@ -86,13 +114,17 @@ export class VirtualList {
     this.update({ keep, anchor });
   }
 
-  /** A row's content changed: render it again if it is on screen. */
+  /**
+   * A row's content changed: render it again if it is on screen.
+   * @param {string} key
+   * @param {R} row
+   */
   refreshRow(key, row) {
     const i = this.index.get(key);
     if (i === undefined) return;
     this.rows[i] = row;
-    if (this.rendered.has(key)) {
-      const old = this.rendered.get(key);
+    const old = this.rendered.get(key);
+    if (old) {
       const fresh = this.renderRow(row);
       old.replaceWith(fresh);
       this.rendered.set(key, fresh);
@@ -116,6 +148,7 @@ export class VirtualList {
     return this.topSpacer.offsetTop;
   }
 
+  /** @param {number} i */
   heightOf(i) {
     const row = this.rows[i];
     return this.heights.get(row.key) ?? this.estimate(row);
@@ -128,7 +161,10 @@ export class VirtualList {
     this.offsets = offsets;
   }
 
-  /** The first index whose bottom is below `y` (binary search on the offsets). */
+  /**
+   * The first index whose bottom is below `y` (binary search on the offsets).
+   * @param {number} y
+   */
   indexAt(y) {
     let low = 0;
     let high = this.rows.length;
@@ -140,7 +176,10 @@ export class VirtualList {
     return low;
   }
 
-  /** The row at the top of the view and how far into it the view starts. */
+  /**
+   * The row at the top of the view and how far into it the view starts.
+   * @returns {Anchor | null}
+   */
   anchor() {
     if (!this.rows.length) return null;
     const y = this.viewport.scrollTop - this.base();
@@ -152,6 +191,7 @@ export class VirtualList {
     return { key: this.rows[i].key, delta: y - this.offsets[i] };
   }
 
+  /** @param {{ keep?: Keep, anchor?: Anchor | null }} [options] */
   update({ keep = 'anchor', anchor = undefined } = {}) {
     const fixed = anchor === undefined ? this.anchor() : anchor;
     // a few passes: measuring newly shown rows changes the offsets they were placed by
@@ -165,6 +205,11 @@ export class VirtualList {
     if (this.viewport.scrollTop - this.base() < NEAR_TOP_PX) this.onNearTop();
   }
 
+  /**
+   * @param {Keep} keep
+   * @param {Anchor | null} anchor
+   * @returns {number | null}
+   */
   targetScroll(keep, anchor) {
     if (keep === 'bottom') return this.viewport.scrollHeight - this.viewport.clientHeight;
     if (!anchor) return null;
@@ -185,8 +230,10 @@ export class VirtualList {
     this.start = start;
     this.end = end;
 
+    /** @type {HTMLElement[]} */
     const wanted = [];
     const keys = new Set();
+    /** @type {number[]} */
     const unmeasured = [];
     for (let i = start; i < end; i += 1) {
       const row = this.rows[i];
@@ -222,7 +269,7 @@ export class VirtualList {
     let changed = false;
     for (const i of unmeasured) {
       const key = this.rows[i].key;
-      const measured = this.rendered.get(key).getBoundingClientRect().height;
+      const measured = this.rendered.get(key)?.getBoundingClientRect().height ?? 0;
       if (measured > 0 && Math.abs((this.heights.get(key) ?? -1) - measured) > 0.5) {
         this.heights.set(key, measured);
         changed = true;

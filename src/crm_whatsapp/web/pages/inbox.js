@@ -1,3 +1,4 @@
+// @ts-check
 // The inbox page: sign-in, then the conversation list and the chat side by side (one at a
 // time on a phone), kept current by one live event stream.
 import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
@@ -10,9 +11,14 @@ import { t } from '../lib/i18n.js';
 import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
 import { renderSignIn, safeNext, takeTokenFromFragment } from '../views/signin.js';
 
-const root = document.getElementById('app');
+/** @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut */
+
+const app = document.getElementById('app');
+if (!app) throw new Error('index.html has no #app');
+const root = app;
 let stopCurrent = () => {};
 
+/** @param {string | null} [notice] a message key to show above the form */
 function showSignIn(notice = null) {
   stopCurrent();
   stopCurrent = () => {};
@@ -60,6 +66,7 @@ function startInbox() {
       list.select(null);
       writeUrl(filters, null);
       chat.close();
+      /** @type {HTMLElement | null} */
       const row = list.element.querySelector('[tabindex="0"]');
       row?.focus();
     },
@@ -74,6 +81,10 @@ function startInbox() {
     },
   });
 
+  /**
+   * @param {string} id
+   * @param {ConversationOut | null} [known]
+   */
   function openConversation(id, known = null) {
     openId = id;
     list.select(id);

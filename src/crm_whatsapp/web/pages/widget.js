@@ -1,3 +1,4 @@
+// @ts-check
 // <crm-whatsapp-conversations client-id="..." [api-base] [token] [lang]>: a CRM client's
 // WhatsApp conversations, for the CRM's own client page. It reuses the inbox's modules in
 // a shadow root, so the host page's CSS cannot break it and its CSS cannot leak out.
@@ -17,7 +18,9 @@ export class CrmWhatsappConversations extends HTMLElement {
 
   constructor() {
     super();
-    this.attachShadow({ mode: 'open' });
+    /** @type {ShadowRoot} the widget's own DOM (this.shadowRoot, typed as always there) */
+    this.root = this.attachShadow({ mode: 'open' });
+    /** @type {() => void} */
     this.stop = () => {};
     this.scheduled = false;
   }
@@ -46,6 +49,7 @@ export class CrmWhatsappConversations extends HTMLElement {
     });
   }
 
+  /** @returns {() => void} what stops it */
   start() {
     const lang = this.getAttribute('lang');
     if (lang && lang !== currentLanguage()) setLanguage(lang);
@@ -53,9 +57,10 @@ export class CrmWhatsappConversations extends HTMLElement {
     const token = this.getAttribute('token') || loadToken();
     const apiBase = this.getAttribute('api-base') || defaultApiBase();
     const link = h('link', { rel: 'stylesheet', href: STYLESHEET });
+    /** @param {string} key */
     const message = (key) => {
       const text = h('p', { class: 'widget-message', role: 'status' }, t(key));
-      this.shadowRoot.replaceChildren(link, text);
+      this.root.replaceChildren(link, text);
     };
     if (!clientId) {
       message('widget.no_client');
@@ -114,7 +119,7 @@ export class CrmWhatsappConversations extends HTMLElement {
       listPane.setAttribute('aria-label', t('widget.title'));
     };
     window.addEventListener('languagechange', onLanguage);
-    this.shadowRoot.replaceChildren(link, h('div', { class: 'widget' }, layout));
+    this.root.replaceChildren(link, h('div', { class: 'widget' }, layout));
 
     list.reload();
     const stream = followListAndChat(service, indicator, list, chat);

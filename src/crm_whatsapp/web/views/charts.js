@@ -1,3 +1,4 @@
+// @ts-check
 // Hand-written SVG charts for the dashboard: pure functions from data to an <svg> element.
 //
 // They know no language and no API: the caller passes every visible string and the number
@@ -5,11 +6,29 @@
 // viewBox matches), so text keeps its size on a phone; CSS scales it between re-renders.
 // Every coordinate goes through `num`, so no data (zero, one day, nulls) can produce NaN.
 
+/**
+ * @typedef {string | number | boolean | null | undefined} SvgValue
+ * @typedef {Record<string, SvgValue>} SvgAttrs null, undefined and false leave one out
+ * @typedef {SVGElement | string | null | undefined | false} SvgChild
+ * @typedef {{ title: string, summary: string }} ChartText
+ * @typedef {{ number: (n: number) => string }} NumberFormat
+ * @typedef {import('../lib/conversaciones-whatsapp.js').Schemas['DayCountOut']} DayCount
+ * @typedef {{ cls: string, text: string }} LegendEntry
+ * @typedef {{ key: string, name: string, count: number }} ShareSeries
+ * @typedef {{ key: string, name: string, median: number | null, p90: number | null, count: number }} Responder
+ */
+
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** An SVG element; `children` may be elements or strings (text nodes). */
+/**
+ * An SVG element; `children` may be elements or strings (text nodes).
+ * @param {string} tag
+ * @param {SvgAttrs} [attrs]
+ * @param {...(SvgChild | SvgChild[])} children
+ * @returns {SVGElement}
+ */
 export function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG, tag);
+  const el = /** @type {SVGElement} */ (document.createElementNS(SVG, tag));
   for (const [name, value] of Object.entries(attrs)) {
     if (value !== null && value !== undefined && value !== false) {
       el.setAttribute(name, String(value));
@@ -22,17 +41,28 @@ export function svg(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** A finite number rounded to 0.01 (0 for anything else). */
+/**
+ * A finite number rounded to 0.01 (0 for anything else).
+ * @param {unknown} value
+ * @returns {number}
+ */
 export function num(value) {
-  return Number.isFinite(value) ? Math.round(value * 100) / 100 : 0;
+  return typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 100) / 100 : 0;
 }
 
-/** The ticks of a value axis: 0 up to at least `max` in steps of 1, 2 or 5 × 10^n. */
+/**
+ * The ticks of a value axis: 0 up to at least `max` in steps of 1, 2 or 5 × 10^n.
+ * @param {number} max
+ * @param {number} [count]
+ * @returns {number[]}
+ */
 export function niceTicks(max, count = 4) {
   const top = Number.isFinite(max) && max > 0 ? max : 1;
   const rough = top / count;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough));
+  // rough / magnitude is in [1, 10), so 10 × magnitude always qualifies
+  const nice = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? 10 * magnitude;
+  const step = Math.max(1, nice);
   const ticks = [];
   for (let value = 0; value < top + step; value += step) {
     ticks.push(value);
@@ -41,11 +71,18 @@ export function niceTicks(max, count = 4) {
   return ticks;
 }
 
-/** Every day from `first` to `last` (YYYY-MM-DD, inclusive), at most `limit` of them. */
+/**
+ * Every day from `first` to `last` (YYYY-MM-DD, inclusive), at most `limit` of them.
+ * @param {string} first
+ * @param {string} last
+ * @param {number} [limit]
+ * @returns {string[]}
+ */
 export function daysBetween(first, last, limit = 400) {
   const start = Date.parse(`${first}T00:00:00Z`);
   const end = Date.parse(`${last}T00:00:00Z`);
   if (!Number.isFinite(start) || !Number.isFinite(end) || end < start) return [];
+  /** @type {string[]} */
   const days = [];
   for (let t = start; t <= end && days.length <= limit; t += 86_400_000) {
     days.push(new Date(t).toISOString().slice(0, 10));
@@ -56,8 +93,14 @@ export function daysBetween(first, last, limit = 400) {
 /**
  * The per-day series with the days without messages filled in, from `since` (or the first
  * day with data) to `until` (or the last one); a range too long to draw keeps the data days.
+ * @param {DayCount[]} perDay
+ * @param {string | null | undefined} since
+ * @param {string | null | undefined} until
+ * @param {number} [limit]
+ * @returns {DayCount[]}
  */
 export function fillDays(perDay, since, until, limit = 400) {
+  /** @type {Map<string, DayCount>} */
   const known = new Map(perDay.map((d) => [d.day, d]));
   const sorted = [...known.keys()].sort();
   const first = since || sorted[0];
@@ -65,11 +108,16 @@ export function fillDays(perDay, since, until, limit = 400) {
   if (!first || !last) return [];
   const days = daysBetween(first, last, limit);
   if (days.length === 0 || sorted.some((day) => day < first || day > last)) {
-    return sorted.map((day) => known.get(day));
+    return sorted.map((day) => /** @type {DayCount} */ (known.get(day)));
   }
   return days.map((day) => known.get(day) ?? { day, inbound: 0, outbound: 0 });
 }
 
+/**
+ * @param {number} width
+ * @param {number} height
+ * @param {ChartText} text
+ */
 function root(width, height, text) {
   return svg(
     'svg',
@@ -87,6 +135,12 @@ function root(width, height, text) {
   );
 }
 
+/**
+ * @param {number} x
+ * @param {number} y
+ * @param {string} content
+ * @param {SvgAttrs} [attrs]
+ */
 function label(x, y, content, attrs = {}) {
   return svg('text', { x: num(x), y: num(y), class: 'chart-text', ...attrs }, content);
 }
@@ -94,18 +148,42 @@ function label(x, y, content, attrs = {}) {
 const MIDDLE = { 'text-anchor': 'middle' };
 const END = { 'text-anchor': 'end' };
 
+/**
+ * @param {number} x
+ * @param {number} y
+ * @param {number} width
+ * @param {number} height
+ * @param {SvgAttrs} [attrs]
+ */
 function box(x, y, width, height, attrs = {}) {
   return svg('rect', { x: num(x), y: num(y), width: num(width), height: num(height), ...attrs });
 }
 
+/**
+ * @param {number} x1
+ * @param {number} y1
+ * @param {number} x2
+ * @param {number} y2
+ * @param {SvgAttrs} [attrs]
+ */
 function line(x1, y1, x2, y2, attrs = {}) {
   return svg('line', { x1: num(x1), y1: num(y1), x2: num(x2), y2: num(y2), ...attrs });
 }
 
+/**
+ * @param {number} x
+ * @param {number} y
+ * @param {string} content
+ */
 function emptyNote(x, y, content) {
   return label(x, y, content, { ...MIDDLE, class: 'chart-text chart-empty' });
 }
 
+/**
+ * @param {number} x
+ * @param {number} y
+ * @param {LegendEntry[]} entries
+ */
 function legend(x, y, entries) {
   const group = svg('g', { class: 'chart-legend' });
   let offset = x;
@@ -123,6 +201,13 @@ function legend(x, y, entries) {
  * Messages per day, inbound and outbound as grouped bars.
  * `text`: {title, summary, inbound, outbound, axis, empty, dayTitle(d)};
  * `format`: {number(n), dayShort(iso)}.
+ * @param {DayCount[]} days
+ * @param {{
+ *   width?: number,
+ *   text: ChartText & { inbound: string, outbound: string, axis: string, empty: string, dayTitle: (day: DayCount) => string },
+ *   format: NumberFormat & { dayShort: (iso: string) => string },
+ * }} options
+ * @returns {SVGElement}
  */
 export function dayChart(days, { width = 640, text, format }) {
   const height = 270;
@@ -139,6 +224,7 @@ export function dayChart(days, { width = 640, text, format }) {
     label(4, 42, text.axis, { class: 'chart-text chart-axis-title' }),
   );
   const base = plot.y + plot.h;
+  /** @param {number} value */
   const y = (value) => base - (value / top) * plot.h;
   const grid = svg('g', { class: 'chart-grid' });
   for (const value of ticks) {
@@ -183,10 +269,16 @@ export function dayChart(days, { width = 640, text, format }) {
 const HEAT_LOW = [224, 236, 250];
 const HEAT_HIGH = [8, 48, 107];
 
-/** The fill of a heatmap cell: pale grey for none, then light to dark blue. */
+/**
+ * The fill of a heatmap cell: pale grey for none, then light to dark blue.
+ * @param {number} count
+ * @param {number} max
+ * @returns {string}
+ */
 export function heatColour(count, max) {
   if (!(count > 0) || !(max > 0)) return '#f3f4f6';
   const share = Math.min(1, count / max);
+  /** @param {number} i */
   const channel = (i) => Math.round(HEAT_LOW[i] + (HEAT_HIGH[i] - HEAT_LOW[i]) * share);
   return `#${[0, 1, 2].map((i) => channel(i).toString(16).padStart(2, '0')).join('')}`;
 }
@@ -194,6 +286,16 @@ export function heatColour(count, max) {
 /**
  * Customer messages by weekday (rows, Monday first) and hour (columns).
  * `text`: {title, summary, empty, weekdays[7], cellTitle(weekday, hour, count), less, more}.
+ * @param {ReadonlyArray<ReadonlyArray<number | null>> | null | undefined} grid
+ * @param {{
+ *   width?: number,
+ *   text: ChartText & {
+ *     empty: string, weekdays: string[], less: string, more: string,
+ *     cellTitle: (weekday: number, hour: number, count: number) => string,
+ *   },
+ *   format: NumberFormat,
+ * }} options
+ * @returns {SVGElement}
  */
 export function heatmapChart(grid, { width = 640, text, format }) {
   const rows = Array.from({ length: 7 }, (_, w) =>
@@ -263,6 +365,12 @@ export function heatmapChart(grid, { width = 640, text, format }) {
 /**
  * Who sent the outbound messages: a donut of bot and agent shares with a legend.
  * `text`: {title, summary, total, empty, entry(name, count, share)}; `series` [{key, name, count}].
+ * @param {ShareSeries[]} series
+ * @param {{
+ *   width?: number,
+ *   text: ChartText & { total: string, empty: string, entry: (name: string, count: number, share: number) => string },
+ * }} options
+ * @returns {SVGElement}
  */
 export function shareChart(series, { width = 320, text }) {
   const total = series.reduce((sum, s) => sum + (s.count > 0 ? s.count : 0), 0);
@@ -326,6 +434,13 @@ export function shareChart(series, { width = 320, text }) {
 /**
  * Failed sends by error code, as horizontal bars, largest first.
  * `text`: {title, summary, empty, describe(code, count)}; `format`: {number(n)}.
+ * @param {Readonly<Record<string, number>> | null | undefined} failures
+ * @param {{
+ *   width?: number,
+ *   text: ChartText & { empty: string, describe: (code: string, count: number) => string },
+ *   format: NumberFormat,
+ * }} options
+ * @returns {SVGElement}
  */
 export function failuresChart(failures, { width = 640, text, format }) {
   const rows = Object.entries(failures ?? {})
@@ -363,9 +478,20 @@ export function failuresChart(failures, { width = 640, text, format }) {
  * First response times: median and 90th percentile bars for each responder.
  * `responders`: [{key, name, median, p90, count}] in seconds (null when none);
  * `text`: {title, summary, median, p90, none}; `format`: {duration(seconds)}.
+ * @param {Responder[]} responders
+ * @param {{
+ *   width?: number,
+ *   text: ChartText & { median: string, p90: string, none: string },
+ *   format: { duration: (seconds: number) => string },
+ * }} options
+ * @returns {SVGElement}
  */
 export function responseChart(responders, { width = 640, text, format }) {
-  const values = responders.flatMap((r) => [r.median, r.p90]).filter((v) => Number.isFinite(v));
+  /** @type {number[]} */
+  const values = [];
+  for (const r of responders) {
+    for (const v of [r.median, r.p90]) if (typeof v === 'number' && Number.isFinite(v)) values.push(v);
+  }
   const max = Math.max(1, ...values);
   const longest = Math.max(0, ...responders.map((r) => r.name.length));
   const nameWidth = Math.min(width * 0.35, 16 + longest * 7.6);
@@ -384,11 +510,13 @@ export function responseChart(responders, { width = 640, text, format }) {
     const y = 30 + i * groupHeight;
     const group = svg('g', { 'data-responder': r.key, 'data-count': r.count });
     group.append(label(nameWidth - 8, y + 26, r.name, END));
-    [
+    /** @type {Array<['median' | 'p90', number | null, number]>} */
+    const bars = [
       ['median', r.median, 0],
       ['p90', r.p90, 26],
-    ].forEach(([measure, seconds, dy]) => {
-      const known = Number.isFinite(seconds);
+    ];
+    bars.forEach(([measure, seconds, dy]) => {
+      const known = typeof seconds === 'number' && Number.isFinite(seconds);
       const length = known ? Math.max(2, (Math.max(0, seconds) / max) * barSpace) : 0;
       const shown = known ? format.duration(seconds) : text.none;
       group.append(

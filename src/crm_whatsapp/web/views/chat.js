@@ -1,23 +1,42 @@
+// @ts-check
 // The chat view: header with the conversation's state and actions, a windowed message list
 // (long chats keep only what is on screen in the DOM), and the composer.
-import { ApiError } from '../lib/conversaciones-whatsapp.js';
+import { ApiError, messageOf } from '../lib/conversaciones-whatsapp.js';
 import { Composer, agentName } from './composer.js';
 import { customerNumber } from './conversation-list.js';
-import { h, uid } from '../lib/dom.js';
+import { activeElementOf, h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { chooseClient } from './link-dialog.js';
 import { announcement, dayKey, dayRow, messageRow } from './message-view.js';
 import { VirtualList } from '../lib/virtual-list.js';
 
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').DeliveryOut} DeliveryOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').LiveEvent} LiveEvent
+ * @typedef {{ key: string, type: 'day', at: string, movable: true }} DayRow
+ * @typedef {{ key: string, type: 'message', message: MessageOut, movable?: false }} MessageRow
+ * @typedef {DayRow | MessageRow} ChatRow
+ */
+
 const PAGE = 50;
+/** @type {Readonly<Record<string, number>>} */
 const ORDER = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
 
+/** @param {MessageOut} message */
 function rank(message) {
-  return ORDER[message.delivery?.status] ?? -1;
+  const status = message.delivery?.status;
+  return (status && ORDER[status]) ?? -1;
 }
 
-/** Messages in time order. Dates are parsed once per message, not once per comparison:
- * a 10,000-message chat is re-sorted every time a page of older messages arrives. */
+/**
+ * Messages in time order. Dates are parsed once per message, not once per comparison:
+ * a 10,000-message chat is re-sorted every time a page of older messages arrives.
+ * @param {Iterable<MessageOut>} messages
+ * @returns {MessageOut[]}
+ */
 function inTimeOrder(messages) {
   const keyed = Array.from(messages, (message) => ({
     message,
@@ -37,21 +56,33 @@ export class ChatView {
   /**
    * onBack() for the phone layout's back button; onConversation(conversation) whenever
    * this view learns a newer state of the open conversation (to update the list).
+   * @param {{
+   *   service: ConversationsService,
+   *   onBack?: () => void,
+   *   onConversation?: (conversation: ConversationOut) => void,
+   * }} options
    */
   constructor({ service, onBack = () => {}, onConversation = () => {} }) {
     this.service = service;
     this.onBack = onBack;
     this.onConversation = onConversation;
+    /** @type {string | null} */
     this.conversationId = null;
+    /** @type {ConversationOut | null} */
     this.conversation = null;
+    /** @type {Map<string, MessageOut>} by id */
     this.messages = new Map();
+    /** @type {Map<string, MessageOut>} by WhatsApp id, for quoted replies */
     this.byWamid = new Map();
+    /** @type {string | null} */
     this.nextCursor = null;
     this.loadingOlder = false;
     this.loaded = false;
     this.generation = 0;
+    /** @type {Promise<void> | null} */
     this.refreshing = null;
     this.refreshAgain = false;
+    this.refreshConversationToo = false;
     this.notice = { text: '', error: false };
 
     this.header = h('div', { class: 'chat-header' });
@@ -81,13 +112,17 @@ export class ChatView {
     );
     this.element = h('div', { class: 'chat' }, this.empty, this.body, this.live);
     this.body.hidden = true;
+    /** @type {VirtualList<ChatRow>} */
     this.virtual = new VirtualList({
       viewport: this.viewport,
       content: this.list,
       renderRow: (row) =>
         row.type === 'day' ? dayRow(row.at) : messageRow(row.message, this.byWamid),
       estimate: (row) => (row.type === 'day' ? 40 : 72),
-      same: (a, b) => a.type === b.type && (a.type === 'day' || a.message === b.message),
+      same: (a, b) =>
+        a !== undefined &&
+        a.type === b.type &&
+        (a.type === 'day' || (b.type === 'message' && a.message === b.message)),
       onNearTop: () => this.loadOlder(),
     });
     this.onLanguage = () => {
@@ -119,6 +154,10 @@ export class ChatView {
     this.composer.setConversation(null);
   }
 
+  /**
+   * @param {string} id
+   * @param {ConversationOut | null} [known] what the list already knows of it
+   */
   async open(id, known = null) {
     this.generation += 1;
     const generation = this.generation;
@@ -154,13 +193,13 @@ export class ChatView {
       this.onConversation(conversation);
     } catch (error) {
       if (generation !== this.generation) return;
-      this.showNotice(error.message || t('error.network'), true);
+      this.showNotice(messageOf(error) || t('error.network'), true);
     }
   }
 
   /** At phone width the list disappears: put the keyboard focus where the chat starts. */
   focusStart() {
-    this.header.querySelector('.chat-back')?.focus();
+    /** @type {HTMLButtonElement | null} */ (this.header.querySelector('.chat-back'))?.focus();
   }
 
   /** Reload what is shown (after a resync or a reconnection). */
@@ -171,8 +210,11 @@ export class ChatView {
   /**
    * Add or update messages by id; returns the ones not seen before. A stored message object
    * is replaced only when its content changed, so unchanged bubbles are not rendered again.
+   * @param {MessageOut[]} items
+   * @returns {MessageOut[]}
    */
   merge(items) {
+    /** @type {MessageOut[]} */
     const fresh = [];
     const arrived = new Set();
     for (const incoming of items) {
@@ -199,8 +241,10 @@ export class ChatView {
     return fresh;
   }
 
+  /** @returns {ChatRow[]} */
   rows() {
     const sorted = inTimeOrder(this.messages.values());
+    /** @type {ChatRow[]} */
     const rows = [];
     let day = null;
     for (const message of sorted) {
@@ -214,6 +258,7 @@ export class ChatView {
     return rows;
   }
 
+  /** @param {{ stickToBottom?: boolean }} [options] */
   rebuild({ stickToBottom = false } = {}) {
     this.virtual.setRows(this.rows(), { stickToBottom });
   }
@@ -235,7 +280,7 @@ export class ChatView {
       if (generation !== this.generation) return;
       this.loadingOlder = false;
       this.renderTop();
-      this.showNotice(error.message || t('error.network'), true);
+      this.showNotice(messageOf(error) || t('error.network'), true);
     }
   }
 
@@ -247,7 +292,11 @@ export class ChatView {
     this.topStatus.textContent = text;
   }
 
-  /** Fetch the newest page and merge it by id (coalesced: one request in flight). */
+  /**
+   * Fetch the newest page and merge it by id (coalesced: one request in flight).
+   * @param {{ conversationToo?: boolean }} [options]
+   * @returns {Promise<void>}
+   */
   async refreshNewest({ conversationToo = false } = {}) {
     if (this.refreshing) {
       this.refreshAgain = true;
@@ -257,6 +306,7 @@ export class ChatView {
     const run = async () => {
       const generation = this.generation;
       const id = this.conversationId;
+      if (!id) return;
       const stick = this.virtual.atBottom();
       const page = await this.service.messages(id, null, PAGE);
       if (generation !== this.generation) return;
@@ -274,7 +324,7 @@ export class ChatView {
       if (conversationToo) await this.refreshConversation();
     };
     this.refreshing = run()
-      .catch((error) => this.showNotice(error.message || t('error.network'), true))
+      .catch((error) => this.showNotice(messageOf(error) || t('error.network'), true))
       .finally(() => {
         this.refreshing = null;
         if (this.refreshAgain) {
@@ -297,11 +347,12 @@ export class ChatView {
       this.setConversation(conversation);
     } catch (error) {
       if (generation === this.generation) {
-        this.showNotice(error.message || t('error.network'), true);
+        this.showNotice(messageOf(error) || t('error.network'), true);
       }
     }
   }
 
+  /** @param {ConversationOut} conversation */
   setConversation(conversation) {
     if (conversation.id !== this.conversationId) return;
     this.conversation = conversation;
@@ -310,7 +361,10 @@ export class ChatView {
     this.onConversation(conversation);
   }
 
-  /** A live event from the stream (any conversation: others are ignored). */
+  /**
+   * A live event from the stream (any conversation: others are ignored).
+   * @param {LiveEvent} event
+   */
   handleEvent(event) {
     if (!this.conversationId) return;
     if (event.type === 'resync') {
@@ -333,27 +387,39 @@ export class ChatView {
     }
   }
 
+  /**
+   * @param {MessageOut} message
+   * @param {string} status the new delivery status, from a live event
+   */
   setStatus(message, status) {
     const current = message.delivery?.status || 'pending';
     if ((ORDER[status] ?? -1) <= (ORDER[current] ?? -1)) return; // never backwards
-    const updated = { ...message, delivery: { ...(message.delivery || {}), status } };
+    // only the status is known from the event: the rest of the delivery stays as it was
+    const delivery = /** @type {DeliveryOut} */ ({ ...(message.delivery || {}), status });
+    const updated = { ...message, delivery };
     this.messages.set(message.id, updated);
     if (updated.wamid) this.byWamid.set(updated.wamid, updated);
     const key = `m:${message.id}`;
     this.virtual.refreshRow(key, { key, type: 'message', message: updated });
   }
 
+  /** @param {MessageOut} message */
   sent(message) {
     this.merge([message]);
     this.rebuild({ stickToBottom: true });
     this.refreshConversation();
   }
 
+  /** @param {string} text */
   announce(text) {
     this.live.append(h('p', {}, text));
-    while (this.live.childElementCount > 3) this.live.firstChild.remove();
+    while (this.live.childElementCount > 3) this.live.firstElementChild?.remove();
   }
 
+  /**
+   * @param {string} text
+   * @param {boolean} [error]
+   */
   showNotice(text, error = false) {
     this.notice = { text, error };
     this.renderNotice();
@@ -366,9 +432,15 @@ export class ChatView {
     this.noticeLine.hidden = !this.notice.text;
   }
 
+  /**
+   * Run an action on the open conversation and show what it did.
+   * @param {(id: string) => Promise<ConversationOut>} run
+   * @param {string | ((conversation: ConversationOut) => string)} doneText
+   */
   async act(run, doneText) {
     const id = this.conversationId;
     const generation = this.generation;
+    if (!id) return;
     try {
       const conversation = await run(id);
       if (generation !== this.generation) return;
@@ -377,7 +449,7 @@ export class ChatView {
     } catch (error) {
       if (generation !== this.generation) return;
       if (error instanceof ApiError && error.status === 401) return;
-      this.showNotice(error.message || t('error.network'), true);
+      this.showNotice(messageOf(error) || t('error.network'), true);
     }
   }
 
@@ -386,7 +458,9 @@ export class ChatView {
     const client = await chooseClient(this.element, this.service);
     if (!client) {
       // give focus back to where the dialog was opened from
-      root.querySelector?.('.action-link')?.focus();
+      if (root instanceof Document || root instanceof ShadowRoot) {
+        /** @type {HTMLButtonElement | null} */ (root.querySelector('.action-link'))?.focus();
+      }
       return;
     }
     await this.act(
@@ -417,6 +491,7 @@ export class ChatView {
       this.header.replaceChildren(back, h('h2', { class: 'chat-title' }, t('chat.loading')));
       return;
     }
+    /** @type {(label: string, cls: string, onClick: () => unknown) => HTMLButtonElement} */
     const button = (label, cls, onClick) =>
       h('button', { type: 'button', class: ['button', cls], on: { click: onClick } }, label);
     const actions = [
@@ -439,8 +514,9 @@ export class ChatView {
     const state = c.bot_paused
       ? t('chat.paused', { agent: c.assigned_agent || t('chat.agent') })
       : t('chat.bot_active');
-    const hadFocus = this.header.contains(this.element.getRootNode().activeElement);
-    const focusedClass = hadFocus ? this.element.getRootNode().activeElement.classList[1] : null;
+    const active = activeElementOf(this.element);
+    const hadFocus = this.header.contains(active);
+    const focusedClass = hadFocus && active ? active.classList[1] : null;
     this.header.replaceChildren(
       back,
       h(
@@ -474,6 +550,7 @@ export class ChatView {
       h('div', { class: 'chat-actions', role: 'group', 'aria-label': t('chat.actions') }, actions),
     );
     if (focusedClass) {
+      /** @type {HTMLElement | null} */
       const again =
         this.header.querySelector(`.${focusedClass}`) ||
         this.header.querySelector('.action-take, .action-resume');

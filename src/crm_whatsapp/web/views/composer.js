@@ -1,7 +1,16 @@
+// @ts-check
 // The reply box: free text inside the 24-hour customer service window, a template outside.
 import { ApiError } from '../lib/conversaciones-whatsapp.js';
-import { h, uid } from '../lib/dom.js';
+import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
+
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').TemplateIn} TemplateIn
+ * @typedef {{ name: string, language: string, parameters: string }} TemplateDraft
+ */
 
 const AGENT_KEY = 'crm_whatsapp.agent';
 
@@ -16,6 +25,7 @@ export function agentName() {
   return (stored || '').trim() || t('composer.agent.default');
 }
 
+/** @param {string} name */
 export function setAgentName(name) {
   try {
     window.localStorage.setItem(AGENT_KEY, name.trim());
@@ -24,7 +34,11 @@ export function setAgentName(name) {
   }
 }
 
-/** "5:03:09" — hours, minutes and seconds left. */
+/**
+ * "5:03:09" — hours, minutes and seconds left.
+ * @param {number} ms
+ * @returns {string}
+ */
 export function formatRemaining(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));
   const hours = Math.floor(total / 3600);
@@ -34,17 +48,28 @@ export function formatRemaining(ms) {
 }
 
 export class Composer {
-  /** onSent(message) after a 201; onStale() when the API says the window has closed. */
+  /**
+   * onSent(message) after a 201; onStale() when the API says the window has closed.
+   * @param {{ service: ConversationsService, onSent: (message: MessageOut) => void, onStale?: () => void }} options
+   */
   constructor({ service, onSent, onStale = () => {} }) {
     this.service = service;
     this.onSent = onSent;
     this.onStale = onStale;
+    /** @type {ConversationOut | null} */
     this.conversation = null;
     this.sending = false;
     this.error = '';
     this.text = '';
+    /** @type {TemplateDraft} */
     this.template = { name: '', language: 'es', parameters: '' };
     this.templateOpen = false;
+    /** @type {HTMLParagraphElement | null} */
+    this.windowLine = null;
+    /** @type {HTMLParagraphElement | null} */
+    this.errorLine = null;
+    /** @type {boolean | undefined} whether the window was open at the last render */
+    this.renderedOpen = undefined;
     this.ids = {
       text: uid('composer-text'),
       agent: uid('composer-agent'),
@@ -64,6 +89,7 @@ export class Composer {
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
+  /** @param {ConversationOut | null} conversation */
   setConversation(conversation) {
     const changed = conversation?.id !== this.conversation?.id;
     this.conversation = conversation;
@@ -104,8 +130,7 @@ export class Composer {
       this.element.replaceChildren();
       return;
     }
-    const root = this.element.getRootNode();
-    const active = root.activeElement;
+    const active = activeElementOf(this.element);
     const focusedId = active && this.element.contains(active) ? active.id : null;
     const open = this.windowOpen();
     this.renderedOpen = open;
@@ -129,9 +154,9 @@ export class Composer {
       'aria-describedby': this.ids.window,
       value: this.text,
       on: {
-        input: (event) => {
-          this.text = event.target.value;
-          this.grow(event.target);
+        input: () => {
+          this.text = textarea.value;
+          this.grow(textarea);
         },
         keydown: (event) => {
           // Enter sends, Shift+Enter starts a new line, as in WhatsApp Web
@@ -173,18 +198,19 @@ export class Composer {
         autocomplete: 'name',
         maxlength: '200',
         value: agentName(),
-        on: { change: (event) => setAgentName(event.target.value) },
+        on: { change: (event) => setAgentName(targetValue(event)) },
       }),
     );
 
+    /** @type {HTMLDetailsElement} */
     const details = h(
       'details',
       {
         class: 'template-form',
         open: this.templateOpen || !open,
         on: {
-          toggle: (event) => {
-            this.templateOpen = event.target.open;
+          toggle: () => {
+            this.templateOpen = details.open;
           },
         },
       },
@@ -221,11 +247,18 @@ export class Composer {
     );
     this.grow(textarea);
     if (focusedId) {
+      /** @type {HTMLInputElement | HTMLTextAreaElement | HTMLButtonElement | null} */
       const again = this.element.querySelector(`#${focusedId}`);
       if (again && !again.disabled) again.focus();
     }
   }
 
+  /**
+   * @param {string} id
+   * @param {string} label
+   * @param {keyof TemplateDraft} key
+   * @param {{ required?: boolean }} [options]
+   */
   field(id, label, key, { required = false } = {}) {
     return h(
       'div',
@@ -238,13 +271,14 @@ export class Composer {
         value: this.template[key],
         on: {
           input: (event) => {
-            this.template[key] = event.target.value;
+            this.template[key] = targetValue(event);
           },
         },
       }),
     );
   }
 
+  /** @param {HTMLTextAreaElement} textarea */
   grow(textarea) {
     textarea.style.height = 'auto';
     textarea.style.height = `${Math.min(textarea.scrollHeight, 160)}px`;
@@ -272,12 +306,17 @@ export class Composer {
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean);
+    /** @type {TemplateIn} */
     const template = { name, language: this.template.language.trim() || 'es', parameters };
     const sent = await this.send({ template });
     if (sent) this.template = { name: '', language: 'es', parameters: '' };
     this.render();
   }
 
+  /**
+   * @param {{ text: string } | { template: TemplateIn }} content
+   * @returns {Promise<boolean>} whether the API took the message
+   */
   async send(content) {
     if (this.sending || !this.conversation) return false;
     const conversation = this.conversation;
@@ -309,6 +348,7 @@ export class Composer {
     }
   }
 
+  /** @param {string} message */
   showError(message) {
     this.error = message;
     if (this.errorLine) this.errorLine.textContent = message;

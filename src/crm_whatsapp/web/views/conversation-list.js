@@ -1,19 +1,46 @@
+// @ts-check
 // The conversation list: rows from pages of 50, more pages as the user scrolls, keyboard
 // navigation with a roving tabindex, and in-place updates from live events.
-import { ApiError } from '../lib/conversaciones-whatsapp.js';
-import { h, srOnly } from '../lib/dom.js';
+import { ApiError, messageOf } from '../lib/conversaciones-whatsapp.js';
+import { activeElementOf, h, srOnly } from '../lib/dom.js';
 import { formatShort, t } from '../lib/i18n.js';
+
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationPage} ConversationPage
+ */
+/**
+ * @typedef {object} ConversationListOptions
+ * @property {ConversationsService} service
+ * @property {(cursor: string | null, limit: number) => Promise<ConversationPage>} fetchPage
+ * @property {(conversation: ConversationOut) => boolean | null} [matches]
+ * @property {(id: string, conversation: ConversationOut) => void} onSelect
+ * @property {(error: unknown) => void} [onError]
+ * @property {string} [emptyKey] the text key for an empty list
+ */
 
 const PAGE = 50;
 const PRELOAD_PX = 400;
 
-/** The number to show under a name: the phone, else WhatsApp's ids. */
+/**
+ * The number to show under a name: the phone, else WhatsApp's ids.
+ * @param {ConversationOut} conversation
+ * @returns {string}
+ */
 export function customerNumber(conversation) {
+  /** @type {Partial<ConversationOut['customer']>} */
   const customer = conversation.customer || {};
   return customer.phone || (customer.wa_id ? `+${customer.wa_id}` : customer.user_id || '');
 }
 
-/** A small text chip; `data-marker` names it for tests and styles. */
+/**
+ * A small text chip; `data-marker` names it for tests and styles.
+ * @param {string} kind
+ * @param {string} text
+ * @param {string} [label]
+ * @returns {HTMLSpanElement}
+ */
 export function marker(kind, text, label = text) {
   return h(
     'span',
@@ -23,6 +50,10 @@ export function marker(kind, text, label = text) {
   );
 }
 
+/**
+ * @param {ConversationOut} conversation
+ * @returns {HTMLSpanElement[]}
+ */
 export function conversationMarkers(conversation) {
   const markers = [];
   if (conversation.client) {
@@ -43,6 +74,7 @@ export function conversationMarkers(conversation) {
   return markers;
 }
 
+/** @param {string | null | undefined} name */
 function initials(name) {
   const letters = String(name || '?')
     .trim()
@@ -57,6 +89,7 @@ export class ConversationList {
   /**
    * fetchPage(cursor) → {items, next_cursor}; matches(conversation) → true, false, or null
    * when the client cannot tell (a text search): then the first page is fetched again.
+   * @param {ConversationListOptions} options
    */
   constructor({
     service,
@@ -72,14 +105,20 @@ export class ConversationList {
     this.matches = matches;
     this.onSelect = onSelect;
     this.onError = onError;
+    /** @type {ConversationOut[]} */
     this.items = [];
+    /** @type {string | null} */
     this.nextCursor = null;
     this.loading = false;
     this.loaded = false;
+    /** @type {unknown} the last failure, until the next load */
     this.failed = null;
+    /** @type {string | null} */
     this.selectedId = null;
+    /** @type {string | null} */
     this.focusId = null;
     this.generation = 0;
+    /** @type {Map<string, ReturnType<typeof setTimeout>>} */
     this.pendingRefresh = new Map();
 
     this.ul = h('ul', { class: 'conversation-list', on: { keydown: (e) => this.onKeyDown(e) } });
@@ -160,7 +199,10 @@ export class ConversationList {
     }
   }
 
-  /** A live event named this conversation: fetch it and move it to the top (coalesced). */
+  /**
+   * A live event named this conversation: fetch it and move it to the top (coalesced).
+   * @param {string} id
+   */
   refresh(id) {
     if (this.pendingRefresh.has(id)) return;
     this.pendingRefresh.set(
@@ -172,6 +214,7 @@ export class ConversationList {
     );
   }
 
+  /** @param {string} id */
   async refreshNow(id) {
     const generation = this.generation;
     let conversation;
@@ -205,7 +248,10 @@ export class ConversationList {
     this.render();
   }
 
-  /** Replace a conversation in place (after an action) without moving it. */
+  /**
+   * Replace a conversation in place (after an action) without moving it.
+   * @param {ConversationOut} conversation
+   */
   update(conversation) {
     const index = this.items.findIndex((item) => item.id === conversation.id);
     if (index < 0) return;
@@ -218,32 +264,39 @@ export class ConversationList {
     if (old) old.replaceWith(this.row(conversation));
   }
 
+  /** @param {ConversationOut} conversation */
   moveToTop(conversation) {
     this.items = [conversation].concat(this.items.filter((item) => item.id !== conversation.id));
     const old = this.rowElement(conversation.id);
-    const active = this.ul.getRootNode().activeElement;
+    const active = activeElementOf(this.ul);
     const hadFocus = Boolean(old && active && old.contains(active));
     old?.remove();
     const row = this.row(conversation);
     this.ul.insertBefore(row, this.ul.firstChild);
-    if (hadFocus) row.firstChild.focus();
+    if (hadFocus) row.querySelector('button')?.focus();
     this.renderStatus();
   }
 
+  /** @param {string} id */
   remove(id) {
     this.items = this.items.filter((item) => item.id !== id);
     this.rowElement(id)?.remove();
     this.renderStatus();
   }
 
+  /**
+   * @param {string} id
+   * @returns {ConversationOut | null}
+   */
   get(id) {
     return this.items.find((item) => item.id === id) || null;
   }
 
+  /** @param {string | null} id */
   select(id) {
     this.selectedId = id;
     if (id) this.focusId = id;
-    for (const button of this.ul.querySelectorAll('.conversation-row')) {
+    for (const button of this.buttons()) {
       const selected = button.dataset.conversationId === id;
       if (selected) button.setAttribute('aria-current', 'true');
       else button.removeAttribute('aria-current');
@@ -251,9 +304,16 @@ export class ConversationList {
     this.updateTabStops();
   }
 
+  /**
+   * @param {string} id
+   * @returns {HTMLLIElement | null}
+   */
   rowElement(id) {
     for (const li of this.ul.children) {
-      if (li.firstChild?.dataset.conversationId === id) return li;
+      const button = li.firstChild;
+      if (button instanceof HTMLElement && button.dataset.conversationId === id) {
+        return /** @type {HTMLLIElement} */ (li);
+      }
     }
     return null;
   }
@@ -268,13 +328,17 @@ export class ConversationList {
   renderStatus() {
     let text = '';
     if (this.loading) text = this.loaded ? t('list.more') : t('list.loading');
-    else if (this.failed) text = this.failed.message || t('error.network');
+    else if (this.failed) text = messageOf(this.failed) || t('error.network');
     else if (this.loaded && this.items.length === 0) text = t(this.emptyKey);
     else if (this.loaded && !this.nextCursor && this.items.length > PAGE) text = t('list.end');
     this.status.textContent = text;
     this.status.classList.toggle('error', Boolean(this.failed) && !this.loading);
   }
 
+  /**
+   * @param {ConversationOut} conversation
+   * @returns {HTMLLIElement}
+   */
   row(conversation) {
     const current = conversation.id === this.selectedId;
     const unread = conversation.unread_count > 0;
@@ -338,8 +402,9 @@ export class ConversationList {
     return h('li', {}, button);
   }
 
+  /** @returns {HTMLButtonElement[]} */
   buttons() {
-    return Array.from(this.ul.querySelectorAll('.conversation-row'));
+    return Array.from(this.ul.querySelectorAll('button.conversation-row'));
   }
 
   /** Only one row is in the tab order; arrows move between rows. */
@@ -353,9 +418,10 @@ export class ConversationList {
     for (const button of buttons) button.tabIndex = button === target ? 0 : -1;
   }
 
+  /** @param {KeyboardEvent} event */
   onKeyDown(event) {
     const buttons = this.buttons();
-    const index = buttons.indexOf(event.target);
+    const index = event.target instanceof HTMLButtonElement ? buttons.indexOf(event.target) : -1;
     if (index < 0) return;
     let next = null;
     if (event.key === 'ArrowDown') next = Math.min(index + 1, buttons.length - 1);

@@ -1,31 +1,54 @@
+// @ts-check
 // The filter form above the conversation list, mirrored in the page's query string so that
 // a reload or a shared link keeps the same view.
 import { h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
+ * @typedef {'client_id' | 'number' | 'since' | 'until' | 'linked' | 'bot_paused' | 'q'} FilterKey
+ * @typedef {Partial<Record<FilterKey, string>>} Filters the filters as the URL holds them (text)
+ */
+
+/** @type {readonly FilterKey[]} */
 export const FILTER_KEYS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'q'];
+/** @type {readonly FilterKey[]} */
 const ADVANCED = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused'];
 
+/**
+ * @param {string} [search]
+ * @returns {Filters}
+ */
 export function filtersFromUrl(search = window.location.search) {
   const params = new URLSearchParams(search);
+  /** @type {Filters} */
   const filters = {};
   for (const key of FILTER_KEYS) {
     const value = params.get(key);
     if (value) filters[key] = value;
   }
-  for (const key of ['linked', 'bot_paused']) {
-    if (filters[key] && !['true', 'false'].includes(filters[key])) delete filters[key];
+  for (const key of /** @type {const} */ (['linked', 'bot_paused'])) {
+    const value = filters[key];
+    if (value && !['true', 'false'].includes(value)) delete filters[key];
   }
-  for (const key of ['since', 'until']) {
-    if (filters[key] && !/^\d{4}-\d{2}-\d{2}$/.test(filters[key])) delete filters[key];
+  for (const key of /** @type {const} */ (['since', 'until'])) {
+    const value = filters[key];
+    if (value && !/^\d{4}-\d{2}-\d{2}$/.test(value)) delete filters[key];
   }
   return filters;
 }
 
-/** Write filters (and the open conversation) into the URL without a new history entry. */
+/**
+ * Write filters (and the open conversation) into the URL without a new history entry.
+ * @param {Filters} filters
+ * @param {string | null} conversationId
+ */
 export function writeUrl(filters, conversationId) {
   const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) if (filters[key]) params.set(key, filters[key]);
+  for (const key of FILTER_KEYS) {
+    const value = filters[key];
+    if (value) params.set(key, value);
+  }
   if (conversationId) params.set('conversation', conversationId);
   const query = params.toString();
   const url = window.location.pathname + (query ? `?${query}` : '') + window.location.hash;
@@ -35,6 +58,9 @@ export function writeUrl(filters, conversationId) {
 /**
  * What the server will do with a conversation under these filters, when the client can
  * tell: true or false, or null (a text search or a number in some other format).
+ * @param {Filters} filters
+ * @param {ConversationOut} conversation
+ * @returns {boolean | null}
  */
 export function matchesFilters(filters, conversation) {
   if (filters.client_id && conversation.client?.id !== filters.client_id) return false;
@@ -47,13 +73,16 @@ export function matchesFilters(filters, conversation) {
   return true;
 }
 
+/** @param {string} iso */
 function localDay(iso) {
   const d = new Date(iso);
+  /** @param {number} n */
   const pad = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
 export class FilterForm {
+  /** @param {{ filters: Filters, onChange: (filters: Filters) => void }} options */
   constructor({ filters, onChange }) {
     this.filters = { ...filters };
     this.onChange = onChange;
@@ -78,9 +107,12 @@ export class FilterForm {
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
+  /** @returns {Filters} */
   read() {
+    /** @type {Filters} */
     const filters = {};
     for (const key of FILTER_KEYS) {
+      /** @type {HTMLInputElement | HTMLSelectElement | null} */
       const input = this.element.querySelector(`#${this.ids[key]}`);
       const value = input ? input.value.trim() : '';
       if (value) filters[key] = value;
@@ -101,6 +133,11 @@ export class FilterForm {
     this.onChange({});
   }
 
+  /**
+   * @param {FilterKey} key
+   * @param {string} label
+   * @param {import('../lib/dom.js').Attrs} [attrs]
+   */
   input(key, label, attrs = {}) {
     return h(
       'div',
@@ -116,6 +153,11 @@ export class FilterForm {
     );
   }
 
+  /**
+   * @param {FilterKey} key
+   * @param {string} label
+   * @param {ReadonlyArray<readonly [string, string]>} options value and text of each option
+   */
   select(key, label, options) {
     const select = h(
       'select',
@@ -132,14 +174,15 @@ export class FilterForm {
   }
 
   render() {
+    /** @type {HTMLDetailsElement} */
     const details = h(
       'details',
       {
         class: 'filters-more',
         open: this.open,
         on: {
-          toggle: (event) => {
-            this.open = event.target.open;
+          toggle: () => {
+            this.open = details.open;
           },
         },
       },

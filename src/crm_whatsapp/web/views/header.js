@@ -1,6 +1,7 @@
+// @ts-check
 // The page header shared by the inbox and the dashboard.
 import { clearToken } from '../lib/conversaciones-whatsapp.js';
-import { h } from '../lib/dom.js';
+import { h, targetValue } from '../lib/dom.js';
 import { currentLanguage, setLanguage, t } from '../lib/i18n.js';
 
 let switches = 0;
@@ -11,7 +12,7 @@ export function languageSwitch() {
   const id = `lang-switch-${switches}`;
   const select = h(
     'select',
-    { id, class: 'lang-switch', on: { change: (event) => setLanguage(event.target.value) } },
+    { id, class: 'lang-switch', on: { change: (event) => setLanguage(targetValue(event)) } },
     h('option', { value: 'es', lang: 'es' }, t('lang.es')),
     h('option', { value: 'en', lang: 'en' }, t('lang.en')),
   );
@@ -43,10 +44,15 @@ export function renderBareHeader() {
   );
 }
 
-/** A <header> with the app name, navigation, the language switch and sign-out. */
+/**
+ * A <header> with the app name, navigation, the language switch and sign-out.
+ * @param {'inbox' | 'dashboard'} active the page it heads
+ * @returns {HTMLElement}
+ */
 export function renderHeader(active) {
   const header = h('header', { class: 'app-header' });
   const render = () => {
+    /** @type {(page: string, key: string, href: string) => HTMLAnchorElement} */
     const link = (page, key, href) =>
       h(
         'a',

@@ -1,20 +1,35 @@
+// @ts-check
 // The "link a client" dialog: search the CRM's clients, pick one.
-import { h, uid } from '../lib/dom.js';
+import { messageOf } from '../lib/conversaciones-whatsapp.js';
+import { h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 
 const DEBOUNCE_MS = 250;
 
-/** Open a modal dialog inside `host`; resolves with the chosen {id, name} or null. */
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ClientOut} ClientOut
+ */
+
+/**
+ * Open a modal dialog inside `host`; resolves with the chosen {id, name} or null.
+ * @param {HTMLElement} host
+ * @param {ConversationsService} service
+ * @returns {Promise<ClientOut | null>}
+ */
 export function chooseClient(host, service) {
   return new Promise((resolve) => {
     const titleId = uid('link-title');
     const inputId = uid('link-search');
     const results = h('ul', { class: 'client-results' });
     const status = h('p', { class: 'muted', role: 'status' });
-    let timer = 0;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
     let asked = 0;
+    /** @type {ClientOut | null} */
     let chosen = null;
 
+    /** @param {string} q */
     const search = async (q) => {
       asked += 1;
       const mine = asked;
@@ -55,7 +70,7 @@ export function chooseClient(host, service) {
         );
       } catch (error) {
         if (mine !== asked) return;
-        status.textContent = error.message || t('error.network');
+        status.textContent = messageOf(error) || t('error.network');
       }
     };
 
@@ -66,18 +81,19 @@ export function chooseClient(host, service) {
       on: {
         input: (event) => {
           clearTimeout(timer);
-          const q = event.target.value;
+          const q = targetValue(event);
           timer = setTimeout(() => search(q), DEBOUNCE_MS);
         },
         keydown: (event) => {
           if (event.key === 'Enter') {
             event.preventDefault();
             clearTimeout(timer);
-            search(event.target.value);
+            search(targetValue(event));
           }
         },
       },
     });
+    /** @type {HTMLDialogElement} */
     const dialog = h(
       'dialog',
       { class: 'link-dialog', 'aria-labelledby': titleId },

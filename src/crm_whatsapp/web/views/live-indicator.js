@@ -1,9 +1,19 @@
+// @ts-check
 // The small "live / reconnecting" badge next to the list title.
 import { h } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').LiveEvent} LiveEvent
+ * @typedef {import('../lib/conversaciones-whatsapp.js').StreamStatus} StreamStatus
+ * @typedef {import('./conversation-list.js').ConversationList} ConversationList
+ * @typedef {import('./chat.js').ChatView} ChatView
+ */
+
 export class LiveIndicator {
   constructor() {
+    /** @type {StreamStatus | 'connecting'} */
     this.state = 'connecting';
     this.element = h('span', { class: 'live', role: 'status', dataset: { state: this.state } });
     this.onLanguage = () => this.render();
@@ -11,6 +21,7 @@ export class LiveIndicator {
     this.render();
   }
 
+  /** @param {StreamStatus} state */
   set(state) {
     this.state = state;
     this.render();
@@ -32,6 +43,10 @@ export class LiveIndicator {
 /**
  * Follow the event stream; after a reconnection, call onResync (events were missed).
  * Returns an AbortController that stops it.
+ * @param {ConversationsService} service
+ * @param {LiveIndicator} indicator
+ * @param {{ onEvent: (event: LiveEvent) => void, onResync: () => void }} handlers
+ * @returns {AbortController}
  */
 export function follow(service, indicator, { onEvent, onResync }) {
   const controller = new AbortController();
@@ -57,6 +72,11 @@ export function follow(service, indicator, { onEvent, onResync }) {
  * The events a conversation list and a chat view both follow, in the inbox and in the
  * widget alike: a new message or change refreshes that conversation's row and reaches
  * the open chat; after a gap (resync, reconnection) both reload what they show.
+ * @param {ConversationsService} service
+ * @param {LiveIndicator} indicator
+ * @param {ConversationList} list
+ * @param {ChatView} chat
+ * @returns {AbortController}
  */
 export function followListAndChat(service, indicator, list, chat) {
   const reloadBoth = () => {

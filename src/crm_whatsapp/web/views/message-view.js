@@ -1,7 +1,15 @@
+// @ts-check
 // One chat bubble per message. Everything the customer (or Meta) sent is put in text nodes.
 import { h, srOnly } from '../lib/dom.js';
 import { formatDay, formatTime, t } from '../lib/i18n.js';
 
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').DeliveryOut} DeliveryOut
+ * @typedef {MessageOut['details']} Details what Meta sent beyond the text: its shape varies
+ */
+
+/** @type {Record<string, string>} */
 const TICKS = {
   pending: '🕓',
   sent: '✓',
@@ -10,6 +18,7 @@ const TICKS = {
   failed: '⚠',
 };
 
+/** @type {Record<string, string>} */
 const ICONS = {
   image: '🖼️',
   audio: '🎵',
@@ -27,11 +36,31 @@ const ICONS = {
   unsupported: '❓',
 };
 
+/**
+ * @param {unknown} value
+ * @returns {string}
+ */
 function text(value) {
   if (typeof value === 'string') return value;
   return value === null || value === undefined ? '' : String(value);
 }
 
+/**
+ * A property of a value of unknown shape (Meta's parts of a message), or undefined.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {unknown}
+ */
+function prop(value, name) {
+  return value !== null && typeof value === 'object'
+    ? /** @type {Record<string, unknown>} */ (value)[name]
+    : undefined;
+}
+
+/**
+ * @param {DeliveryOut | null | undefined} delivery
+ * @returns {HTMLSpanElement}
+ */
 export function tick(delivery) {
   const status = delivery?.status || 'pending';
   let label = t(`status.${status}`);
@@ -49,53 +78,80 @@ export function tick(delivery) {
   );
 }
 
+/**
+ * @param {MessageOut} message
+ * @returns {string | null}
+ */
 function authorLabel(message) {
+  /** @type {Partial<MessageOut['author']>} */
   const author = message.author || {};
   if (author.kind === 'bot') return t('chat.bot');
   if (author.kind === 'agent') return text(author.name) || t('chat.agent');
   return null;
 }
 
+/**
+ * @param {string} kind
+ * @param {Details | undefined} details
+ * @returns {string}
+ */
 function kindLabel(kind, details) {
   if (kind === 'audio' && details?.voice) return t('kind.voice');
   return t(`kind.${kind}`);
 }
 
+/** @param {unknown} value */
 function coordinate(value) {
   const number = Number(value);
   return Number.isFinite(number) ? number.toFixed(5) : text(value);
 }
 
+/**
+ * @param {Details} details
+ * @returns {Array<HTMLElement | false | null | undefined | '' | 0>}
+ */
 function locationBody(details) {
   const place = details?.location || {};
+  const name = prop(place, 'name');
+  const address = prop(place, 'address');
+  const latitude = prop(place, 'latitude');
+  const longitude = prop(place, 'longitude');
   return [
-    place.name && h('strong', { class: 'place-name' }, text(place.name)),
-    place.address && h('span', { class: 'place-address' }, text(place.address)),
-    (place.latitude !== undefined || place.longitude !== undefined) &&
-      h(
-        'span',
-        { class: 'place-coordinates' },
-        `${coordinate(place.latitude)}, ${coordinate(place.longitude)}`,
-      ),
+    Boolean(name) && h('strong', { class: 'place-name' }, text(name)),
+    Boolean(address) && h('span', { class: 'place-address' }, text(address)),
+    (latitude !== undefined || longitude !== undefined) &&
+      h('span', { class: 'place-coordinates' }, `${coordinate(latitude)}, ${coordinate(longitude)}`),
   ];
 }
 
+/**
+ * @param {Details} details
+ * @returns {HTMLUListElement}
+ */
 function contactsBody(details) {
+  /** @type {unknown[]} */
   const contacts = Array.isArray(details?.contacts) ? details.contacts : [];
   return h(
     'ul',
     { class: 'contact-list' },
     contacts.map((contact) => {
-      const name = text(contact?.name?.formatted_name || contact?.name?.first_name || '');
-      const phones = (Array.isArray(contact?.phones) ? contact.phones : [])
-        .map((p) => text(p?.phone || p?.wa_id))
-        .filter(Boolean);
+      const named = prop(contact, 'name');
+      const name = text(prop(named, 'formatted_name') || prop(named, 'first_name') || '');
+      const listed = prop(contact, 'phones');
+      /** @type {unknown[]} */
+      const all = Array.isArray(listed) ? listed : [];
+      const phones = all.map((p) => text(prop(p, 'phone') || prop(p, 'wa_id'))).filter(Boolean);
       return h('li', {}, h('strong', {}, name), phones.length ? ` ${phones.join(', ')}` : '');
     }),
   );
 }
 
+/**
+ * @param {MessageOut} message
+ * @returns {Array<HTMLElement | null>}
+ */
 function templateBody(message) {
+  /** @type {Partial<NonNullable<MessageOut['template']>>} */
   const template = message.template || {};
   const parameters = Array.isArray(template.parameters) ? template.parameters : [];
   return [
@@ -110,7 +166,23 @@ function templateBody(message) {
   ];
 }
 
-/** The part of a bubble that depends on the message kind. */
+/**
+ * Drop the parts a body leaves out (falsy entries).
+ * @param {ReadonlyArray<HTMLElement | false | null | undefined | '' | 0>} parts
+ * @returns {HTMLElement[]}
+ */
+function present(parts) {
+  /** @type {HTMLElement[]} */
+  const kept = [];
+  for (const part of parts) if (part) kept.push(part);
+  return kept;
+}
+
+/**
+ * The part of a bubble that depends on the message kind.
+ * @param {MessageOut} message
+ * @returns {HTMLDivElement}
+ */
 export function messageBody(message) {
   const kind = message.kind || 'text';
   const details = message.details || {};
@@ -127,13 +199,13 @@ export function messageBody(message) {
   );
   body.append(label);
   if (kind === 'template' && message.template) {
-    body.append(...templateBody(message).filter(Boolean));
+    body.append(...present(templateBody(message)));
   } else if (kind === 'location') {
-    body.append(...locationBody(details).filter(Boolean));
+    body.append(...present(locationBody(details)));
   } else if (kind === 'contacts') {
     body.append(contactsBody(details));
   } else if (kind === 'reaction') {
-    const emoji = details?.reaction?.emoji || message.text;
+    const emoji = prop(details?.reaction, 'emoji') || message.text;
     if (emoji) body.append(h('span', { class: 'reaction' }, text(emoji)));
   } else if (kind === 'document' && details.filename) {
     body.append(h('span', { class: 'file-name' }, text(details.filename)));
@@ -146,8 +218,13 @@ export function messageBody(message) {
   return body;
 }
 
+/**
+ * @param {MessageOut} message
+ * @param {ReadonlyMap<string, MessageOut>} byWamid
+ * @returns {HTMLQuoteElement}
+ */
 function quote(message, byWamid) {
-  const quoted = byWamid.get(message.reply_to_wamid);
+  const quoted = message.reply_to_wamid ? byWamid.get(message.reply_to_wamid) : undefined;
   const who = quoted ? authorLabel(quoted) || t('chat.customer') : null;
   const snippet = quoted
     ? text(quoted.text) || kindLabel(quoted.kind, quoted.details)
@@ -161,7 +238,12 @@ function quote(message, byWamid) {
   );
 }
 
-/** The row element for a message: a wrapper (for spacing) holding the bubble. */
+/**
+ * The row element for a message: a wrapper (for spacing) holding the bubble.
+ * @param {MessageOut} message
+ * @param {ReadonlyMap<string, MessageOut>} byWamid
+ * @returns {HTMLDivElement}
+ */
 export function messageRow(message, byWamid) {
   const outbound = message.direction === 'outbound';
   const author = outbound ? authorLabel(message) : null;
@@ -184,6 +266,10 @@ export function messageRow(message, byWamid) {
   return h('div', { class: ['row', outbound ? 'row-out' : 'row-in'] }, bubble);
 }
 
+/**
+ * @param {string} iso
+ * @returns {HTMLDivElement}
+ */
 export function dayRow(iso) {
   return h(
     'div',
@@ -192,14 +278,23 @@ export function dayRow(iso) {
   );
 }
 
-/** A local calendar day, for grouping. */
+/**
+ * A local calendar day, for grouping.
+ * @param {string} iso
+ * @returns {string}
+ */
 export function dayKey(iso) {
   const value = new Date(iso);
   if (Number.isNaN(value.getTime())) return 'unknown';
   return `${value.getFullYear()}-${value.getMonth() + 1}-${value.getDate()}`;
 }
 
-/** A line for the screen-reader announcement of a new message. */
+/**
+ * A line for the screen-reader announcement of a new message.
+ * @param {MessageOut} message
+ * @param {string} name
+ * @returns {string}
+ */
 export function announcement(message, name) {
   const what =
     message.kind === 'text'

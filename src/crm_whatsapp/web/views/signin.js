@@ -1,12 +1,17 @@
+// @ts-check
 // The sign-in screen: the API token is checked against the API before it is kept.
 import { ApiError, ConversationsService, saveToken } from '../lib/conversaciones-whatsapp.js';
-import { h } from '../lib/dom.js';
+import { h, targetValue } from '../lib/dom.js';
 import { renderBareHeader } from './header.js';
 import { t } from '../lib/i18n.js';
 
 const SAFE_PAGE = /^[A-Za-z0-9_-]+\.html$/;
 
-/** A `next` page to go to after signing in: only a plain `name.html` in this directory. */
+/**
+ * A `next` page to go to after signing in: only a plain `name.html` in this directory.
+ * @param {unknown} value
+ * @returns {string | null}
+ */
 export function safeNext(value) {
   return typeof value === 'string' && SAFE_PAGE.test(value) ? value : null;
 }
@@ -14,6 +19,7 @@ export function safeNext(value) {
 /**
  * Take a `#token=...` from the URL once (a one-click demo link), keep it and remove it from
  * the address bar so it is not left in the history or shared by copy-paste.
+ * @returns {string | null}
  */
 export function takeTokenFromFragment() {
   const fragment = window.location.hash.replace(/^#/, '');
@@ -29,7 +35,12 @@ export function takeTokenFromFragment() {
   return token;
 }
 
-/** Check a token with the smallest request that needs it. Resolves to true, false or throws. */
+/**
+ * Check a token with the smallest request that needs it. Resolves to true, false or throws.
+ * @param {string} token
+ * @param {string} [apiBase]
+ * @returns {Promise<boolean>}
+ */
 export async function verifyToken(token, apiBase) {
   const service = new ConversationsService({ apiBase, token });
   try {
@@ -44,8 +55,12 @@ export async function verifyToken(token, apiBase) {
 /**
  * Render the sign-in form into `root`. `notice` is a message key shown above the form
  * (e.g. when a session expired). Calls onSignedIn(token) once a token is verified.
+ * @param {HTMLElement} root
+ * @param {{ notice?: string | null, apiBase?: string, onSignedIn: (token: string) => void }} options
+ * @returns {() => void} stops following language changes
  */
 export function renderSignIn(root, { notice = null, apiBase = undefined, onSignedIn }) {
+  /** @type {string | null} a message key */
   let error = null;
   let busy = false;
   let value = '';
@@ -62,7 +77,7 @@ export function renderSignIn(root, { notice = null, apiBase = undefined, onSigne
       'aria-invalid': error ? 'true' : null,
       on: {
         input: (event) => {
-          value = event.target.value;
+          value = targetValue(event);
         },
       },
     });
@@ -88,6 +103,7 @@ export function renderSignIn(root, { notice = null, apiBase = undefined, onSigne
     return input;
   };
 
+  /** @param {SubmitEvent} event */
   async function submit(event) {
     event.preventDefault();
     const token = value.trim();

@@ -1,5 +1,12 @@
+// @ts-check
 // The statistics dashboard: a date range (kept in the URL), cards and SVG charts.
-import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
+import {
+  ApiError,
+  ConversationsService,
+  clearToken,
+  loadToken,
+  messageOf,
+} from '../lib/conversaciones-whatsapp.js';
 import {
   dayChart,
   failuresChart,
@@ -19,12 +26,36 @@ import {
 } from '../lib/dashboard-format.js';
 import { formatNumber, formatPercent, t } from '../lib/i18n.js';
 
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').StatisticsOut} StatisticsOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').Schemas['DurationOut']} DurationOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').Schemas['DayCountOut']} DayCount
+ * @typedef {{ since: string | null, until: string | null, timezone: string }} Range
+ * @typedef {'7' | '30' | 'all'} QuickRange
+ */
+
 const SIGN_IN = 'index.html?next=dashboard.html';
 const DEFAULT_DAYS = 30;
 const DAY_MS = 86_400_000;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of dashboard.html (which has every one this module asks for).
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+const $ = (id) => {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`dashboard.html has no #${id}`);
+  return element;
+};
+
+/**
+ * One of the page's two date inputs.
+ * @param {'since' | 'until'} id
+ * @returns {HTMLInputElement}
+ */
+const dateInput = (id) => /** @type {HTMLInputElement} */ ($(id));
 
 function signIn() {
   clearToken();
@@ -41,8 +72,13 @@ function browserTimezone() {
   }
 }
 
-/** Today's date in `zone` (the browser's own if the URL named an unknown one), YYYY-MM-DD. */
+/**
+ * Today's date in `zone` (the browser's own if the URL named an unknown one), YYYY-MM-DD.
+ * @param {string} zone
+ * @returns {string}
+ */
 function today(zone) {
+  /** @type {Intl.DateTimeFormatOptions} */
   const options = { year: 'numeric', month: '2-digit', day: '2-digit' };
   let format;
   try {
@@ -51,25 +87,43 @@ function today(zone) {
     format = new Intl.DateTimeFormat('en-GB', options);
   }
   const parts = format.formatToParts(new Date());
+  /** @param {Intl.DateTimeFormatPartTypes} type */
   const part = (type) => parts.find((p) => p.type === type)?.value;
   return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
+/**
+ * @param {string} iso
+ * @param {number} days
+ * @returns {string}
+ */
 function addDays(iso, days) {
   return new Date(Date.parse(`${iso}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 }
 
+/**
+ * @param {number} count
+ * @param {string} zone
+ * @returns {{ since: string, until: string }}
+ */
 function lastDays(count, zone) {
   const until = today(zone);
   return { since: addDays(until, -(count - 1)), until };
 }
 
+/**
+ * @param {string | null | undefined} value
+ * @returns {string | null}
+ */
 function validDay(value) {
   const valid = ISO_DAY.test(value ?? '') && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
-  return valid ? value : null;
+  return valid && value ? value : null;
 }
 
-/** The range the URL asks for; no parameters at all means the last 30 days. */
+/**
+ * The range the URL asks for; no parameters at all means the last 30 days.
+ * @returns {Range}
+ */
 function rangeFromUrl() {
   const params = new URLSearchParams(window.location.search);
   const timezone = params.get('timezone') || browserTimezone();
@@ -80,6 +134,7 @@ function rangeFromUrl() {
   return { ...lastDays(DEFAULT_DAYS, timezone), timezone };
 }
 
+/** @param {Range} range */
 function urlFor(range) {
   const params = new URLSearchParams(window.location.search);
   for (const key of ['range', 'since', 'until']) params.delete(key);
@@ -89,6 +144,7 @@ function urlFor(range) {
   return `${window.location.pathname}?${params}`;
 }
 
+/** @param {Range} range */
 function describeRange(range) {
   const since = range.since && formatDayLong(range.since);
   const until = range.until && formatDayLong(range.until);
@@ -100,6 +156,7 @@ function describeRange(range) {
 
 // -- state ----------------------------------------------------------------------------------
 
+/** @type {{ range: Range, stats: StatisticsOut | null, request: number, widths: string }} */
 const state = {
   range: rangeFromUrl(),
   stats: null,
@@ -125,12 +182,12 @@ async function load() {
     announceLoaded();
   } catch (error) {
     if (request !== state.request) return;
-    if (error?.status === 401) return; // signIn() is already on its way
+    if (error instanceof ApiError && error.status === 401) return; // signIn() is on its way
     state.stats = null;
     render();
     $('dashboard-status').textContent = '';
     $('dashboard-error').append(
-      h('p', {}, t('dashboard.error', { message: error?.message || String(error) })),
+      h('p', {}, t('dashboard.error', { message: messageOf(error) || String(error) })),
       h('button', { type: 'button', class: 'button', on: { click: load } }, t('dashboard.retry')),
     );
   } finally {
@@ -145,6 +202,10 @@ function announceLoaded() {
   $('dashboard-status').textContent = t('dashboard.loaded', { range: describeRange(state.range) });
 }
 
+/**
+ * @param {Partial<Range>} range
+ * @param {{ push?: boolean }} [options]
+ */
 function setRange(range, { push = true } = {}) {
   state.range = { ...state.range, ...range };
   if (push) window.history.pushState(null, '', urlFor(state.range));
@@ -154,22 +215,38 @@ function setRange(range, { push = true } = {}) {
 
 // -- the range form -------------------------------------------------------------------------
 
+/** @type {Record<QuickRange, (zone: string) => { since: string | null, until: string | null }>} */
 const QUICK = {
   7: (zone) => lastDays(7, zone),
   30: (zone) => lastDays(30, zone),
   all: () => ({ since: null, until: null }),
 };
 
+/**
+ * The quick range a button stands for (its data-range).
+ * @param {HTMLElement} button
+ * @returns {QuickRange}
+ */
+function quickOf(button) {
+  const range = button.dataset.range;
+  return range === '7' || range === '30' ? range : 'all';
+}
+
+/** @returns {HTMLButtonElement[]} */
+function quickButtons() {
+  return Array.from(document.querySelectorAll('button.quick-range'));
+}
+
 function showRange() {
   const { since, until, timezone } = state.range;
-  $('since').value = since ?? '';
-  $('until').value = until ?? '';
-  $('since').max = until ?? '';
-  $('until').min = since ?? '';
+  dateInput('since').value = since ?? '';
+  dateInput('until').value = until ?? '';
+  dateInput('since').max = until ?? '';
+  dateInput('until').min = since ?? '';
   $('range-problem').textContent = '';
   $('since').removeAttribute('aria-invalid');
-  for (const button of document.querySelectorAll('.quick-range')) {
-    const quick = QUICK[button.dataset.range](timezone);
+  for (const button of quickButtons()) {
+    const quick = QUICK[quickOf(button)](timezone);
     const pressed = quick.since === (since ?? null) && quick.until === (until ?? null);
     button.setAttribute('aria-pressed', String(pressed));
   }
@@ -181,8 +258,8 @@ function onDateChange() {
   // a date typed digit by digit is valid at every keystroke: wait for a pause
   window.clearTimeout(typing);
   typing = window.setTimeout(() => {
-    const since = validDay($('since').value);
-    const until = validDay($('until').value);
+    const since = validDay(dateInput('since').value);
+    const until = validDay(dateInput('until').value);
     if (since && until && since > until) {
       $('since').setAttribute('aria-invalid', 'true');
       $('range-problem').textContent = t('dashboard.range.invalid');
@@ -200,10 +277,10 @@ function setUpForm() {
     event.preventDefault();
     onDateChange();
   });
-  for (const button of document.querySelectorAll('.quick-range')) {
+  for (const button of quickButtons()) {
     button.addEventListener('click', () => {
       window.clearTimeout(typing);
-      setRange(QUICK[button.dataset.range](state.range.timezone));
+      setRange(QUICK[quickOf(button)](state.range.timezone));
     });
   }
   window.addEventListener('popstate', () => {
@@ -221,9 +298,10 @@ function applyLabels() {
   $('since-label').textContent = t('dashboard.since');
   $('until-label').textContent = t('dashboard.until');
   $('quick-ranges').setAttribute('aria-label', t('dashboard.quick'));
+  /** @type {Record<QuickRange, string>} */
   const quickKeys = { 7: 'dashboard.last7', 30: 'dashboard.last30', all: 'dashboard.all' };
-  for (const button of document.querySelectorAll('.quick-range')) {
-    button.textContent = t(quickKeys[button.dataset.range]);
+  for (const button of quickButtons()) {
+    button.textContent = t(quickKeys[quickOf(button)]);
   }
   $('timezone-note').textContent = t('dashboard.timezone', { zone: state.range.timezone });
   $('summary-title').textContent = t('dashboard.summary');
@@ -232,10 +310,17 @@ function applyLabels() {
 
 // -- cards ----------------------------------------------------------------------------------
 
+/** @param {unknown} value */
 function count(value) {
   return formatNumber(Number(value) || 0);
 }
 
+/**
+ * @param {string} field
+ * @param {string} value
+ * @param {string | number} rawValue
+ * @param {...import('../lib/dom.js').Child} detail
+ */
 function card(field, value, rawValue, ...detail) {
   return h(
     'div',
@@ -246,6 +331,10 @@ function card(field, value, rawValue, ...detail) {
   );
 }
 
+/**
+ * @param {string} field
+ * @param {number} value
+ */
 function part(field, value) {
   return h(
     'span',
@@ -254,8 +343,12 @@ function part(field, value) {
   );
 }
 
+/**
+ * @param {string} field
+ * @param {number | null} rate
+ */
 function rateCard(field, rate) {
-  const known = Number.isFinite(rate);
+  const known = typeof rate === 'number' && Number.isFinite(rate);
   return card(
     field,
     known ? formatPercent(rate) : t('dashboard.none'),
@@ -264,24 +357,30 @@ function rateCard(field, rate) {
   );
 }
 
+/**
+ * @param {string} field
+ * @param {DurationOut | null | undefined} summary
+ */
 function responseCard(field, summary) {
   const median = summary?.median_seconds;
   const p90 = summary?.p90_seconds;
-  const known = Number.isFinite(median);
+  const known = typeof median === 'number' && Number.isFinite(median);
+  const p90Known = typeof p90 === 'number' && Number.isFinite(p90);
   return card(
     field,
     known ? formatDuration(median) : t('dashboard.none'),
     known ? median : '',
     h(
       'span',
-      { class: 'stat-part', dataset: { measure: 'p90', seconds: Number.isFinite(p90) ? p90 : '' } },
-      `${t('card.p90')}: ${Number.isFinite(p90) ? formatDuration(p90) : t('dashboard.none')}`,
+      { class: 'stat-part', dataset: { measure: 'p90', seconds: p90Known ? p90 : '' } },
+      `${t('card.p90')}: ${p90Known ? formatDuration(p90) : t('dashboard.none')}`,
     ),
     ' · ',
     h('span', { class: 'stat-part' }, t('card.responses', { count: count(summary?.count) })),
   );
 }
 
+/** @param {StatisticsOut | null} stats */
 function renderCards(stats) {
   const cards = $('stat-cards');
   if (!stats) {
@@ -320,9 +419,11 @@ function renderCards(stats) {
 
 const numberFormat = { number: formatNumber, dayShort: formatDayShort, duration: formatDuration };
 
+/** @param {DayCount[]} days */
 function daysText(days) {
   const inbound = days.reduce((sum, d) => sum + d.inbound, 0);
   const outbound = days.reduce((sum, d) => sum + d.outbound, 0);
+  /** @param {DayCount} d */
   const total = (d) => d.inbound + d.outbound;
   const busiest = days.reduce((best, d) => (total(d) > total(best) ? d : best), days[0]);
   return {
@@ -341,6 +442,7 @@ function daysText(days) {
     outbound: t('chart.outbound'),
     axis: t('chart.days.axis'),
     empty: t('chart.days.empty'),
+    /** @param {DayCount} d */
     dayTitle: (d) =>
       t('chart.days.day', {
         day: formatDayLong(d.day),
@@ -350,6 +452,7 @@ function daysText(days) {
   };
 }
 
+/** @param {ReadonlyArray<ReadonlyArray<number | null>> | null | undefined} grid */
 function heatmapText(grid) {
   const long = weekdayNames('long');
   let total = 0;
@@ -373,6 +476,7 @@ function heatmapText(grid) {
             count: formatNumber(best.count),
           }),
     weekdays: weekdayNames('short'),
+    /** @type {(weekday: number, hour: number, n: number) => string} */
     cellTitle: (weekday, hour, n) =>
       t('chart.heatmap.cell', { weekday: long[weekday], hour, count: formatNumber(n) }),
     empty: t('chart.heatmap.summary.empty'),
@@ -381,8 +485,13 @@ function heatmapText(grid) {
   };
 }
 
+/**
+ * @param {number} bot
+ * @param {number} agent
+ */
 function shareText(bot, agent) {
   const total = bot + agent;
+  /** @param {number} n */
   const share = (n) => formatPercent(total > 0 ? n / total : 0);
   return {
     title: t('chart.share.title'),
@@ -397,11 +506,13 @@ function shareText(bot, agent) {
           }),
     empty: t('chart.share.empty'),
     total: formatNumber(total),
+    /** @type {(name: string, n: number, fraction: number) => string} */
     entry: (name, n, fraction) =>
       t('chart.share.entry', { name, count: formatNumber(n), share: formatPercent(fraction) }),
   };
 }
 
+/** @param {Readonly<Record<string, number>> | null | undefined} failures */
 function failuresText(failures) {
   const rows = Object.entries(failures ?? {}).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, n]) => sum + (Number(n) || 0), 0);
@@ -417,6 +528,7 @@ function failuresText(failures) {
               .join('; '),
           }),
     empty: t('chart.failures.empty'),
+    /** @type {(code: string, n: number) => string} */
     describe: (code, n) =>
       [t('chart.failures.code', { code, count: formatNumber(n) }), describeErrorCode(code)]
         .filter(Boolean)
@@ -424,9 +536,16 @@ function failuresText(failures) {
   };
 }
 
+/**
+ * @param {DurationOut | null | undefined} bot
+ * @param {DurationOut | null | undefined} agent
+ */
 function responseText(bot, agent) {
+  /** @param {number | null | undefined} seconds */
   const duration = (seconds) =>
-    Number.isFinite(seconds) ? formatDuration(seconds) : t('dashboard.none');
+    typeof seconds === 'number' && Number.isFinite(seconds)
+      ? formatDuration(seconds)
+      : t('dashboard.none');
   return {
     title: t('chart.response.title'),
     summary: t('chart.response.summary', {
@@ -441,6 +560,10 @@ function responseText(bot, agent) {
   };
 }
 
+/**
+ * @param {string} id
+ * @param {string} titleKey
+ */
 function panel(id, titleKey) {
   const box = h('div', { class: 'chart-box', id: `${id}-box` });
   const section = h(
@@ -452,10 +575,12 @@ function panel(id, titleKey) {
   return { section, box };
 }
 
+/** @param {Element} box */
 function widthOf(box) {
   return Math.max(280, Math.floor(box.getBoundingClientRect().width));
 }
 
+/** @param {StatisticsOut | null} stats */
 function renderCharts(stats) {
   const charts = $('charts');
   if (!stats) {
@@ -474,6 +599,7 @@ function renderCharts(stats) {
   const days = fillDays(stats.messages_per_day ?? [], state.range.since, state.range.until);
   const bot = Number(stats.bot_messages) || 0;
   const agent = Number(stats.agent_messages) || 0;
+  /** @param {keyof typeof panels} name */
   const width = (name) => widthOf(panels[name].box);
   panels.days.box.append(
     dayChart(days, { width: width('days'), text: daysText(days), format: numberFormat }),
@@ -517,6 +643,10 @@ function renderCharts(stats) {
   state.widths = currentWidths();
 }
 
+/**
+ * @param {DurationOut | null | undefined} summary
+ * @returns {{ median: number | null, p90: number | null, count: number }}
+ */
 function durations(summary) {
   return {
     median: summary?.median_seconds ?? null,

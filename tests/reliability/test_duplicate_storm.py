@@ -31,6 +31,15 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     running_fake_graph_api,
 )
 
+PATIENT_OUTBOX = {
+    "CRM_WHATSAPP_GRAPH_API_TIMEOUT_SECONDS": "10",
+    "CRM_WHATSAPP_OUTBOX_LEASE_SECONDS": "60",
+}
+"""The storm injects no Graph API fault, so no send may time out: the fake answers from
+this test's process, which also generates the storm, and on two busy cores it once took
+over the usual 0.5 s, so a reply whose outcome was unknown went out twice, as designed
+(``test_graph_faults.py`` tests that case, counted in ``unknown_outcomes``)."""
+
 
 def assert_each_message_stored_and_answered_once(
     storm: Storm, statuses: list[int], fake: RunningFakeGraphApi, database_url: str, prefix: str
@@ -54,7 +63,7 @@ def test_a_duplicate_storm_on_sqlite_stores_each_message_once_and_answers_it_onc
     storm = build_storm(scaled(4_000), duplicate_share=0.3, seed=11)
     database_url = f"sqlite:///{tmp_path / 'storm.db'}"
     with running_fake_graph_api() as fake:
-        server = processes.serve(service_env(database_url, fake.base_url))
+        server = processes.serve(service_env(database_url, fake.base_url, **PATIENT_OUTBOX))
         statuses = deliver(server.url + "/webhook", storm.deliveries, connections=16)
         assert_each_message_stored_and_answered_once(
             storm, statuses, fake, database_url, "crm_whatsapp_"
@@ -66,7 +75,7 @@ def test_a_duplicate_storm_on_postgresql_with_two_servers_and_two_outbox_workers
 ) -> None:
     storm = build_storm(scaled(1_500), duplicate_share=0.3, seed=12)
     with running_fake_graph_api() as fake:
-        env = cluster_env(postgres_test_url, fake.base_url, table_prefix)
+        env = cluster_env(postgres_test_url, fake.base_url, table_prefix, **PATIENT_OUTBOX)
         server, *_ = processes.cluster(env)
         statuses = deliver(server.url + "/webhook", storm.deliveries, connections=16)
         assert_each_message_stored_and_answered_once(

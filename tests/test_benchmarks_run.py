@@ -143,3 +143,10 @@ def test_the_soak_runs_end_to_end_and_finds_no_loss_and_no_uncounted_double() ->
     for figure in ("| deliveries | 100 |", "| faults injected |", "| doubles |", "| losses | 0 "):
         assert figure in stdout
     assert "FAILED" not in stdout
+
+
+def test_the_http_overhead_benchmark_runs_and_prints_every_figure() -> None:
+    stdout = run_benchmark(str(BENCHMARKS / "http_overhead.py"), "--quick")
+    for figure in ("through the operation wrapper", "bare Starlette endpoint", "POST /webhook"):
+        assert figure in stdout
+    assert "ratio wrapper/bare" in stdout

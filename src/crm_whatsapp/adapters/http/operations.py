@@ -101,10 +101,6 @@ class Operation:
     def query_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.query)
 
-    @property
-    def parameters(self) -> tuple[Param, ...]:
-        return self.path_params + self.query
-
     def model_for(self, status: int) -> type[BaseModel] | None:
         declared = self.responses.get(status)
         return None if declared is None or isinstance(declared, str) else declared

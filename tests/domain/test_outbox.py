@@ -22,13 +22,13 @@ from crm_whatsapp.domain.use_cases import (
     send_due_outbound,
 )
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
-from crm_whatsapp.domain.use_cases.outbox import _claim
+from crm_whatsapp.domain.use_cases.outbox import claim_due
 from crm_whatsapp.testing import text_from
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 BUSINESS = "106540352242922"
 WA_ID = "5215512345678"
-THROTTLED = GatewayError("rate limited", retryable=True, error_code="130429")
+OVERLOADED = GatewayError("overloaded", retryable=True, error_code="131016")
 BAD_NUMBER = GatewayError("not a WhatsApp user", retryable=False, error_code="131026")
 TIMED_OUT = GatewayError("timed out after sending", retryable=True, outcome_unknown=True)
 
@@ -81,7 +81,7 @@ def test_a_queued_bot_reply_is_sent_once_and_marked_sent_with_the_gateways_wamid
 def test_a_retryable_failure_is_retried_later_with_exponential_backoff(setup):
     policy = RetryPolicy(first_delay=timedelta(seconds=5))
     reply = customer_writes(setup)
-    setup.gateway.fail_next(THROTTLED, times=2)
+    setup.gateway.fail_next(OVERLOADED, times=2)
 
     first = run(setup, policy)
     assert first == OutboxReport(retrying=1)
@@ -90,7 +90,7 @@ def test_a_retryable_failure_is_retried_later_with_exponential_backoff(setup):
     assert delivery.attempts == 1
     assert delivery.next_attempt_at == T0 + timedelta(seconds=5)
     assert delivery.last_error is not None
-    assert delivery.last_error.code == "130429"
+    assert delivery.last_error.code == "131016"
 
     setup.clock.advance(timedelta(seconds=5))
     assert run(setup, policy) == OutboxReport(retrying=1)
@@ -105,7 +105,7 @@ def test_a_retryable_failure_is_retried_later_with_exponential_backoff(setup):
 def test_a_message_waiting_for_its_retry_is_not_sent_before_it_is_due(setup):
     policy = RetryPolicy(first_delay=timedelta(seconds=5))
     reply = customer_writes(setup)
-    setup.gateway.fail_next(THROTTLED)
+    setup.gateway.fail_next(OVERLOADED)
     run(setup, policy)
 
     setup.clock.advance(timedelta(seconds=4))
@@ -129,7 +129,7 @@ def test_the_backoff_doubles_each_attempt_and_is_capped_at_max_delay(attempts, e
 def test_the_retry_schedule_of_a_stored_message_is_capped_at_max_delay(setup):
     policy = RetryPolicy(first_delay=timedelta(seconds=10), max_delay=timedelta(seconds=25))
     reply = customer_writes(setup)
-    setup.gateway.fail_next(THROTTLED, times=3)
+    setup.gateway.fail_next(OVERLOADED, times=3)
     delays = []
     for _ in range(3):
         run(setup, policy)
@@ -144,7 +144,7 @@ def test_the_retry_schedule_of_a_stored_message_is_capped_at_max_delay(setup):
 def test_the_outbox_gives_up_after_max_attempts_and_marks_the_message_failed(setup):
     policy = RetryPolicy(max_attempts=3, first_delay=timedelta(seconds=1))
     reply = customer_writes(setup)
-    setup.gateway.fail_next(THROTTLED, times=5)
+    setup.gateway.fail_next(OVERLOADED, times=5)
 
     reports = []
     for _ in range(4):
@@ -161,7 +161,7 @@ def test_the_outbox_gives_up_after_max_attempts_and_marks_the_message_failed(set
     assert delivery.status is DeliveryStatus.FAILED
     assert delivery.attempts == 3
     assert delivery.last_error is not None
-    assert (delivery.last_error.code, delivery.last_error.title) == ("130429", "rate limited")
+    assert (delivery.last_error.code, delivery.last_error.title) == ("131016", "overloaded")
     assert delivery.failed_at == T0 + timedelta(minutes=2)
     assert setup.gateway.sent == []
 
@@ -238,9 +238,9 @@ def test_a_claimed_message_is_not_claimed_again_before_its_lease_ends(setup):
     policy = RetryPolicy(lease=timedelta(minutes=2))
     reply = customer_writes(setup)
 
-    first = _claim(setup.deps, policy)
+    first = claim_due(setup.deps, policy, policy.batch_size)
     setup.clock.advance(timedelta(minutes=2) - timedelta(seconds=1))
-    second = _claim(setup.deps, policy)
+    second = claim_due(setup.deps, policy, policy.batch_size)
 
     assert [job.message.id for job in first] == [reply.id]
     assert second == []
@@ -250,7 +250,7 @@ def test_a_claimed_message_is_not_claimed_again_before_its_lease_ends(setup):
 def test_a_message_whose_worker_died_is_claimed_again_after_the_lease_and_sent(setup):
     policy = RetryPolicy(lease=timedelta(minutes=2))
     reply = customer_writes(setup)
-    _claim(setup.deps, policy)  # the worker dies before recording anything
+    claim_due(setup.deps, policy, policy.batch_size)  # the worker dies before recording anything
 
     setup.clock.advance(timedelta(minutes=2))
     report = run(setup, policy)

@@ -102,7 +102,7 @@ def test_a_pass_leaves_what_it_claimed_once_the_lease_is_nearly_over() -> None:
     for n, wa_id in enumerate((SLOW, FAST, "5215533333333", "5215544444444")):
         receive_inbound(crm.deps, text_from(wa_id, "hola", T0, wamid=f"w.{n}"))
     gateway = SlowGateway()
-    policy = RetryPolicy(lease=timedelta(seconds=1))
+    policy = RetryPolicy(lease=timedelta(seconds=1), concurrency=1)  # one send at a time
 
     report = asyncio.run(send_due_outbound(crm.deps, gateway, policy))
     crm.clock.advance(policy.lease)

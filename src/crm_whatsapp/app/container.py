@@ -39,6 +39,7 @@ from crm_whatsapp.domain.ports import (
     EventPublisher,
     IdGenerator,
     MessagingGateway,
+    SendRateLimiter,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
@@ -67,6 +68,7 @@ ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
     (MessagingGateway, factories.graph_api_gateway),
     (GatewayFactory, gateway_sessions),
     (RetryPolicy, factories.retry_policy),
+    (SendRateLimiter, factories.send_rate_limiter),
     (Dependencies, factories.dependencies),
     (LifespanGateway, LifespanGateway),
     (ApiContext, factories.api_context),

@@ -39,7 +39,7 @@ from crm_whatsapp.domain.use_cases import (
     mark_read,
     receive_inbound,
 )
-from crm_whatsapp.domain.use_cases.outbox import send_due_outbound
+from crm_whatsapp.domain.use_cases.outbox_pipeline import send_due_outbound
 
 # Customers write more at midday and in the evening, little at night (local hours 0..23).
 _HOUR_WEIGHTS = (1, 0, 0, 0, 0, 1, 2, 4, 7, 9, 10, 11, 12, 11, 9, 8, 9, 10, 11, 10, 8, 6, 4, 2)

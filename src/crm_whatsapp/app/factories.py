@@ -18,12 +18,14 @@ from sqlalchemy import Engine, create_engine
 from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
 from crm_whatsapp.adapters.http import ApiContext, BearerTokens
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
+from crm_whatsapp.adapters.rate_limit import SlotRateLimiter
 from crm_whatsapp.adapters.rules_file import load_bot_rules
 from crm_whatsapp.adapters.sql import (
     ClientPhoneIndex,
     CrmClientTable,
     Database,
     SqlClientLookup,
+    SqlRateSlots,
     SqlUnitOfWork,
 )
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiSettings
@@ -38,6 +40,7 @@ from crm_whatsapp.domain.ports import (
     EventPublisher,
     IdGenerator,
     MessagingGateway,
+    SendRateLimiter,
     UnitOfWork,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
@@ -163,7 +166,13 @@ def retry_policy(settings: Settings) -> RetryPolicy:
         max_attempts=settings.outbox_max_attempts,
         first_delay=timedelta(seconds=settings.outbox_retry_seconds),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
+        concurrency=settings.outbox_concurrency,
     )
+
+
+def send_rate_limiter(settings: Settings, database: Database) -> SendRateLimiter:
+    """Slots in the database: every process on it keeps one rate per number together."""
+    return SlotRateLimiter(SqlRateSlots(database), settings.send_rates(), in_thread=True)
 
 
 def dependencies(

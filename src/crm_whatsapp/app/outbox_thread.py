@@ -15,6 +15,7 @@ import threading
 
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.app.outbox_worker import OutboxWorker
+from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
 logger = logging.getLogger("crm_whatsapp.outbox")
@@ -27,11 +28,13 @@ class OutboxThread:
         gateways: GatewayFactory,
         policy: RetryPolicy | None = None,
         *,
+        limiter: SendRateLimiter | None = None,
         poll_interval: float = 1.0,
     ) -> None:
         self._deps = deps
         self._gateways = gateways
         self._policy = policy
+        self._limiter = limiter
         self._poll_interval = poll_interval
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,7 +87,11 @@ class OutboxThread:
         self._stop, self._wake = asyncio.Event(), asyncio.Event()
         async with self._gateways() as gateway:
             self.worker = OutboxWorker(
-                self._deps, gateway, self._policy, poll_interval=self._poll_interval
+                self._deps,
+                gateway,
+                self._policy,
+                limiter=self._limiter,
+                poll_interval=self._poll_interval,
             )
             self._started.set()
             await self.worker.run(self._stop, self._wake)

@@ -20,12 +20,16 @@ pass and survives whatever one pass throws:
   (a duplicate "Hola" is better than a lost answer) and count the event in
   ``Delivery.unknown_outcomes``, so a rare double is visible, never a silent loss.
 
-Scheduling: after a pass that claimed a full batch there is probably more waiting, so the
-next pass starts at once; otherwise the worker sleeps ``poll_interval`` (waking early on
-stop). A pass that raises is logged and never kills the loop: ``StorageUnavailable`` (the
-database is down or locked, an expected outage) is retried after ``poll_interval``; any
-other exception is a bug or a surprise, logged with its traceback and retried after a
-backoff that doubles up to ``max_error_backoff`` so a persistent fault does not spin.
+Scheduling: the worker keeps the pipeline full (``OutboxPipeline``: up to
+``RetryPolicy.concurrency`` sends in flight, each conversation in order, each number at
+its rate). Whenever a send finishes it stores the outcomes finished so far and claims for
+the free places; with nothing due and nothing in flight it sleeps ``poll_interval``, or
+until woken (a reply was queued) or stopped. A round that raises is logged and never kills
+the loop: ``StorageUnavailable`` (the database is down or locked, an expected outage) is
+retried after ``poll_interval`` and the outcomes waiting to be stored are kept, never
+dropped; any other exception is a bug or a surprise, logged with its traceback and retried
+after a backoff that doubles up to ``max_error_backoff`` so a persistent fault does not
+spin. On stop, the sends in flight finish and their outcomes are stored.
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crm_whatsapp.domain.errors import StorageUnavailable
-from crm_whatsapp.domain.ports import MessagingGateway
+from crm_whatsapp.domain.ports import MessagingGateway, SendRateLimiter
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
-from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy, send_due_outbound
+from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy
+from crm_whatsapp.domain.use_cases.outbox_pipeline import OutboxPipeline, send_due_outbound
 
 logger = logging.getLogger("crm_whatsapp.outbox")
 
@@ -53,6 +58,7 @@ class WorkerTotals:
     retrying: int = 0
     failed: int = 0
     unknown_outcomes: int = 0
+    throttled: int = 0
 
     def plus(self, report: OutboxReport) -> WorkerTotals:
         return WorkerTotals(
@@ -62,24 +68,19 @@ class WorkerTotals:
             retrying=self.retrying + report.retrying,
             failed=self.failed + report.failed,
             unknown_outcomes=self.unknown_outcomes + report.unknown_outcomes,
+            throttled=self.throttled + report.throttled,
         )
 
     def plus_failed_pass(self) -> WorkerTotals:
-        return WorkerTotals(
-            self.passes + 1,
-            self.failed_passes + 1,
-            self.sent,
-            self.retrying,
-            self.failed,
-            self.unknown_outcomes,
-        )
+        return replace(self, passes=self.passes + 1, failed_passes=self.failed_passes + 1)
 
 
 class OutboxWorker:
-    """Runs outbox passes until ``stop`` is set; one instance per worker process or task.
+    """Keeps sending until ``stop`` is set; one instance per worker process or task.
 
     Several workers may run against the same database: claims lock and lease messages, so
-    each message is handed to one worker at a time.
+    each message is handed to one worker at a time, and the rate limiter (on the database)
+    keeps each number's pace across all of them.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class OutboxWorker:
         gateway: MessagingGateway,
         policy: RetryPolicy | None = None,
         *,
+        limiter: SendRateLimiter | None = None,
         poll_interval: float = 1.0,
         max_error_backoff: float = 60.0,
     ) -> None:
@@ -96,60 +98,101 @@ class OutboxWorker:
         self._deps = deps
         self._gateway = gateway
         self._policy = policy or RetryPolicy()
+        self._limiter = limiter
         self._poll_interval = poll_interval
         self._max_error_backoff = max(max_error_backoff, poll_interval)
         self.totals = WorkerTotals()
+        self.pipeline: OutboxPipeline | None = None
 
     async def run_once(self) -> OutboxReport:
         """One pass: claim the due messages, send them, record the outcomes.
 
         Exceptions propagate (``run`` is the one that survives them).
         """
-        report = await send_due_outbound(self._deps, self._gateway, self._policy)
-        self.totals = self.totals.plus(report)
-        if report.claimed:
-            logger.info(
-                "outbox pass: %d sent, %d to retry, %d failed, %d unknown outcomes",
-                report.sent,
-                report.retrying,
-                report.failed,
-                report.unknown_outcomes,
-            )
-        else:
-            logger.debug("outbox pass: nothing due")
+        report = await send_due_outbound(self._deps, self._gateway, self._policy, self._limiter)
+        self._count(report)
         return report
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
-        """Pass after pass until ``stop`` is set; returns soon after it is.
+        """Send until ``stop`` is set; returns once the sends in flight have finished.
 
         Setting ``wake`` (e.g. when a reply was just queued) ends an idle wait at once, so a
         reply leaves in milliseconds instead of at the next poll.
         """
         logger.info(
-            "outbox worker started (batch %d, poll every %ss)",
-            self._policy.batch_size,
+            "outbox worker started (%d sends in flight at most, poll every %ss)",
+            self._policy.concurrency,
             self._poll_interval,
         )
-        consecutive_errors = 0
-        while not stop.is_set():
-            try:
-                report = await self.run_once()
-            except StorageUnavailable as exc:
-                self.totals = self.totals.plus_failed_pass()
-                logger.warning("outbox pass: storage unavailable, retrying soon: %s", exc)
-                await _sleep_unless_stopped(stop, self._poll_interval, None)
-                continue
-            except Exception:
-                self.totals = self.totals.plus_failed_pass()
-                consecutive_errors += 1
-                delay = self._error_backoff(consecutive_errors)
-                logger.exception("outbox pass failed; next attempt in %.3gs", delay)
-                await _sleep_unless_stopped(stop, delay, None)
-                continue
-            consecutive_errors = 0
-            if report.claimed < self._policy.batch_size:
-                await _sleep_unless_stopped(stop, self._poll_interval, wake)
+        pipeline = self.pipeline = OutboxPipeline(
+            self._deps, self._gateway, self._policy, self._limiter
+        )
+        errors_in_a_row = 0
+        try:
+            while not stop.is_set():
+                try:
+                    self._count(await pipeline.record())
+                    claimed = await pipeline.fill()
+                    self._log_unexpected(pipeline)
+                except StorageUnavailable as exc:
+                    self.totals = self.totals.plus_failed_pass()
+                    logger.warning(
+                        "outbox: storage unavailable, retrying soon (%d outcomes kept): %s",
+                        pipeline.unrecorded,
+                        exc,
+                    )
+                    await _sleep_unless_stopped(stop, self._poll_interval, None)
+                    continue
+                except Exception:
+                    self.totals = self.totals.plus_failed_pass()
+                    errors_in_a_row += 1
+                    delay = self._error_backoff(errors_in_a_row)
+                    logger.exception("outbox round failed; next attempt in %.3gs", delay)
+                    await _sleep_unless_stopped(stop, delay, None)
+                    continue
+                errors_in_a_row = 0
+                if claimed or pipeline.in_flight or pipeline.unrecorded:
+                    events = (stop,) if wake is None else (stop, wake)
+                    await pipeline.wait_for_progress(self._poll_interval, *events)
+                    if wake is not None:
+                        wake.clear()
+                else:
+                    await _sleep_unless_stopped(stop, self._poll_interval, wake)
+        finally:
+            await self._finish(pipeline)
         logger.info("outbox worker stopped")
+
+    async def _finish(self, pipeline: OutboxPipeline) -> None:
+        in_flight = pipeline.in_flight
+        try:
+            self._count(await pipeline.finish())
+        except StorageUnavailable as exc:
+            logger.warning(
+                "outbox: stopping with %d outcomes not stored (%s); those messages are "
+                "claimed again when their lease ends, counted as unknown outcomes",
+                pipeline.unrecorded,
+                exc,
+            )
+        if in_flight:
+            logger.info("outbox: %d sends in flight finished before stopping", in_flight)
+        self._log_unexpected(pipeline)
+
+    def _count(self, report: OutboxReport) -> None:
+        self.totals = self.totals.plus(report)
+        if report.claimed:
+            logger.info(
+                "outbox: %d sent, %d to retry, %d failed, %d throttled, %d unknown outcomes",
+                report.sent,
+                report.retrying,
+                report.failed,
+                report.throttled,
+                report.unknown_outcomes,
+            )
+
+    def _log_unexpected(self, pipeline: OutboxPipeline) -> None:
+        for exc in pipeline.take_unexpected():
+            self.totals = self.totals.plus_failed_pass()
+            logger.error("outbox: a send failed unexpectedly", exc_info=exc)
 
     def _error_backoff(self, consecutive_errors: int) -> float:
         delay = self._poll_interval * (1 << min(consecutive_errors - 1, 30))

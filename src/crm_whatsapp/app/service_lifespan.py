@@ -23,6 +23,7 @@ from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.events import Event, MessageStored
+from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
 logger = logging.getLogger("crm_whatsapp")
@@ -40,6 +41,7 @@ class ServiceLifespan:
         deps: Dependencies,
         gateways: GatewayFactory,
         policy: RetryPolicy,
+        limiter: SendRateLimiter,
         read_receipts: LifespanGateway,
         resources: OwnedResources,
     ) -> None:
@@ -49,6 +51,7 @@ class ServiceLifespan:
         self._deps = deps
         self._gateways = gateways
         self._policy = policy
+        self._limiter = limiter
         self._read_receipts = read_receipts
         self._resources = resources
 
@@ -66,6 +69,7 @@ class ServiceLifespan:
                 self._deps,
                 self._gateways,
                 self._policy,
+                limiter=self._limiter,
                 poll_interval=settings.outbox_poll_seconds,
             )
             outbox.start()

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from crm_whatsapp.adapters.rate_limit import SendRates
 from crm_whatsapp.adapters.sql import DEFAULT_PREFIX, DEFAULT_URL
 from crm_whatsapp.adapters.whatsapp.graph_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
@@ -86,10 +87,24 @@ class Settings(BaseSettings):
     """Wait before the first retry of a failed send, doubled for each further one."""
     outbox_lease_seconds: float = Field(default=120.0, gt=0)
     """How long a claimed reply stays hidden: after a crash it goes out again when this ends."""
+    outbox_concurrency: int = Field(default=64, ge=1, le=1000)
+    """Sends in flight at once per outbox worker (Meta takes about 250 ms to answer one)."""
+    send_rate: str = "80"
+    """Sends per second per business number: ``80`` for all, ``106540352242922=1000`` for
+    one (comma-separated); shared by every worker on the database."""
     migrate_on_start: bool = True
     cors_origins: CommaList = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("send_rate")
+    @classmethod
+    def _valid_send_rate(cls, value: str) -> str:
+        SendRates.parse(value)
+        return value
+
+    def send_rates(self) -> SendRates:
+        return SendRates.parse(self.send_rate)
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -57,6 +57,10 @@ class Delivery:
     next_attempt_at: datetime | None = None
     last_error: SendFailure | None = None
     unknown_outcomes: int = 0
+    in_flight: bool = False
+    """Claimed by a worker whose outcome is not recorded yet: if the message is claimed again
+    in this state, the first send may have reached Meta (the worker died or its lease ran
+    out), so that claim counts an unknown outcome."""
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     read_at: datetime | None = None
@@ -83,7 +87,7 @@ class Delivery:
         """The delivery after a status report; unchanged if the report is stale."""
         if not self.can_advance_to(status):
             return self
-        moved = replace(self, status=status, next_attempt_at=None)
+        moved = replace(self, status=status, next_attempt_at=None, in_flight=False)
         if status is DeliveryStatus.SENT:
             return replace(moved, sent_at=self.sent_at or at)
         if status is DeliveryStatus.DELIVERED:
@@ -101,9 +105,27 @@ class Delivery:
         """An outbox worker took it: count the attempt, and hide it until the lease ends.
 
         If the worker dies before recording the outcome, the message becomes due again when
-        the lease ends, so a crash never loses a reply.
+        the lease ends, so a crash never loses a reply; the claim after such a lease counts
+        an unknown outcome, since the dead worker may have sent it (at least once, visibly).
         """
-        return replace(self, attempts=self.attempts + 1, next_attempt_at=lease_until)
+        return replace(
+            self,
+            attempts=self.attempts + 1,
+            next_attempt_at=lease_until,
+            in_flight=True,
+            unknown_outcomes=self.unknown_outcomes + int(self.in_flight),
+        )
+
+    def released(self, due_at: datetime, failure: SendFailure | None = None) -> Delivery:
+        """Back to the queue without spending the attempt: Meta throttled the number or the
+        customer pair (130429, 429, 131056), or the worker never got to send it."""
+        return replace(
+            self,
+            attempts=max(self.attempts - 1, 0),
+            next_attempt_at=due_at,
+            in_flight=False,
+            last_error=failure or self.last_error,
+        )
 
     def will_retry(
         self, failure: SendFailure, next_attempt_at: datetime, *, outcome_unknown: bool = False
@@ -113,6 +135,7 @@ class Delivery:
             next_attempt_at=next_attempt_at,
             last_error=failure,
             unknown_outcomes=self.unknown_outcomes + int(outcome_unknown),
+            in_flight=False,
         )
 
     def with_unknown_outcome(self) -> Delivery:
@@ -124,7 +147,12 @@ class Delivery:
         if self.status is not DeliveryStatus.FAILED:
             return self
         return replace(
-            self, status=DeliveryStatus.PENDING, next_attempt_at=due_at, attempts=0, failed_at=None
+            self,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=due_at,
+            attempts=0,
+            failed_at=None,
+            in_flight=False,
         )
 
 

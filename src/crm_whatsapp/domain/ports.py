@@ -77,7 +77,11 @@ class ConversationRepository(Protocol):
 
     def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
         """Pending outbound messages due by ``now``, oldest first, locked for this unit of
-        work; messages another worker has locked are skipped, not waited for."""
+        work; messages another worker has locked are skipped, not waited for.
+
+        Only each conversation's first pending message (by ``created_at``, then id) can be
+        due: the next one waits until the first is sent or has failed, so a conversation's
+        replies leave in the order they were queued however many sends are in flight."""
         ...
 
     def park_status(self, update: StatusUpdate) -> None:
@@ -162,6 +166,19 @@ class MessagingGateway(Protocol):
 
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         """Show the customer blue ticks on their message."""
+        ...
+
+
+class SendRateLimiter(Protocol):
+    """Meta's throughput limit per business number (80 messages/s by default, 1,000 on the
+    upgraded tier), kept by every worker together: past it Meta answers 130429."""
+
+    async def acquire(self, business_number_id: str) -> None:
+        """Wait until one more send from this number fits in its rate."""
+        ...
+
+    async def slow_down(self, business_number_id: str, seconds: float) -> None:
+        """Meta said this number is sending too fast: no send from it for ``seconds``."""
         ...
 
 

@@ -270,17 +270,23 @@ def test_many_threads_receiving_the_same_webhook_store_it_once(backend):
 # -- the outbox --------------------------------------------------------------------
 
 
-def pending_replies(database: Database, how_many: int) -> None:
-    start(database, Conversation.start("c-1", BUSINESS, ANA, T0))
+def pending_replies(database: Database, how_many: int, *, one_conversation: bool = False) -> None:
+    """``how_many`` queued replies, due a second apart: each to its own customer, or all in
+    one conversation (where only the first can be due: they leave in order)."""
     with SqlUnitOfWork(database) as uow:
         for n in range(how_many):
+            if n == 0 or not one_conversation:
+                customer = CustomerIdentity.from_wa_id(f"52155{n:08d}")
+                conversation = uow.conversations.get_or_start(
+                    Conversation.start(f"c-{n}", BUSINESS, customer, T0)
+                )
             uow.conversations.add_outbound(
                 Message(
                     id=f"out-{n:03d}",
-                    conversation_id="c-1",
+                    conversation_id=conversation.id,
                     direction=Direction.OUTBOUND,
                     kind=MessageKind.TEXT,
-                    created_at=T0,
+                    created_at=T0 + timedelta(milliseconds=n),
                     author=Author.bot(),
                     text=f"respuesta {n}",
                     delivery=Delivery.pending(T0 + timedelta(seconds=n)),
@@ -300,6 +306,40 @@ def test_the_outbox_claims_due_messages_oldest_first_and_only_pending_ones(datab
         due = uow.conversations.due_outbound(T0 + timedelta(seconds=3), limit=10)
 
     assert [m.id for m in due] == ["out-001", "out-002", "out-003"]
+
+
+def test_a_conversations_next_reply_is_due_only_once_the_one_before_it_is_settled(
+    database: Database,
+):
+    """Order per conversation: however many sends are in flight, the second reply waits
+    for the first one's outcome (sent or failed), even when it is due and the first is
+    not (the first is waiting for a retry)."""
+    pending_replies(database, 3, one_conversation=True)
+    later = T0 + timedelta(minutes=1)
+
+    def due_ids() -> list[str]:
+        with SqlUnitOfWork(database) as uow:
+            return [m.id for m in uow.conversations.due_outbound(later, limit=10)]
+
+    assert due_ids() == ["out-000"]
+    with SqlUnitOfWork(database) as uow:
+        first = uow.conversations.get_message("out-000")
+        assert first.delivery is not None
+        uow.conversations.update_message(
+            first.with_delivery(first.delivery.claimed(T0, later + timedelta(minutes=2)))
+        )
+        uow.commit()
+    assert due_ids() == []  # in flight: the others wait for its outcome
+    with SqlUnitOfWork(database) as uow:
+        first = uow.conversations.get_message("out-000")
+        uow.conversations.update_message(first.sent_as("wamid.0", T0))
+        uow.commit()
+    assert due_ids() == ["out-001"]
+    with SqlUnitOfWork(database) as uow:
+        second = uow.conversations.get_message("out-001")
+        uow.conversations.update_message(second.failed(SendFailure("131026", "no"), T0))
+        uow.commit()
+    assert due_ids() == ["out-002"]
 
 
 def test_a_worker_skips_the_messages_another_worker_holds_instead_of_waiting(

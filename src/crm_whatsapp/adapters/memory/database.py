@@ -161,11 +161,17 @@ class InMemoryConversationRepository:
         return None if message_id is None else self._state.messages[message_id]
 
     def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
-        due = []
+        heads: dict[str, Message] = {}  # each conversation's oldest pending message
         for message_id in self._state.pending_message_ids:
-            delivery = self._state.messages[message_id].delivery
+            message = self._state.messages[message_id]
+            head = heads.get(message.conversation_id)
+            if head is None or _queue_order(message) < _queue_order(head):
+                heads[message.conversation_id] = message
+        due = []
+        for message in heads.values():
+            delivery = message.delivery
             if delivery and delivery.next_attempt_at and delivery.next_attempt_at <= now:
-                due.append((delivery.next_attempt_at, message_id))
+                due.append((delivery.next_attempt_at, message.id))
         return [self._state.messages[message_id] for _, message_id in sorted(due)[:limit]]
 
     def park_status(self, update: StatusUpdate) -> None:
@@ -228,3 +234,8 @@ class InMemoryUnitOfWork:
             raise StorageUnavailable("in-memory store marked unavailable")
         self._undo.forget()
         self._store.commits += 1
+
+
+def _queue_order(message: Message) -> tuple[datetime, str]:
+    """The order a conversation's replies must leave in (as the SQL adapter orders them)."""
+    return (message.created_at, message.id)

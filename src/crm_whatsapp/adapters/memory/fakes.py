@@ -34,7 +34,10 @@ class FixedClock:
 
 
 class SequentialIds:
-    """Ids for tests and examples: ``id-1``, ``id-2``, ... (thread-safe)."""
+    """Ids for tests and examples: ``id-00000001``, ``id-00000002``, ... (thread-safe).
+
+    Zero-padded so that they sort in creation order, as the production ids do: the outbox
+    breaks ties between messages queued at the same instant by id."""
 
     def __init__(self, prefix: str = "id-") -> None:
         self._prefix = prefix
@@ -43,7 +46,7 @@ class SequentialIds:
 
     def new_id(self) -> str:
         with self._lock:
-            return f"{self._prefix}{next(self._counter)}"
+            return f"{self._prefix}{next(self._counter):08d}"
 
 
 class RecordingEventPublisher:

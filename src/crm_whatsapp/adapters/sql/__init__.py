@@ -20,6 +20,7 @@ from crm_whatsapp.adapters.sql.database import DEFAULT_URL, Database
 from crm_whatsapp.adapters.sql.maintenance import prune_parked_statuses, rebuild_search_index
 from crm_whatsapp.adapters.sql.progress_bar import ProgressBar
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
+from crm_whatsapp.adapters.sql.rate_slots import SqlRateSlots
 from crm_whatsapp.adapters.sql.rebuild_report import RebuildReport, UnparseableNumber
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
 from crm_whatsapp.adapters.sql.schema import DEFAULT_PREFIX, Tables, build_tables
@@ -37,6 +38,7 @@ __all__ = [
     "SqlClientLookup",
     "SqlConversationQueries",
     "SqlConversationRepository",
+    "SqlRateSlots",
     "SqlUnitOfWork",
     "Tables",
     "UnparseableNumber",

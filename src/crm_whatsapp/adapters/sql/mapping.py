@@ -137,6 +137,7 @@ def _delivery_values(d: Delivery | None) -> dict[str, Any]:
         "last_error_title": error.title if error else None,
         "last_error_retryable": error.retryable if error else None,
         "unknown_outcomes": d.unknown_outcomes if d else 0,
+        "send_in_flight": d.in_flight if d else False,
         "delivery_sent_at": d.sent_at if d else None,
         "delivered_at": d.delivered_at if d else None,
         "read_at": d.read_at if d else None,
@@ -192,6 +193,7 @@ def _delivery_from_row(row: Row) -> Delivery | None:
         if code is not None
         else None,
         unknown_outcomes=row["unknown_outcomes"],
+        in_flight=bool(row["send_in_flight"]),
         sent_at=row["delivery_sent_at"],
         delivered_at=row["delivered_at"],
         read_at=row["read_at"],

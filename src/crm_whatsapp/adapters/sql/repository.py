@@ -14,7 +14,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, delete, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -78,11 +88,26 @@ class _Statements:
         self.parked = (
             select(p).where(p.c.wamid == bindparam("key_wamid")).order_by(p.c.id).with_for_update()
         )
+        pending = DeliveryStatus.PENDING.value
+        ahead = m.alias("ahead")  # a message queued before it in the same conversation
+        waits_its_turn = (
+            select(ahead.c.id)
+            .where(
+                ahead.c.conversation_id == m.c.conversation_id,
+                ahead.c.delivery_status == pending,
+                or_(
+                    ahead.c.created_at < m.c.created_at,
+                    and_(ahead.c.created_at == m.c.created_at, ahead.c.id < m.c.id),
+                ),
+            )
+            .exists()
+        )
         due = (
             select(m)
             .where(
-                m.c.delivery_status == DeliveryStatus.PENDING.value,
+                m.c.delivery_status == pending,
                 m.c.next_attempt_at <= bindparam("key_now"),
+                ~waits_its_turn,
             )
             .order_by(m.c.next_attempt_at, m.c.id)
             .limit(bindparam("key_limit"))

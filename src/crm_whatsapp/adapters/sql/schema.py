@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Dialect,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -102,6 +104,7 @@ class Tables:
     messages: Table
     parked_statuses: Table
     client_phone_keys: Table
+    send_rate_slots: Table
 
 
 def build_tables(
@@ -204,6 +207,14 @@ def build_tables(
         Column("last_error_title", Text),
         Column("last_error_retryable", Boolean),
         Column("unknown_outcomes", Integer, nullable=False, default=0),
+        Column(
+            "send_in_flight",
+            Boolean,
+            nullable=False,
+            default=False,
+            server_default=false(),
+            comment="claimed, outcome not recorded yet (Delivery.in_flight)",
+        ),
         Column("delivery_sent_at", UtcDateTime()),
         Column("delivered_at", UtcDateTime()),
         Column("read_at", UtcDateTime()),
@@ -213,6 +224,14 @@ def build_tables(
         Index(
             f"ix_{p}messages_due",
             "next_attempt_at",
+            sqlite_where=text("delivery_status = 'pending'"),
+            postgresql_where=text("delivery_status = 'pending'"),
+        ),
+        Index(
+            f"ix_{p}messages_queue",
+            "conversation_id",
+            "created_at",
+            "id",
             sqlite_where=text("delivery_status = 'pending'"),
             postgresql_where=text("delivery_status = 'pending'"),
         ),
@@ -251,6 +270,22 @@ def build_tables(
         comment="PhoneNumber.lookup_key of every number in the CRM's client table",
     )
 
+    send_rate_slots = Table(
+        f"{p}send_rate_slots",
+        md,
+        Column("business_number_id", String(64), primary_key=True),
+        Column("slot", BigInteger, primary_key=True, comment="start, in ms since the epoch"),
+        Column("used", Integer, nullable=False),
+        comment="sends to Meta per business number and time slot, shared by every worker",
+    )
+
     return Tables(
-        prefix, md, conversations, conversation_keys, messages, parked_statuses, client_phone_keys
+        prefix,
+        md,
+        conversations,
+        conversation_keys,
+        messages,
+        parked_statuses,
+        client_phone_keys,
+        send_rate_slots,
     )

@@ -54,6 +54,7 @@ async def _send_until_stopped(settings: Settings) -> None:
         close_owned,
     )
     from crm_whatsapp.app.outbox_worker import OutboxWorker  # noqa: PLC0415
+    from crm_whatsapp.domain.ports import SendRateLimiter  # noqa: PLC0415
     from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy  # noqa: PLC0415
 
     container = build_container(settings)
@@ -61,6 +62,7 @@ async def _send_until_stopped(settings: Settings) -> None:
     database: Database = container.resolve(Database)
     gateways: GatewayFactory = container.resolve(GatewayFactory)
     policy: RetryPolicy = container.resolve(RetryPolicy)
+    limiter: SendRateLimiter = container.resolve(SendRateLimiter)
     loop = asyncio.get_running_loop()
     stop, wake = asyncio.Event(), asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,7 +80,13 @@ async def _send_until_stopped(settings: Settings) -> None:
     print(f"crm-whatsapp worker: sending from {database.describe()}", flush=True)
     try:
         async with gateways() as gateway:
-            worker = OutboxWorker(deps, gateway, policy, poll_interval=settings.outbox_poll_seconds)
+            worker = OutboxWorker(
+                deps,
+                gateway,
+                policy,
+                limiter=limiter,
+                poll_interval=settings.outbox_poll_seconds,
+            )
             await worker.run(stop, wake)
     finally:
         if listener is not None:

@@ -10,12 +10,14 @@ from crm_whatsapp.domain.use_cases.conversation_admin import (
 )
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.inbound import InboundOutcome, receive_inbound
-from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy, send_due_outbound
+from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy
+from crm_whatsapp.domain.use_cases.outbox_pipeline import OutboxPipeline, send_due_outbound
 from crm_whatsapp.domain.use_cases.status import StatusOutcome, record_status_update
 
 __all__ = [
     "Dependencies",
     "InboundOutcome",
+    "OutboxPipeline",
     "OutboxReport",
     "RetryPolicy",
     "StatusOutcome",

@@ -1,38 +1,34 @@
-"""The outbox: send what the use cases queued, retrying what can be retried.
+"""The outbox: what a claim is, and what each outcome of a send does to the message.
 
-Replies are stored as pending in the same transaction as the decision; this step sends
-them. A claim hides a message for ``lease`` (the worker's time to send it); a worker that
-dies mid-send loses nothing, the message is simply due again when the lease ends.
+Replies are stored as pending in the same transaction as the decision; the outbox sends
+them (``outbox_pipeline``). A claim hides a message for ``lease`` (the worker's time to
+send it) and marks it in flight; a worker that dies mid-send loses nothing, the message is
+simply due again when the lease ends, and that second claim counts an unknown outcome
+(the dead worker may have sent it).
 
 Unknown outcomes: when a send times out after the request may have reached Meta, we cannot
 know whether WhatsApp delivered it. The rule is *at least once*: retry like any retryable
 error, and count it in ``Delivery.unknown_outcomes`` (so a rare double is visible, never a
 silent loss).
 
-Each outcome is recorded in its own short unit of work right after its send. (Measured:
-recording a whole batch in one transaction, or sending a batch concurrently, held
-SQLite's single write lock long enough to slow the webhooks by a third.) The send already
-happened when its outcome is recorded, so a failure to record (the database busy or
-down) is retried for as long as the claim's lease holds: until then no other worker can take
-the message, while giving up would send it again when the lease ends. For the same reason a
-pass stops sending once 80% of the lease has gone by (a slow Graph API, a long outage): what
-it leaves was not sent and is due again when the lease ends. So the lease must exceed the
-gateway's timeout by a good margin (defaults: 2 minutes and 20 s).
+Throttles spend no attempt: 130429 and HTTP 429 (the number is sending faster than Meta
+allows) pause the whole number and send again; 131056 (too many messages to this one
+customer) puts the message back for ``pair_delay``, and the rest of its conversation waits
+behind it. Neither can make a message fail, however long it lasts.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
-from crm_whatsapp.domain.errors import GatewayError, StorageUnavailable
-from crm_whatsapp.domain.events import DeliveryStatusChanged
+from crm_whatsapp.domain.errors import GatewayError, MessageNotFound
+from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
 from crm_whatsapp.domain.message import AuthorKind, Message
-from crm_whatsapp.domain.ports import MessagingGateway
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.status import apply_status
 
@@ -44,17 +40,26 @@ OPTED_OUT = SendFailure(
     "customer_opted_out",
     "El cliente pidió no recibir mensajes (BAJA) después de que este se puso en cola.",
 )
+NOT_STARTED = SendFailure(
+    "not_started",
+    "El envío no empezó antes de que venciera el turno del worker; se reintentará.",
+    retryable=True,
+)
 
+NUMBER_THROTTLES = frozenset({"130429", "http_429", "80007"})
+"""Meta's "this number (or account) is sending too fast": slow the number down."""
+PAIR_THROTTLES = frozenset({"131056"})
+"""Meta's "too many messages to this customer": delay only their conversation."""
 
 LEASE_IN_USE = 0.8
-"""Share of a claim's lease a pass may spend sending and recording; the rest is margin."""
-MAX_RECORD_DELAY = 2.0
-"""Longest wait in seconds between two tries at recording an outcome."""
+"""Share of a claim's lease a worker may spend before starting the send; the rest is margin
+for the send itself and for recording its outcome before another worker may claim it."""
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff: ``first_delay`` doubled each attempt, capped at ``max_delay``."""
+    """Exponential backoff (``first_delay`` doubled each attempt, capped at ``max_delay``),
+    claims, concurrency and the pauses Meta's throttles ask for."""
 
     max_attempts: int = 6
     first_delay: timedelta = timedelta(seconds=5)
@@ -62,18 +67,34 @@ class RetryPolicy:
     lease: timedelta = timedelta(minutes=2)
     batch_size: int = 20
     record_attempts: int = 5
-    """Tries at storing the outcome of a send (waits 0.1 s, doubled up to 2 s); more while
-    the claim's lease holds."""
+    """Tries at storing outcomes in one pass (waits 0.1 s, doubled up to 2 s), more while
+    the claims' leases hold; a worker keeps trying for as long as it runs."""
+    concurrency: int = 64
+    """Sends in flight at once per worker."""
+    throttle_pause: timedelta = timedelta(seconds=1)
+    """How long a number rests after 130429; doubled while Meta keeps saying it."""
+    max_throttle_pause: timedelta = timedelta(seconds=30)
+    pair_delay: timedelta = timedelta(seconds=6)
+    """How long a conversation waits after 131056 (Meta allows about one message every
+    six seconds to one customer)."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.batch_size < 1 or self.record_attempts < 1:
-            raise ValueError("max_attempts, batch_size and record_attempts must be at least 1")
-        if self.first_delay <= timedelta(0) or self.lease <= timedelta(0):
-            raise ValueError("first_delay and lease must be positive")
+        counts = (self.max_attempts, self.batch_size, self.record_attempts, self.concurrency)
+        if min(counts) < 1:
+            raise ValueError(
+                "max_attempts, batch_size, record_attempts and concurrency must be at least 1"
+            )
+        delays = (self.first_delay, self.lease, self.throttle_pause, self.pair_delay)
+        if min(delays) <= timedelta(0):
+            raise ValueError("first_delay, lease, throttle_pause and pair_delay must be positive")
 
     def delay_after(self, attempts: int) -> timedelta:
         factor = 1 << max(attempts - 1, 0)
         return min(self.first_delay * factor, self.max_delay)
+
+    def throttle_pause_after(self, throttles_in_a_row: int) -> timedelta:
+        factor = 1 << min(max(throttles_in_a_row - 1, 0), 20)
+        return min(self.throttle_pause * factor, self.max_throttle_pause)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,95 +103,73 @@ class OutboxReport:
     retrying: int = 0
     failed: int = 0
     unknown_outcomes: int = 0
+    throttled: int = 0
+    """Messages put back without spending an attempt (Meta's throttles, or not started)."""
 
     @property
     def claimed(self) -> int:
-        return self.sent + self.retrying + self.failed
+        return self.sent + self.retrying + self.failed + self.throttled
+
+    def plus(self, other: OutboxReport) -> OutboxReport:
+        return OutboxReport(
+            self.sent + other.sent,
+            self.retrying + other.retrying,
+            self.failed + other.failed,
+            self.unknown_outcomes + other.unknown_outcomes,
+            self.throttled + other.throttled,
+        )
+
+    @classmethod
+    def of(cls, counts: Counter[str]) -> OutboxReport:
+        return cls(
+            counts["sent"], counts["retrying"], counts["failed"], counts["unknown"],
+            counts["throttled"],
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
+class OutboxJob:
+    """A claimed message and its conversation, as they were when claimed."""
+
     message: Message
     conversation: Conversation
 
-
-async def send_due_outbound(
-    deps: Dependencies, gateway: MessagingGateway, policy: RetryPolicy | None = None
-) -> OutboxReport:
-    """Claim the due messages, send each in order, record each outcome."""
-    policy = policy or RetryPolicy()
-    outcomes: Counter[str] = Counter()
-    loop = asyncio.get_running_loop()
-    lease_ends = loop.time() + policy.lease.total_seconds() * LEASE_IN_USE
-    for index, job in enumerate(_claim(deps, policy)):
-        if index and loop.time() >= lease_ends:
-            break  # another worker may claim the rest soon: leave them to it, unsent
-        result = await _attempt(gateway, job, deps.clock.now())
-        outcomes.update(await _record_with_retries(deps, job, result, policy, lease_ends))
-    return OutboxReport(
-        outcomes["sent"], outcomes["retrying"], outcomes["failed"], outcomes["unknown"]
-    )
+    @property
+    def claim(self) -> int:
+        """Which claim this is (the attempt count it set), to spot a superseded one."""
+        return self.message.delivery.attempts if self.message.delivery else 0
 
 
-Result = str | GatewayError | SendFailure
+@dataclass(frozen=True, slots=True)
+class PutBack:
+    """Not sent, and no attempt spent: due again at ``after`` from now."""
+
+    after: timedelta
+    failure: SendFailure
 
 
-async def _record_with_retries(
-    deps: Dependencies, job: _Job, result: Result, policy: RetryPolicy, lease_ends: float
-) -> Counter[str]:
-    """``record_attempts`` tries at least, then more until ``lease_ends`` (loop time)."""
-    loop = asyncio.get_running_loop()
-    delay = 0.1
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return _record(deps, job, result, policy)
-        except StorageUnavailable:
-            if attempt >= policy.record_attempts and loop.time() + delay >= lease_ends:
-                raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_RECORD_DELAY)
+Result = str | GatewayError | SendFailure | PutBack
+"""What one send came to: Meta's wamid, the gateway's error, a reason not to send at all,
+or a put-back (a throttle, or a claim whose lease ran out before its turn)."""
 
 
-def _claim(deps: Dependencies, policy: RetryPolicy) -> list[_Job]:
+def claim_due(deps: Dependencies, policy: RetryPolicy, limit: int) -> list[OutboxJob]:
+    """Claim up to ``limit`` due messages (each conversation's first pending one)."""
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
         jobs = []
-        for message in repo.due_outbound(now, policy.batch_size):
+        for message in repo.due_outbound(now, limit):
             if message.delivery is None:
                 continue
             claimed = message.with_delivery(message.delivery.claimed(now, now + policy.lease))
             repo.update_message(claimed)
-            jobs.append(_Job(claimed, repo.get(message.conversation_id)))
+            jobs.append(OutboxJob(claimed, repo.get(message.conversation_id)))
         uow.commit()
     return jobs
 
 
-async def _attempt(
-    gateway: MessagingGateway, job: _Job, now: datetime
-) -> str | GatewayError | SendFailure:
-    message, conversation = job.message, job.conversation
-    blocked = _blocked(message, conversation, now)
-    if blocked is not None:
-        return blocked
-    try:
-        if message.template is not None:
-            return await gateway.send_template(
-                conversation.business_number_id, conversation.customer, message.template
-            )
-        return await gateway.send_text(
-            conversation.business_number_id,
-            conversation.customer,
-            message.text or "",
-            reply_to_wamid=message.reply_to_wamid,
-        )
-    except GatewayError as error:
-        return error
-
-
-def _blocked(message: Message, conversation: Conversation, now: datetime) -> SendFailure | None:
+def blocked(message: Message, conversation: Conversation, now: datetime) -> SendFailure | None:
     """What changed while the message waited in the outbox that forbids sending it now.
 
     Text needs the 24-hour window still open. A customer who opted out meanwhile gets
@@ -185,34 +184,75 @@ def _blocked(message: Message, conversation: Conversation, now: datetime) -> Sen
     return None
 
 
-def _record(deps: Dependencies, job: _Job, result: Result, policy: RetryPolicy) -> Counter[str]:
-    """Store the attempt's outcome; counts "sent", "retrying" or "failed", and "unknown"."""
+def record_outcomes(
+    deps: Dependencies, done: Sequence[tuple[OutboxJob, Result]], policy: RetryPolicy
+) -> Counter[str]:
+    """Store a batch of outcomes in one short transaction, then tell the live listeners.
+
+    Counts "sent", "retrying", "failed", "throttled", "unknown" and "superseded" (an
+    outcome recorded after its lease ran out and another claim took the message over).
+    """
+    counts: Counter[str] = Counter()
+    events: list[Event] = []
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
-        message, outcome = _outcome(repo.get_message(job.message.id), result, now, policy)
-        if isinstance(result, str):
-            for update in repo.take_parked_statuses(result):
-                message = apply_status(message, update)
-        repo.update_message(message)
+        for job, result in done:
+            try:
+                current = repo.get_message(job.message.id)
+            except MessageNotFound:
+                counts["superseded"] += 1
+                continue
+            updated, outcome = _recorded(current, job, result, now, policy)
+            if isinstance(result, str) and updated is not current:
+                for update in repo.take_parked_statuses(result):
+                    updated = apply_status(updated, update)
+            if updated is not current:
+                repo.update_message(updated)
+            counts[outcome] += 1
+            if isinstance(result, GatewayError) and result.outcome_unknown:
+                counts["unknown"] += 1
+            status = updated.delivery_status
+            if updated is not current and status not in (None, DeliveryStatus.PENDING):
+                events.append(DeliveryStatusChanged(updated.conversation_id, updated.id, status))
         uow.commit()
-    status = message.delivery_status
-    if status is not None and status is not DeliveryStatus.PENDING:
-        deps.events.publish([DeliveryStatusChanged(message.conversation_id, message.id, status)])
-    outcomes = Counter([outcome])
-    if isinstance(result, GatewayError) and result.outcome_unknown:
-        outcomes["unknown"] += 1
-    return outcomes
+    if events:
+        deps.events.publish(events)
+    return counts
 
 
-def _outcome(
+def _recorded(
+    current: Message, job: OutboxJob, result: Result, now: datetime, policy: RetryPolicy
+) -> tuple[Message, str]:
+    delivery = current.delivery
+    ours = delivery is not None and delivery.in_flight and delivery.attempts == job.claim
+    if ours:
+        return outcome_of(current, result, now, policy)
+    # Our lease ran out before this outcome could be stored, and the message was claimed
+    # again (that claim counted an unknown outcome) or settled meanwhile. A send that did
+    # reach Meta is still news if nobody has recorded one; anything else is the new
+    # claim's to decide.
+    if isinstance(result, str) and current.delivery_status is DeliveryStatus.PENDING:
+        return current.sent_as(result, now), "sent"
+    return current, "superseded"
+
+
+def outcome_of(
     message: Message, result: Result, now: datetime, policy: RetryPolicy
 ) -> tuple[Message, str]:
-    """The message after one attempt, and whether it was "sent", is "retrying" or "failed"."""
+    """The message after one attempt, and whether it was "sent", is "retrying", was
+    "throttled" (put back, no attempt spent) or "failed"."""
     delivery = message.delivery or Delivery()
     if isinstance(result, str):
         return message.sent_as(result, now), "sent"
+    if isinstance(result, PutBack):
+        return message.with_delivery(delivery.released(now + result.after, result.failure)), (
+            "throttled"
+        )
     failure = _failure(result)
+    if isinstance(result, GatewayError) and result.error_code in PAIR_THROTTLES:
+        put_back = delivery.released(now + policy.pair_delay, failure)
+        return message.with_delivery(put_back), "throttled"
     unknown = isinstance(result, GatewayError) and result.outcome_unknown
     if failure.retryable and delivery.attempts < policy.max_attempts:
         retry_at = now + policy.delay_after(delivery.attempts)
@@ -223,7 +263,9 @@ def _outcome(
     return message.failed(failure, now), "failed"
 
 
+def gateway_failure(error: GatewayError) -> SendFailure:
+    return SendFailure(error.error_code or "gateway_error", str(error), error.retryable)
+
+
 def _failure(result: GatewayError | SendFailure) -> SendFailure:
-    if isinstance(result, SendFailure):
-        return result
-    return SendFailure(result.error_code or "gateway_error", str(result), result.retryable)
+    return result if isinstance(result, SendFailure) else gateway_failure(result)

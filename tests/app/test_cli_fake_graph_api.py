@@ -30,6 +30,12 @@ from crm_whatsapp.app.cli import APP_SECRET_ENV, main
 from crm_whatsapp.domain.identity import CustomerIdentity
 
 TOKEN = "EAAG-cli-token-55555"
+TEXT = {
+    "messaging_product": "whatsapp",
+    "to": "5215512345678",
+    "type": "text",
+    "text": {"body": "hola"},
+}
 SECRET = "cli-app-secret-77777"
 BUSINESS = "106540352242922"
 FAKE_COMMAND = (sys.executable, "-m", "crm_whatsapp.app.cli", "fake-graph-api")
@@ -175,6 +181,13 @@ def test_status_webhooks_without_a_secret_are_refused(
         ["fake-graph-api"],
         ["fake-graph-api", "--port", "0", "--fail-rate", "1.5"],
         ["fake-graph-api", "--port", "0", "--slow-seconds", "-1"],
+        ["fake-graph-api", "--port", "0", "--latency-ms", "-1"],
+        ["fake-graph-api", "--port", "0", "--latency-ms", "nan"],
+        ["fake-graph-api", "--port", "0", "--jitter-ms", "-5"],
+        ["fake-graph-api", "--port", "0", "--latency-ms", "100", "--jitter-ms", "150"],
+        ["fake-graph-api", "--port", "0", "--rate", "0"],
+        ["fake-graph-api", "--port", "0", "--rate", "-80"],
+        ["fake-graph-api", "--port", "0", "--rate", "inf"],
     ],
 )
 def test_bad_arguments_are_refused_with_usage(arguments, capsys) -> None:
@@ -183,6 +196,51 @@ def test_bad_arguments_are_refused_with_usage(arguments, capsys) -> None:
 
     assert exited.value.code == 2
     assert "usage: crm-whatsapp fake-graph-api" in capsys.readouterr().err
+
+
+def test_the_pace_flags_become_the_fakes_options_in_seconds(monkeypatch) -> None:
+    import crm_whatsapp.adapters.whatsapp.fake_graph_api as package
+
+    served: list[Any] = []
+    monkeypatch.setattr(
+        package, "serve_fake_graph_api", lambda options, **_: served.append(options)
+    )
+
+    main(["fake-graph-api", "--port", "0"])
+    main(["fake-graph-api", "--port", "0", "--latency-ms", "250", "--jitter-ms", "50"])
+    main(["fake-graph-api", "--port", "0", "--rate", "80", "--seed", "7"])
+
+    paces = [(o.latency_seconds, o.jitter_seconds, o.send_rate, o.seed) for o in served]
+    assert paces == [(0.0, 0.0, None, None), (0.25, 0.05, None, None), (0.0, 0.0, 80.0, 7)]
+
+
+def test_the_process_answers_at_the_pace_it_was_given_and_counts_it(start_fake) -> None:
+    base_url, stop = start_fake("--latency-ms", "300", "--rate", "2")
+
+    async def three_at_once() -> list[tuple[httpx.Response, float]]:
+        limits = httpx.Limits(max_connections=3, max_keepalive_connections=0)
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits) as http:
+
+            async def send() -> tuple[httpx.Response, float]:
+                started = time.perf_counter()
+                response = await http.post(f"/v26.0/{BUSINESS}/messages", json=TEXT)
+                return response, time.perf_counter() - started
+
+            return list(await asyncio.gather(send(), send(), send()))
+
+    answers = asyncio.run(three_at_once())
+    stats = httpx.get(f"{base_url}/__stats").json()
+    code, out, _ = stop()
+
+    assert all(seconds >= 0.3 - 0.005 for _, seconds in answers)
+    assert sorted(response.status_code for response, _ in answers) == [200, 200, 400]
+    [throttled] = [response for response, _ in answers if response.status_code == 400]
+    assert throttled.json()["error"]["code"] == 130429
+    assert throttled.json()["error"]["message"] == "(#130429) Rate limit hit"
+    assert stats == {"accepted": 2, "throttled": 1, "in_flight": 0, "in_flight_max": 3}
+    assert code in STOPPED_BY_SIGTERM
+    assert "latency 300 ms, 2 sends/s per number" in out
 
 
 def test_the_help_lists_the_subcommand(capsys) -> None:

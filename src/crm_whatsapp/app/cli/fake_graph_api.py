@@ -21,7 +21,10 @@ def add_fake_graph_api_command(
         description=(
             "Sirve una imitación del endpoint de mensajes de la API Graph de Meta: registra "
             "cada solicitud (GET /__requests), falla una fracción de ellas a propósito y, "
-            "con --status-webhook, envía webhooks de estado firmados (sent, delivered, read)."
+            "con --status-webhook, envía webhooks de estado firmados (sent, delivered, read). "
+            "Con --latency-ms y --rate contesta al ritmo de Meta (unos 250 ms por envío, 80 "
+            "envíos por segundo por número); GET /__stats cuenta los aceptados, los frenados "
+            "(130429) y los envíos en curso a la vez."
         ),
     )
     fake.add_argument("--port", type=int, required=True, help="puerto (0: uno libre)")
@@ -29,12 +32,35 @@ def add_fake_graph_api_command(
     fake.add_argument(
         "--fail-rate", type=_fraction, default=0.0, help="fracción de solicitudes que fallan"
     )
-    fake.add_argument("--seed", type=int, default=None, help="semilla para repetir los fallos")
+    fake.add_argument(
+        "--seed", type=int, default=None, help="semilla para repetir los fallos y las demoras"
+    )
     fake.add_argument(
         "--slow-seconds",
         type=_non_negative,
         default=30.0,
         help="demora de las respuestas lentas (más que el timeout del cliente)",
+    )
+    fake.add_argument(
+        "--latency-ms",
+        type=_non_negative,
+        default=0.0,
+        help="milisegundos que tarda cada respuesta, sin frenar a las demás (Meta: unos 250)",
+    )
+    fake.add_argument(
+        "--jitter-ms",
+        type=_non_negative,
+        default=0.0,
+        help="variación al azar de esa demora, ± milisegundos (repetible con --seed)",
+    )
+    fake.add_argument(
+        "--rate",
+        type=_positive,
+        default=None,
+        help=(
+            "envíos por segundo por número de WhatsApp Business; pasado ese ritmo responde "
+            "como Meta, con el error 130429 (por omisión, sin límite)"
+        ),
     )
     fake.add_argument("--status-webhook", metavar="URL", help="a dónde enviar los webhooks")
     fake.add_argument(
@@ -64,6 +90,8 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         serve_fake_graph_api,
     )
 
+    if args.jitter_ms > args.latency_ms:
+        parser.error("--jitter-ms must not exceed --latency-ms")
     secret = None
     if args.status_webhook:
         secret = settings_with(app_secret=args.app_secret).secret("app_secret") or None
@@ -76,12 +104,20 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         status_webhook_url=args.status_webhook,
         app_secret=secret,
         status_delays=(args.status_delay,) * 3,
+        latency_seconds=args.latency_ms / 1000,
+        jitter_seconds=args.jitter_ms / 1000,
+        send_rate=args.rate,
     )
 
     def announce(base_url: str) -> None:
         webhooks = f", status webhooks to {args.status_webhook}" if args.status_webhook else ""
+        latency = f"latency {args.latency_ms:g}" + (
+            f" ± {args.jitter_ms:g}" if args.jitter_ms else ""
+        )
+        rate = f"{args.rate:g} sends/s per number" if args.rate else "no send rate limit"
         print(
-            f"Fake Graph API listening on {base_url} (fail rate {args.fail_rate}{webhooks})",
+            f"Fake Graph API listening on {base_url} (fail rate {args.fail_rate}, "
+            f"{latency} ms, {rate}{webhooks})",
             flush=True,
         )
 
@@ -104,6 +140,13 @@ def _fraction(text: str) -> float:
 
 def _non_negative(text: str) -> float:
     value = float(text)
-    if value < 0:
+    if not value >= 0:  # NaN too
         raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number")
     return value

@@ -9,7 +9,13 @@ In a test::
         ...  # point GraphApiSettings(base_url=fake.base_url) at it
         fake.state.requests()
 
-From a shell: ``crm-whatsapp fake-graph-api --port 8089``.
+At Meta's pace (a quarter of a second per answer, 80 sends a second per number)::
+
+    with running_fake_graph_api(latency_seconds=0.25, send_rate=80) as fake:
+        ...
+        fake.state.stats()  # accepted, throttled (130429), sends in flight at most
+
+From a shell: ``crm-whatsapp fake-graph-api --port 8089 [--latency-ms 250 --rate 80]``.
 """
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.app import create_fake_graph_api
@@ -17,6 +23,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     GRAPH_ERROR_SAMPLES,
     status_webhook_body,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import PaceStats
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     RunningFakeGraphApi,
     running_asgi_app,
@@ -37,6 +44,7 @@ __all__ = [
     "Failure",
     "FakeGraphApiOptions",
     "FakeGraphApiState",
+    "PaceStats",
     "RunningFakeGraphApi",
     "WebhookDelivery",
     "create_fake_graph_api",

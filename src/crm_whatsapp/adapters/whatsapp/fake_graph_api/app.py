@@ -11,13 +11,24 @@ Routes:
 * ``POST /__fail_next`` - ``{"code": 131047, "http_status": 400, "times": 1}`` answers the
   next requests with that Graph error; ``{"slow": true}`` delays a success past the
   client's timeout; ``{"http_status": 502, "raw_body": "<html>..."}`` answers non-JSON.
-* ``GET /__accepted`` and ``GET /__webhooks`` - accepted messages and posted webhooks.
+* ``GET /__accepted`` and ``GET /__webhooks`` - accepted messages (each with its
+  ``accepted_at``) and posted webhooks.
+* ``GET /__stats`` - ``{"accepted": 812, "throttled": 9, "in_flight": 3, "in_flight_max":
+  64}``: messages accepted, sends answered 130429 by the throughput limit, and sends
+  waiting for their answer now and at most at once. ``DELETE /__stats`` starts counting
+  afresh (between a benchmark's rounds).
+
+Each recorded request carries ``received_at`` and ``answered_at`` (``time.time()``). With
+a latency (``FakeGraphApiOptions.latency_seconds``) every messages request is answered
+that long after it arrived; with a ``send_rate``, a send past its number's throughput is
+answered as Meta does (HTTP 400, code 130429, "Rate limit hit").
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Any
@@ -29,11 +40,13 @@ from starlette.routing import Route
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     META_SUPPORTED_TYPES,
+    THROUGHPUT_HTTP_STATUS,
     JsonObject,
     error_body,
     new_wamid,
     sample_for,
     send_success_body,
+    throughput_error_body,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
     AcceptedMessage,
@@ -93,6 +106,13 @@ def create_fake_graph_api(
     async def webhooks(_: Request) -> Response:
         return JSONResponse([asdict(delivery) for delivery in fake.webhook_deliveries()])
 
+    async def stats(_: Request) -> Response:
+        return JSONResponse(asdict(fake.stats()))
+
+    async def reset_stats(_: Request) -> Response:
+        fake.pace.reset_counters()
+        return Response(status_code=204)
+
     app = Starlette(
         routes=[
             Route("/__requests", list_requests, methods=["GET"]),
@@ -100,6 +120,8 @@ def create_fake_graph_api(
             Route("/__fail_next", fail_next, methods=["POST"]),
             Route("/__accepted", accepted, methods=["GET"]),
             Route("/__webhooks", webhooks, methods=["GET"]),
+            Route("/__stats", stats, methods=["GET"]),
+            Route("/__stats", reset_stats, methods=["DELETE"]),
             Route("/{version}/{phone_number_id}/messages", messages, methods=["POST"]),
         ],
         lifespan=lifespan,
@@ -109,39 +131,69 @@ def create_fake_graph_api(
 
 
 async def _messages(fake: FakeGraphApiState, request: Request) -> Response:
-    raw = await request.body()
-    body = _decoded(raw)
+    """Everything is decided when the request arrives (credentials, shape, the number's
+    throughput, a failure to inject); the answer, and a message's acceptance, come after
+    the drawn latency, which sleeps without holding up any other request."""
+    received_at = time.time()
+    body = _decoded(await request.body())
     record: JsonObject = {
         "method": request.method,
         "path": request.url.path,
         "headers": redacted_headers(request.headers),
         "body": body,
+        "received_at": received_at,
     }
+    delay = fake.pace.delay()
 
-    def answer(response: Response) -> Response:
-        fake.record({**record, "response_status": response.status_code})
+    async def answer(make: Callable[[], Response]) -> Response:
+        if delay > 0:
+            await fake.wait_unless_closing(delay)
+        response = make()
+        fake.record({**record, "response_status": response.status_code, "answered_at": time.time()})
         return response
 
     token_problem = _token_problem(fake, request.headers.get("authorization"))
     if token_problem is not None:
-        return answer(_error(fake, 190, token_problem, http_status=401))
+        refused = _error(fake, 190, token_problem, http_status=401)
+        return await answer(lambda: refused)
     try:
         kind, message = _validated(body)
     except _Rejected as rejected:
-        return answer(_error(fake, 100, rejected.message, 400, details=rejected.details))
+        invalid = _error(fake, 100, rejected.message, 400, details=rejected.details)
+        return await answer(lambda: invalid)
+    if kind == "read":
+        return await _answered(fake, answer, lambda _: {"success": True})
+    fake.pace.send_started()
+    try:
+        if not fake.pace.admit(str(request.path_params["phone_number_id"])):
+            return await answer(lambda: _throttled(fake))
+        return await _answered(
+            fake, answer, lambda late: _accept(fake, request, message, answered_late=late)
+        )
+    finally:
+        fake.pace.send_answered()
 
+
+async def _answered(
+    fake: FakeGraphApiState,
+    answer: Callable[[Callable[[], Response]], Awaitable[Response]],
+    success: Callable[[bool], JsonObject],
+) -> Response:
+    """A request that passed every check: a failure if one is due, else ``success`` (told
+    whether the answer will come late), held back by ``slow_seconds`` for a slow one."""
     failure = fake.next_failure()
     if failure is not None and not failure.slow:
-        return answer(_failure_response(fake, failure))
-
-    if kind == "read":
-        response: Response = JSONResponse({"success": True})
-    else:
-        response = JSONResponse(_accept(fake, request, message, answered_late=failure is not None))
-    answer(response)
-    if failure is not None:
+        return await answer(lambda: _failure_response(fake, failure))
+    late = failure is not None
+    response = await answer(lambda: JSONResponse(success(late)))
+    if late:
         await fake.wait_unless_closing(fake.options.slow_seconds)
     return response
+
+
+def _throttled(fake: FakeGraphApiState) -> Response:
+    body = throughput_error_body(fake.fbtrace_id())
+    return JSONResponse(body, status_code=THROUGHPUT_HTTP_STATUS)
 
 
 def _accept(
@@ -162,6 +214,7 @@ def _accept(
             type=message_type,
             body=body,
             answered_late=answered_late,
+            accepted_at=time.time(),
         )
     )
     return send_success_body(field, recipient, wamid, template=message_type == "template")

@@ -87,6 +87,14 @@ GRAPH_ERROR_SAMPLES: dict[int, GraphErrorSample] = {
 }
 
 
+THROUGHPUT_CODE = 130429
+THROUGHPUT_HTTP_STATUS = 400
+"""Meta's error-code reference lists 130429 ("Rate limit hit": "Cloud API message
+throughput has been reached.") with HTTP 400, as it does its other WhatsApp throttles. The
+fake's limiter answers that way; the failures injected by ``fail_rate`` keep HTTP 429 (the
+sample above), which also puts a client's handling of a plain 429 to work."""
+
+
 def sample_for(code: int) -> GraphErrorSample:
     """Meta's wording for ``code``; a generic one for codes not in the table."""
     return GRAPH_ERROR_SAMPLES.get(code) or GraphErrorSample(f"(#{code}) Error", 400)
@@ -112,6 +120,13 @@ def error_body(
     error["error_data"] = {"messaging_product": "whatsapp", "details": details or message}
     error["fbtrace_id"] = trace_id
     return {"error": error}
+
+
+def throughput_error_body(trace_id: str) -> JsonObject:
+    """Meta's answer to a send past the number's throughput: no ``error_subcode`` (gone
+    since Graph API v16) and no ``is_transient``, as in Meta's sample."""
+    sample = GRAPH_ERROR_SAMPLES[THROUGHPUT_CODE]
+    return error_body(THROUGHPUT_CODE, sample.message, trace_id=trace_id, details=sample.details)
 
 
 def new_wamid(recipient: str) -> str:

@@ -45,7 +45,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        # uvicorn's own backlog: a thousand senders connecting at once must all wait in
+        # the queue, not have their connection attempts dropped and retried a second later.
+        sock.listen(2048)
     except OSError:
         sock.close()
         raise

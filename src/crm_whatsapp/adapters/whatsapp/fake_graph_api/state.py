@@ -28,6 +28,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     fbtrace_id,
     status_webhook_body,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import Pace, PaceStats
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("crm_whatsapp.fake_graph_api")
@@ -49,6 +50,14 @@ class FakeGraphApiOptions:
     ``sent``, ``delivered`` and ``read`` webhooks, each after the matching delay of
     ``status_delays``. With ``access_token``, any other bearer token is refused as Meta
     refuses an expired one (401, code 190).
+
+    Meta's pace: every messages request is answered ``latency_seconds`` after it arrived,
+    give or take up to ``jitter_seconds`` (drawn uniformly, seeded by ``seed``), without
+    holding up any other request. With ``send_rate``, each business number (the
+    ``phone_number_id`` of the path) may send that many messages a second, with a burst of
+    one second's worth; a send past it is answered 130429 as Meta answers throughput
+    exceeded (read receipts are not messages: they neither spend nor wait for the rate).
+    Both are off by default, so that tests stay fast.
     """
 
     fail_rate: float = 0.0
@@ -60,6 +69,9 @@ class FakeGraphApiOptions:
     access_token: str | None = field(default=None, repr=False)
     business_account_id: str = "102290129340398"
     display_phone_number: str = "15550783881"
+    latency_seconds: float = 0.0
+    jitter_seconds: float = 0.0
+    send_rate: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fail_rate <= 1.0:
@@ -70,6 +82,12 @@ class FakeGraphApiOptions:
             raise ValueError("status_delays needs one delay per status: sent, delivered, read")
         if self.status_webhook_url is not None and not self.app_secret:
             raise ValueError("status webhooks need the app secret to sign them")
+        if self.latency_seconds < 0 or self.jitter_seconds < 0:
+            raise ValueError("latency and jitter must not be negative")
+        if self.jitter_seconds > self.latency_seconds:
+            raise ValueError("jitter must not exceed the latency")
+        if self.send_rate is not None and self.send_rate <= 0:
+            raise ValueError("send_rate must be positive (None: no limit)")
 
     def __repr__(self) -> str:
         return (
@@ -78,7 +96,9 @@ class FakeGraphApiOptions:
             f"status_webhook_url={self.status_webhook_url!r}, "
             f"app_secret={'***' if self.app_secret else None!r}, "
             f"status_delays={self.status_delays!r}, "
-            f"access_token={'***' if self.access_token else None!r})"
+            f"access_token={'***' if self.access_token else None!r}, "
+            f"latency_seconds={self.latency_seconds!r}, "
+            f"jitter_seconds={self.jitter_seconds!r}, send_rate={self.send_rate!r})"
         )
 
 
@@ -110,6 +130,9 @@ class AcceptedMessage:
     type: str
     body: JsonObject
     answered_late: bool
+    accepted_at: float
+    """``time.time()`` when the fake accepted it: the moment its answer left, after the
+    latency (a benchmark on the same machine times replies end to end with it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +163,12 @@ class FakeGraphApiState:
         self._closing: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
+        self.pace = Pace(
+            self.options.latency_seconds,
+            self.options.jitter_seconds,
+            self.options.send_rate,
+            self.options.seed,
+        )
 
     # -- what a test reads ---------------------------------------------------------------
 
@@ -161,6 +190,10 @@ class FakeGraphApiState:
         with self._lock:
             return list(self._deliveries)
 
+    def stats(self) -> PaceStats:
+        """Messages accepted, sends throttled, and sends in flight (now and at most)."""
+        return self.pace.stats()
+
     def reset(self) -> None:
         """Forget requests, accepted messages, webhooks and queued failures (so that one
         server can serve many tests); the options and the random sequence carry on."""
@@ -169,6 +202,7 @@ class FakeGraphApiState:
             self._accepted.clear()
             self._deliveries.clear()
             self._forced.clear()
+        self.pace.reset_counters()
 
     def fail_next(self, failure: Failure, times: int = 1) -> None:
         """Answer the next ``times`` message requests with ``failure`` (before any random
@@ -201,8 +235,9 @@ class FakeGraphApiState:
             return fbtrace_id(self._trace_rng)
 
     def record(self, request: JsonObject) -> None:
-        """Keep ``request``, stamped with ``received_at`` (``time.time()``) unless it has one,
-        so that a benchmark on the same machine can time replies end to end."""
+        """Keep ``request``, stamped with ``received_at`` (``time.time()``) unless it has one
+        (the server stamps its arrival), so that a benchmark on the same machine can time
+        replies end to end."""
         stamped = {**request, "received_at": request.get("received_at", time.time())}
         with self._lock:
             self._requests.append(stamped)
@@ -219,6 +254,7 @@ class FakeGraphApiState:
         with self._lock:
             self._accepted.append(message)
             conversation = f"{next(self._conversation_ids):032x}"
+        self.pace.count_accepted()
         if self.options.status_webhook_url and self._loop is not None:
             context = StatusContext(
                 wamid=message.wamid,

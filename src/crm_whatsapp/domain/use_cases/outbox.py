@@ -155,8 +155,10 @@ or a put-back (a throttle, or a claim whose lease ran out before its turn)."""
 
 def claim_due(deps: Dependencies, policy: RetryPolicy, limit: int) -> list[OutboxJob]:
     """Claim up to ``limit`` due messages (each conversation's first pending one)."""
-    now = deps.clock.now()
     with deps.unit_of_work() as uow:
+        # The lease starts once the transaction has begun: a claim that first waited for
+        # the database's write lock must not hand out a lease already partly gone.
+        now = deps.clock.now()
         repo = uow.conversations
         jobs = []
         for message in repo.due_outbound(now, limit):

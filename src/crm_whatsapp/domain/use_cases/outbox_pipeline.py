@@ -98,9 +98,9 @@ class OutboxPipeline:
         loop = asyncio.get_running_loop()
         if self._places is None:
             self._places = asyncio.Semaphore(self._policy.concurrency)
+        claimed_at = loop.time()  # no later than the claims' leases start: conservative
         jobs = await self._on_database(claim_due, self._deps, self._policy, limit)
         lease = self._policy.lease.total_seconds()
-        claimed_at = loop.time()
         for job in jobs:
             task = loop.create_task(self._send(job, claimed_at + lease * LEASE_IN_USE))
             self._in_flight[job.message.id] = task

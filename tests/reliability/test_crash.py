@@ -38,6 +38,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     running_fake_graph_api,
 )
 from crm_whatsapp.app.settings import Settings
+from polling import wait_until
 
 OUTBOX_CONCURRENCY = Settings.model_fields["outbox_concurrency"].default
 
@@ -147,3 +148,41 @@ def test_kill_9_of_two_servers_and_two_workers_on_postgresql_loses_nothing(
             prefix=table_prefix,
             senders=2,
         )
+
+
+def test_kill_9_with_many_sends_in_flight_loses_nothing_and_counts_every_double(
+    tmp_path: Path, processes: Processes
+) -> None:
+    """Meta's pace (0.5 s per send): dozens of sends wait for Meta's answer when the server
+    dies. The fake accepts them all (Meta would deliver them) but the service never hears.
+    After the restart each of those replies is claimed again once its lease ends, found
+    still in flight, and sent again with an unknown outcome counted: nothing lost, no
+    silent double."""
+    storm = build_storm(scaled(400), duplicate_share=0.0, seed=33)
+    database_url = f"sqlite:///{tmp_path / 'in_flight.db'}"
+    with running_fake_graph_api(latency_seconds=0.5) as fake:
+        env = service_env(database_url, fake.base_url, CRM_WHATSAPP_GRAPH_API_TIMEOUT_SECONDS="1")
+        server = processes.serve(env)
+        assert set(deliver(server.url + "/webhook", storm.deliveries)) == {200}
+        wait_until(lambda: fake.state.stats().in_flight >= 20, timeout=30)
+        server.kill()
+        in_flight_at_kill = fake.state.stats().in_flight
+        before_restart = copies_by_recipient(fake.state)
+
+        processes.serve(env)
+        copies = wait_for_replies(fake.state, storm.wa_ids, timeout=120, quiet=1.0)
+        stored = read_stored(database_url)
+
+    assert stored.inbound == dict.fromkeys(storm.messages, 1)
+    assert stored.replies_with("sent") == len(storm.wa_ids)
+    doubled = {wa_id for wa_id, n in copies.items() if n > 1}
+    counted = {wa_id for wa_id, rs in stored.replies.items() if rs[0].unknown_outcomes}
+    assert all(copies[wa_id] == 2 for wa_id in doubled)
+    assert doubled, "the kill should have caught sends in flight"
+    assert len(doubled) <= OUTBOX_CONCURRENCY
+    assert doubled <= set(before_restart) | set(copies)
+    assert doubled <= counted, doubled - counted
+    print(
+        f"{in_flight_at_kill} sends in flight at the kill, {len(before_restart)} replies "
+        f"accepted before it, {len(doubled)} sent again, all counted as unknown outcomes"
+    )

@@ -157,6 +157,8 @@ def graph_api_gateway(settings: Settings) -> MessagingGateway:
             base_url=settings.graph_api_url,
             api_version=settings.graph_api_version,
             read_timeout=settings.graph_api_timeout_seconds,
+            # one connection per send in flight: fewer would queue the sends in the pool
+            max_connections=settings.outbox_concurrency,
         )
     )
 

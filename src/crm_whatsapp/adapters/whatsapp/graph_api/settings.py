@@ -22,7 +22,9 @@ class GraphApiSettings:
     ``connect_timeout`` bounds the TCP/TLS connection (nothing was sent yet, so a timeout
     there is safe to retry); ``read_timeout`` bounds waiting for Meta's answer (a timeout
     there leaves the outcome unknown). ``max_connections`` caps the pool so a burst of
-    queued replies cannot open hundreds of sockets to Meta.
+    queued replies cannot open hundreds of sockets to Meta; the service sizes it to the
+    outbox's sends in flight (``CRM_WHATSAPP_OUTBOX_CONCURRENCY``), as a smaller pool would
+    queue them in the pool instead.
     """
 
     access_token: str = field(repr=False)

@@ -150,3 +150,37 @@ def test_the_http_overhead_benchmark_runs_and_prints_every_figure() -> None:
     for figure in ("through the operation wrapper", "bare Starlette endpoint", "POST /webhook"):
         assert figure in stdout
     assert "ratio wrapper/bare" in stdout
+
+
+def test_the_outbox_pace_benchmark_runs_and_finds_no_reply_lost_doubled_or_out_of_order() -> None:
+    """The fake at 50 ms and 80/s, the service on SQLite: 50 customers × 2 texts at once,
+    then 1 s at 50 and at 100 messages/s (~15 s)."""
+    stdout = run_benchmark(str(BENCHMARKS / "outbox_pace.py"), "--quick")
+    for figure in (
+        "| burst | SQLite, serve (1 process, outbox inside) | 50 × 2 |",
+        "of the 80/s cap — target ≥ 0.75",
+        "at 50 messages/s: p50",
+        "at 100 messages/s: p50",
+        "load generator (bursts, 64 clients)",
+        "load generator (open loop)",
+    ):
+        assert figure in stdout
+    assert "FAILED" not in stdout
+
+
+def test_the_outbox_pace_benchmark_drains_the_upgraded_tier_on_postgresql(
+    postgres_test_url: str,
+) -> None:
+    """A backlog of 200 customers × 2 texts, then 2 worker processes at a 1,000/s fake."""
+    stdout = run_benchmark(
+        str(BENCHMARKS / "outbox_pace.py"),
+        "--quick",
+        "--scenarios",
+        "tier",
+        "--postgres-url",
+        postgres_test_url,
+    )
+    assert "| tier | PostgreSQL, serve --workers 2 + 2 workers | 200 × 2 |" in stdout
+    assert "first reply → last reply" in stdout
+    assert "replies/s — target ≥ 500" in stdout
+    assert "FAILED" not in stdout

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from crm_whatsapp.adapters.memory import (
     FixedClock,
@@ -118,15 +118,48 @@ def test_the_sqlite_index_follows_inserts_and_ignores_status_rewrites(tmp_path, 
 def test_messages_stored_before_the_search_migration_are_indexed_by_it(tmp_path, monkeypatch):
     monkeypatch.setattr(sql_queries, "SEARCH_WALK", 1)
     monkeypatch.setattr(sql_queries, "SEARCH_CHUNK", 1)
-    database, deps = sqlite_inbox(tmp_path / "crm.db")
+    today, today_deps = sqlite_inbox(tmp_path / "today.db")
+    today.migrate()
+    receive_inbound(today_deps, text_from("5215512345678", "quiero factura", T0))
+    stored = _rows_of(today, ("conversations", "conversation_keys", "messages"))
+    today.dispose()
+    database, _ = sqlite_inbox(tmp_path / "crm.db")
     database.migrate("0001")
-    receive_inbound(deps, text_from("5215512345678", "quiero factura", T0))
+    _insert_as_of_this_revision(database, stored)  # the columns revision 0001 had
 
     database.migrate()
 
     found = SqlConversationQueries(database).conversations(ConversationFilter(text="factura"), 10)
     assert len(found.items) == 1
     database.dispose()
+
+
+def _rows_of(database: Database, names: tuple[str, ...]) -> dict[str, list[dict[str, object]]]:
+    with database.reader.connect() as connection:
+        return {
+            name: [dict(row._mapping) for row in connection.execute(text(f"SELECT * FROM {table}"))]
+            for name in names
+            for table in [f"crm_whatsapp_{name}"]
+        }
+
+
+def _insert_as_of_this_revision(
+    database: Database, rows: dict[str, list[dict[str, object]]]
+) -> None:
+    """Insert the rows, as stored, with only the columns the tables have now."""
+    with database.writer.begin() as connection:
+        for name, table_rows in rows.items():
+            table = f"crm_whatsapp_{name}"
+            present = {c["name"] for c in inspect(connection).get_columns(table)}
+            for row in table_rows:
+                columns = [k for k in row if k in present]
+                connection.execute(
+                    text(
+                        f"INSERT INTO {table} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(':' + c for c in columns)})"
+                    ),
+                    {c: row[c] for c in columns},
+                )
 
 
 def test_rebuilding_the_sqlite_index_repairs_it(tmp_path, monkeypatch):

@@ -21,16 +21,18 @@ depends_on = None
 
 def upgrade() -> None:
     p = table_prefix()
-    with op.batch_alter_table(f"{p}messages") as batch:
-        batch.add_column(
-            sa.Column(
-                "send_in_flight",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
-                comment="claimed, outcome not recorded yet (Delivery.in_flight)",
-            )
-        )
+    # A plain ADD COLUMN (SQLite takes one with a constant default): a batch operation
+    # would copy the table and drop SQLite's search triggers with the old one.
+    op.add_column(
+        f"{p}messages",
+        sa.Column(
+            "send_in_flight",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+            comment="claimed, outcome not recorded yet (Delivery.in_flight)",
+        ),
+    )
     op.create_index(
         f"ix_{p}messages_queue",
         f"{p}messages",
@@ -53,5 +55,4 @@ def downgrade() -> None:
     p = table_prefix()
     op.drop_table(f"{p}send_rate_slots")
     op.drop_index(f"ix_{p}messages_queue", table_name=f"{p}messages")
-    with op.batch_alter_table(f"{p}messages") as batch:
-        batch.drop_column("send_in_flight")
+    op.drop_column(f"{p}messages", "send_in_flight")  # SQLite 3.35+ drops it in place

@@ -16,7 +16,9 @@ per text (doubles), customers whose replies came in another order than their tex
 ``steady``: an open loop at each of ``--steady-rates`` (50 and 100 messages/s) for
 ``--steady-seconds`` (20): messages leave on schedule whatever the answers, each from a new
 customer. Inbound-to-reply p50/p99: from posting the webhook to the fake accepting the
-reply (its answer leaving, so Meta's 250 ms are inside).
+reply (its answer leaving, so Meta's 250 ms are inside). More messages a second than the
+business numbers may send (80/s each) make a queue that grows as long as the load lasts:
+``--numbers 2`` spreads the customers over two numbers.
 
 ``tier``: the upgraded tier, a second fake at ``--tier-rate`` (1,000/s) and the service on
 PostgreSQL (``--postgres-url``, tables under a prefix of the run's own, dropped at the end)
@@ -132,6 +134,8 @@ class Plan:
     steady_rates: tuple[float, ...]
     steady_seconds: float
     tier_rate: float
+    numbers: tuple[str, ...]
+    """The business numbers (phone_number_ids) the customers write to, in turn."""
     tier_customers: int
     tier_workers: int
     database: str
@@ -160,12 +164,14 @@ def rules_file(directory: Path, messages: int) -> Path:
     return path
 
 
-def conversations(rng: Random, count: int, messages: int, taken: set[str]) -> list[list[Payload]]:
+def conversations(
+    rng: Random, count: int, messages: int, taken: set[str], numbers: Sequence[str]
+) -> list[list[Payload]]:
     """``count`` new customers (wa_ids never used in this run), each with ``messages``
-    signed text webhooks ``paso1``, ``paso2``, ..."""
+    signed text webhooks ``paso1``, ``paso2``, ... to one of ``numbers`` (in turn)."""
     now = int(time.time())
     found = []
-    for wa_id in distinct_wa_ids(rng, count, taken):
+    for i, wa_id in enumerate(distinct_wa_ids(rng, count, taken)):
         texts = []
         for k in range(1, messages + 1):
             body = customer_text_webhook_body(
@@ -173,7 +179,7 @@ def conversations(rng: Random, count: int, messages: int, taken: set[str]) -> li
                 text=f"paso{k}: {rng.choice(TEXTS)}",
                 wamid=new_wamid(wa_id),
                 timestamp=now,
-                phone_number_id=BUSINESS_NUMBER_ID,
+                phone_number_id=numbers[i % len(numbers)],
                 profile_name="Cliente",
             )
             raw = json.dumps(body, ensure_ascii=False).encode()
@@ -386,7 +392,7 @@ def pace_env(env: dict[str, str], plan: Plan, rate: float, rules: Path) -> dict[
         env.pop(name, None)
     env["CRM_WHATSAPP_BOT_RULES_FILE"] = str(rules)
     env["CRM_WHATSAPP_OUTBOX_CONCURRENCY"] = str(plan.outbox_concurrency)
-    env["CRM_WHATSAPP_SEND_RATE"] = f"{BUSINESS_NUMBER_ID}={rate:g}"
+    env["CRM_WHATSAPP_SEND_RATE"] = ",".join(f"{number}={rate:g}" for number in plan.numbers)
     return env | plan.service_env
 
 
@@ -470,15 +476,16 @@ def run_service_scenarios(
             env = service_env(plan.postgres_url, fake_url, **extra)
             setup = "PostgreSQL, serve (1 process, outbox inside)"
         service = processes.serve(pace_env(env, plan, plan.rate, rules))
-        stage = Stage(setup, fake_url, service.url + "/webhook", plan.rate)
+        cap = plan.rate * len(plan.numbers)
+        stage = Stage(setup, fake_url, service.url + "/webhook", cap)
         result = None
         if "burst" in plan.scenarios:
-            customers = conversations(rng, plan.customers, plan.messages, taken)
+            customers = conversations(rng, plan.customers, plan.messages, taken, plan.numbers)
             result = run_burst("burst", plan, stage, customers)
         steadies = []
         for rate in plan.steady_rates if "steady" in plan.scenarios else ():
             count = max(1, round(rate * plan.steady_seconds))
-            payloads = [c[0] for c in conversations(rng, count, 1, taken)]
+            payloads = [c[0] for c in conversations(rng, count, 1, taken, plan.numbers)]
             steadies.append(run_steady(plan, stage, payloads, rate))
     finally:
         processes.stop_all()
@@ -552,8 +559,9 @@ def run_tier(plan: Plan, directory: Path, rng: Random, taken: set[str]) -> Burst
         env = cluster_env(plan.postgres_url, fake_url, prefix)
         env = pace_env(env, plan, plan.tier_rate, rules)
         server = processes.serve(env, workers=2)
-        stage = Stage(setup, fake_url, server.url + "/webhook", plan.tier_rate)
-        customers = conversations(rng, plan.tier_customers, plan.messages, taken)
+        cap = plan.tier_rate * len(plan.numbers)
+        stage = Stage(setup, fake_url, server.url + "/webhook", cap)
+        customers = conversations(rng, plan.tier_customers, plan.messages, taken, plan.numbers)
         return run_burst(
             "tier",
             plan,
@@ -609,8 +617,8 @@ def generator_line(sents: Sequence[Sent], what: str) -> str:
 def print_bursts(plan: Plan, results: Sequence[BurstResult]) -> None:
     print(
         "\n| scenario | service | customers × texts | webhooks/s | replies | replies/s "
-        "| cap/s | ratio to cap | sends in flight (max) | 130429 answers | lost | doubles "
-        "| out of order |"
+        "| cap/s (all numbers) | ratio to cap | sends in flight (max) | 130429 answers | lost "
+        "| doubles | out of order |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -659,12 +667,19 @@ def print_steady(plan: Plan, results: Sequence[SteadyResult], setup: str) -> Non
             f"| {r.replies.stats['in_flight_max']:,} | {r.replies.stats['throttled']:,} "
             f"| {r.replies.doubles:,} | {ms(r.open.max_lag)} |"
         )
+    cap = plan.rate * len(plan.numbers)
     for r in results:
         p50 = percentile(r.latencies, 0.5) * 1000
         line = verdict(p50, P50_TARGET_MS, P50_STRETCH_MS, lower_is_better=True)
+        over = (
+            f" (above the {cap:g}/s the numbers may send: the queue grows for as long as the "
+            "load lasts, and so does the wait)"
+            if r.rate > cap
+            else ""
+        )
         print(
             f"\nat {r.rate:g} messages/s: p50 {p50:,.0f} ms — target ≤ {P50_TARGET_MS:g} ms "
-            f"(stretch {P50_STRETCH_MS:g}): {line}"
+            f"(stretch {P50_STRETCH_MS:g}): {line}{over}"
         )
 
 
@@ -725,6 +740,12 @@ def parse_options(argv: Sequence[str] | None = None) -> Plan:
     parser.add_argument("--tier-customers", type=int, default=None, help="tier backlog (5000)")
     parser.add_argument("--tier-workers", type=int, default=2, help="worker processes (2)")
     parser.add_argument(
+        "--numbers",
+        type=int,
+        default=1,
+        help="business numbers the customers write to, in turn, each with its own rate (1)",
+    )
+    parser.add_argument(
         "--database",
         choices=("sqlite", "postgresql"),
         default="sqlite",
@@ -776,6 +797,7 @@ def parse_options(argv: Sequence[str] | None = None) -> Plan:
         steady_rates=steady_rates,
         steady_seconds=o.steady_seconds or (1.0 if quick else 20.0),
         tier_rate=o.tier_rate,
+        numbers=tuple(str(int(BUSINESS_NUMBER_ID) + k) for k in range(max(1, o.numbers))),
         tier_customers=o.tier_customers or (200 if quick else 5000),
         tier_workers=o.tier_workers,
         database=o.database,
@@ -790,6 +812,8 @@ def parse_options(argv: Sequence[str] | None = None) -> Plan:
     positive = (plan.customers, plan.connections, plan.rate, plan.steady_seconds, plan.tier_rate)
     if min(positive) <= 0 or min(plan.steady_rates) <= 0 or plan.tier_customers < 1:
         parser.error("counts, rates and durations must be positive")
+    if o.numbers < 1:
+        parser.error("--numbers must be at least 1")
     if not 1 <= plan.messages <= MAX_MESSAGES or plan.tier_workers < 1:
         parser.error(f"--messages must be 1 to {MAX_MESSAGES}, --tier-workers at least 1")
     if not 0 <= plan.jitter_ms <= plan.latency_ms:
@@ -817,7 +841,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bursts.append(run_tier(plan, directory / "tier", rng, taken))
     print(
         f"Outbox pace: {machine()}; fake Graph API latency {plan.latency_ms:g} ± "
-        f"{plan.jitter_ms:g} ms, {plan.rate:g} sends/s per number (tier {plan.tier_rate:g}); "
+        f"{plan.jitter_ms:g} ms, {plan.rate:g} sends/s per number (tier {plan.tier_rate:g}), "
+        f"{len(plan.numbers)} business number{'s' * (len(plan.numbers) > 1)}; "
         f"CRM_WHATSAPP_OUTBOX_CONCURRENCY={plan.outbox_concurrency}; seed {plan.seed}"
     )
     if bursts:

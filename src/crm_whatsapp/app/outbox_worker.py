@@ -37,15 +37,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from crm_whatsapp.domain.errors import StorageUnavailable
+from crm_whatsapp.domain.events import Event, MessageStored
 from crm_whatsapp.domain.ports import MessagingGateway, SendRateLimiter
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.outbox import OutboxReport, RetryPolicy
 from crm_whatsapp.domain.use_cases.outbox_pipeline import OutboxPipeline, send_due_outbound
 
 logger = logging.getLogger("crm_whatsapp.outbox")
+
+
+def may_have_queued_a_reply(events: Sequence[Event]) -> bool:
+    """Whether these live events should wake the outbox: only a stored message can be a
+    newly queued reply. Status changes never are, and the outbox's own outcomes publish
+    them: waking on those made every worker claim again after every batch it recorded."""
+    return any(isinstance(event, MessageStored) for event in events)
 
 
 @dataclass(frozen=True, slots=True)

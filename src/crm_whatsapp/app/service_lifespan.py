@@ -20,9 +20,10 @@ from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.factories import OwnedResources
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.app.outbox_thread import OutboxThread
+from crm_whatsapp.app.outbox_worker import may_have_queued_a_reply
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
-from crm_whatsapp.domain.events import Event, MessageStored
+from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 
@@ -103,7 +104,7 @@ class ServiceLifespan:
 
 def _waker(outbox: OutboxThread) -> Callable[[Sequence[Event]], None]:
     def wake_on_new_messages(events: Sequence[Event]) -> None:
-        if any(isinstance(e, MessageStored) for e in events):
+        if may_have_queued_a_reply(events):
             outbox.wake()
 
     return wake_on_new_messages

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from collections.abc import Sequence
 
 from crm_whatsapp.app.cli.options import settings_with
 from crm_whatsapp.app.cli.service import configure_logging
@@ -53,7 +54,11 @@ async def _send_until_stopped(settings: Settings) -> None:
         build_container,
         close_owned,
     )
-    from crm_whatsapp.app.outbox_worker import OutboxWorker  # noqa: PLC0415
+    from crm_whatsapp.app.outbox_worker import (  # noqa: PLC0415
+        OutboxWorker,
+        may_have_queued_a_reply,
+    )
+    from crm_whatsapp.domain.events import Event  # noqa: PLC0415
     from crm_whatsapp.domain.ports import SendRateLimiter  # noqa: PLC0415
     from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy  # noqa: PLC0415
 
@@ -71,8 +76,9 @@ async def _send_until_stopped(settings: Settings) -> None:
     if database.is_postgresql:  # wake at once when any process queues a reply
         hub: LocalEventHub = container.resolve(LocalEventHub)
 
-        def wake_up(events: object) -> None:
-            loop.call_soon_threadsafe(wake.set)
+        def wake_up(events: Sequence[Event]) -> None:
+            if may_have_queued_a_reply(events):
+                loop.call_soon_threadsafe(wake.set)
 
         hub.add_listener(wake_up)
         listener = PostgresEventListener(database, hub)

@@ -65,7 +65,8 @@ class RetryPolicy:
     first_delay: timedelta = timedelta(seconds=5)
     max_delay: timedelta = timedelta(minutes=30)
     lease: timedelta = timedelta(minutes=2)
-    batch_size: int = 20
+    batch_size: int = 64
+    """Most messages one claim takes (a worker claims for its free places, up to this)."""
     record_attempts: int = 5
     """Tries at storing outcomes in one pass (waits 0.1 s, doubled up to 2 s), more while
     the claims' leases hold; a worker keeps trying for as long as it runs."""

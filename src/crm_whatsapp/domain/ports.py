@@ -71,6 +71,19 @@ class ConversationRepository(Protocol):
         """The message, locked until the unit of work ends; else MessageNotFound."""
         ...
 
+    def get_messages(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        """The messages that exist among these, by id, locked until the unit of work ends
+        (one query for a batch: the outbox records dozens of outcomes at once)."""
+        ...
+
+    def get_conversations(self, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
+        """The conversations that exist among these, by id, locked like ``get``."""
+        ...
+
+    def update_messages(self, messages: Sequence[Message]) -> None:
+        """``update_message`` for each, in as few statements as the database allows."""
+        ...
+
     def message_by_wamid(self, wamid: str) -> Message | None:
         """The message with this WhatsApp id, if stored; locked until the unit of work ends."""
         ...
@@ -90,6 +103,10 @@ class ConversationRepository(Protocol):
 
     def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
         """Remove and return the status reports parked for this wamid."""
+        ...
+
+    def take_parked_statuses_of(self, wamids: Sequence[str]) -> dict[str, list[StatusUpdate]]:
+        """``take_parked_statuses`` for many wamids in one query; only those with some."""
         ...
 
 

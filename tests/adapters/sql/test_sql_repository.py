@@ -510,3 +510,36 @@ def test_the_conversation_found_after_losing_the_race_to_create_it_stays_locked(
             )
     finally:
         second.__exit__(None, None, None)
+
+
+def test_a_batch_of_messages_is_read_and_updated_together(database: Database):
+    """The outbox's batch calls: the messages that exist among the ids (others left out),
+    their conversations, and updates whose changed columns differ from one message to the
+    next (grouped into one statement per set of columns)."""
+    pending_replies(database, 4)
+    later = T0 + timedelta(minutes=1)
+    with SqlUnitOfWork(database) as uow:
+        repo = uow.conversations
+        found = repo.get_messages(["out-000", "out-001", "out-002", "no-such"])
+        assert sorted(found) == ["out-000", "out-001", "out-002"]
+        conversations = repo.get_conversations(["c-0", "c-2", "no-such"])
+        assert sorted(conversations) == ["c-0", "c-2"]
+        claimed = []
+        for message_id, message in sorted(found.items()):
+            assert message.delivery is not None
+            claim = message.with_delivery(message.delivery.claimed(later, later))
+            claimed.append(
+                claim.sent_as(f"wamid.{message_id}", later) if message_id == "out-001" else claim
+            )
+        repo.update_messages(claimed)
+        uow.commit()
+
+    with SqlUnitOfWork(database) as uow:
+        after = uow.conversations.get_messages(["out-000", "out-001", "out-002", "out-003"])
+    assert after["out-000"].delivery is not None
+    assert after["out-000"].delivery.in_flight
+    assert after["out-000"].delivery.attempts == 1
+    assert after["out-001"].wamid == "wamid.out-001"
+    assert after["out-001"].delivery_status is DeliveryStatus.SENT
+    assert after["out-003"].delivery is not None
+    assert after["out-003"].delivery.attempts == 0

@@ -156,6 +156,18 @@ class InMemoryConversationRepository:
         except KeyError:
             raise MessageNotFound(message_id) from None
 
+    def get_messages(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        messages = self._state.messages
+        return {i: messages[i] for i in message_ids if i in messages}
+
+    def get_conversations(self, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
+        conversations = self._state.conversations
+        return {i: conversations[i] for i in conversation_ids if i in conversations}
+
+    def update_messages(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            self.update_message(message)
+
     def message_by_wamid(self, wamid: str) -> Message | None:
         message_id = self._state.message_ids_by_wamid.get(wamid)
         return None if message_id is None else self._state.messages[message_id]
@@ -179,9 +191,16 @@ class InMemoryConversationRepository:
         self._undo.set(self._state.parked_statuses, update.wamid, (*parked, update))
 
     def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
-        parked = self._state.parked_statuses.get(wamid, ())
-        self._undo.remove(self._state.parked_statuses, wamid)
-        return parked
+        return self.take_parked_statuses_of([wamid]).get(wamid, [])
+
+    def take_parked_statuses_of(self, wamids: Sequence[str]) -> dict[str, list[StatusUpdate]]:
+        taken = {}
+        for wamid in wamids:
+            parked = self._state.parked_statuses.get(wamid, ())
+            if parked:
+                taken[wamid] = list(parked)
+                self._undo.remove(self._state.parked_statuses, wamid)
+        return taken
 
     def _store_conversation(self, conversation: Conversation) -> None:
         self._undo.set(self._state.conversations, conversation.id, conversation)

@@ -69,6 +69,12 @@ class _Statements:
         self.update_conversation = update(c).where(c.c.id == bindparam("key_id"))
         self.conversation = select(c).where(c.c.id == bindparam("key_id")).with_for_update()
         self.message = select(m).where(m.c.id == bindparam("key_id")).with_for_update()
+        self.messages = (
+            select(m).where(m.c.id.in_(bindparam("key_ids", expanding=True))).with_for_update()
+        )
+        self.conversations = (
+            select(c).where(c.c.id.in_(bindparam("key_ids", expanding=True))).with_for_update()
+        )
         self.message_by_wamid = (
             select(m).where(m.c.wamid == bindparam("key_wamid")).with_for_update()
         )
@@ -86,7 +92,10 @@ class _Statements:
         )
         p = t.parked_statuses
         self.parked = (
-            select(p).where(p.c.wamid == bindparam("key_wamid")).order_by(p.c.id).with_for_update()
+            select(p)
+            .where(p.c.wamid.in_(bindparam("key_wamids", expanding=True)))
+            .order_by(p.c.id)
+            .with_for_update()
         )
         pending = DeliveryStatus.PENDING.value
         ahead = m.alias("ahead")  # a message queued before it in the same conversation
@@ -236,6 +245,40 @@ class SqlConversationRepository:
             raise MessageNotFound(message_id)
         return self._loaded_message(row)
 
+    def get_messages(self, message_ids: Sequence[str]) -> dict[str, Message]:
+        rows = self._db.execute(self._s.messages, {"key_ids": list(message_ids)})
+        loaded = (self._loaded_message(row._mapping) for row in rows)
+        return {message.id: message for message in loaded}
+
+    def get_conversations(self, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
+        rows = self._db.execute(self._s.conversations, {"key_ids": list(conversation_ids)})
+        loaded = (self._loaded_conversation(row._mapping) for row in rows)
+        return {conversation.id: conversation for conversation in loaded}
+
+    def update_messages(self, messages: Sequence[Message]) -> None:
+        """One executemany per set of changed columns (a batch of claims changes the same
+        three): psycopg pipelines it, instead of a round trip per message."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: list[tuple[str, dict[str, Any]]] = []
+        for message in messages:
+            key = f"m:{message.id}"
+            values = message_values(message)
+            known = self._known_rows.get(key)
+            if known is None or isinstance(known, Conversation):
+                self.update_message(message)
+                continue
+            before = known if isinstance(known, dict) else message_values(known)
+            changes = {name: v for name, v in values.items() if before.get(name) != v}
+            if changes:
+                groups.setdefault(tuple(sorted(changes)), []).append(
+                    {**changes, "key_id": message.id}
+                )
+            written.append((key, values))
+        for rows in groups.values():
+            self._db.execute(self._s.update_message, rows)
+        for key, values in written:
+            self._known_rows[key] = values
+
     def message_by_wamid(self, wamid: str) -> Message | None:
         row = self._first(self._s.message_by_wamid, {"key_wamid": wamid})
         return None if row is None else self._loaded_message(row)
@@ -250,11 +293,19 @@ class SqlConversationRepository:
         self._db.execute(self._t.parked_statuses.insert(), status_values(update))
 
     def take_parked_statuses(self, wamid: str) -> Sequence[StatusUpdate]:
+        return self.take_parked_statuses_of([wamid]).get(wamid, [])
+
+    def take_parked_statuses_of(self, wamids: Sequence[str]) -> dict[str, list[StatusUpdate]]:
+        if not wamids:
+            return {}
         p = self._t.parked_statuses
-        rows = self._db.execute(self._s.parked, {"key_wamid": wamid}).all()
+        rows = self._db.execute(self._s.parked, {"key_wamids": list(wamids)}).all()
         if rows:
             self._db.execute(delete(p).where(p.c.id.in_([row.id for row in rows])))
-        return [status_from_row(row._mapping) for row in rows]
+        taken: dict[str, list[StatusUpdate]] = {}
+        for row in rows:
+            taken.setdefault(row.wamid, []).append(status_from_row(row._mapping))
+        return taken
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
-from crm_whatsapp.domain.errors import GatewayError, MessageNotFound
+from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.events import DeliveryStatusChanged, Event
 from crm_whatsapp.domain.message import AuthorKind, Message
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
@@ -161,15 +161,15 @@ def claim_due(deps: Dependencies, policy: RetryPolicy, limit: int) -> list[Outbo
         # the database's write lock must not hand out a lease already partly gone.
         now = deps.clock.now()
         repo = uow.conversations
-        jobs = []
-        for message in repo.due_outbound(now, limit):
-            if message.delivery is None:
-                continue
-            claimed = message.with_delivery(message.delivery.claimed(now, now + policy.lease))
-            repo.update_message(claimed)
-            jobs.append(OutboxJob(claimed, repo.get(message.conversation_id)))
+        claimed = [
+            message.with_delivery(message.delivery.claimed(now, now + policy.lease))
+            for message in repo.due_outbound(now, limit)
+            if message.delivery is not None
+        ]
+        repo.update_messages(claimed)
+        conversations = repo.get_conversations(sorted({m.conversation_id for m in claimed}))
         uow.commit()
-    return jobs
+    return [OutboxJob(message, conversations[message.conversation_id]) for message in claimed]
 
 
 def blocked(message: Message, conversation: Conversation, now: datetime) -> SendFailure | None:
@@ -200,24 +200,28 @@ def record_outcomes(
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
+        stored = repo.get_messages(sorted({job.message.id for job, _ in done}))
+        # Status reports that beat our record of the send (Meta can be that quick).
+        parked = repo.take_parked_statuses_of(sorted({r for _, r in done if isinstance(r, str)}))
+        changed: dict[str, Message] = {}
         for job, result in done:
-            try:
-                current = repo.get_message(job.message.id)
-            except MessageNotFound:
+            current = changed.get(job.message.id) or stored.get(job.message.id)
+            if current is None:  # deleted meanwhile
                 counts["superseded"] += 1
                 continue
             updated, outcome = _recorded(current, job, result, now, policy)
             if isinstance(result, str) and updated is not current:
-                for update in repo.take_parked_statuses(result):
+                for update in parked.pop(result, ()):
                     updated = apply_status(updated, update)
             if updated is not current:
-                repo.update_message(updated)
+                changed[updated.id] = updated
             counts[outcome] += 1
             if isinstance(result, GatewayError) and result.outcome_unknown:
                 counts["unknown"] += 1
             status = updated.delivery_status
             if updated is not current and status not in (None, DeliveryStatus.PENDING):
                 events.append(DeliveryStatusChanged(updated.conversation_id, updated.id, status))
+        repo.update_messages(list(changed.values()))
         uow.commit()
     if events:
         deps.events.publish(events)

@@ -196,11 +196,11 @@ class GraphApiGateway:
         )
 
 
-CONNECTIONS_PER_CLIENT = 8
+CONNECTIONS_PER_CLIENT = 4
 """httpcore looks at every connection of a pool for every request it places (is each one
 idle, expired, readable?), so one pool of 64 connections cost the outbox more CPU than
 the sends themselves (a quarter of a worker's time, measured with 64 sends in flight).
-Pools of 8, each request on the least busy one, keep that scan short."""
+Pools of 4, each request on the least busy one, keep that scan short."""
 
 
 def _sharded_pool(settings: GraphApiSettings, timeout: httpx.Timeout) -> list[httpx.AsyncClient]:

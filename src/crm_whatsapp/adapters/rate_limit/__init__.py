@@ -5,9 +5,8 @@ memory for one process (``MemoryRateSlots``), or in the database for every worke
 shares it (``crm_whatsapp.adapters.sql.rate_slots.SqlRateSlots``).
 """
 
-from crm_whatsapp.adapters.rate_limit.limiter import RateSlots, SlotRateLimiter
+from crm_whatsapp.adapters.rate_limit.limiter import MemoryRateSlots, RateSlots, SlotRateLimiter
 from crm_whatsapp.adapters.rate_limit.rates import DEFAULT_SEND_RATE, SendRates, SlotShape
-from crm_whatsapp.adapters.rate_limit.slots import MemoryRateSlots
 
 __all__ = [
     "DEFAULT_SEND_RATE",

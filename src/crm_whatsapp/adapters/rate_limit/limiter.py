@@ -15,6 +15,7 @@ import asyncio
 import collections
 import logging
 import math
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -40,6 +41,37 @@ class RateSlots(Protocol):
     def fill(self, business_number_id: str, slots: list[int], cap: int) -> None:
         """Mark these slots full, so that no worker sends from the number in them."""
         ...
+
+
+class MemoryRateSlots:
+    """``RateSlots`` in this process (tests, the demo, one worker): a dict under a lock.
+
+    It forgets slots a minute old once it holds a few thousand."""
+
+    def __init__(self) -> None:
+        self._used: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, business_number_id: str, slot: int, want: int, cap: int) -> int:
+        with self._lock:
+            key = (business_number_id, slot)
+            used = self._used.get(key, 0)
+            granted = max(0, min(want, cap - used))
+            if granted:
+                self._used[key] = used + granted
+            self._forget_before(slot - 60_000)
+            return granted
+
+    def fill(self, business_number_id: str, slots: list[int], cap: int) -> None:
+        with self._lock:
+            for slot in slots:
+                self._used[(business_number_id, slot)] = cap
+
+    def _forget_before(self, oldest: int) -> None:
+        if len(self._used) < 4096:
+            return
+        for key in [k for k in self._used if k[1] < oldest]:
+            del self._used[key]
 
 
 @dataclass(slots=True)

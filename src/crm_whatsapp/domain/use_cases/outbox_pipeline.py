@@ -71,6 +71,7 @@ class OutboxPipeline:
         self._throttles_in_a_row: dict[str, int] = {}
         self._database = ThreadPoolExecutor(1, thread_name_prefix="crm-whatsapp-outbox-db")
         self._record_until = 0.0
+        self._storage_failed = False
         self._unexpected: list[Exception] = []
         self.in_flight_max = 0
         """The most sends that were waiting for Meta's answer at once."""
@@ -88,12 +89,13 @@ class OutboxPipeline:
         """Claim due messages (``limit``, else as many as there are free places, at most
         ``batch_size``) and start sending them; how many were claimed.
 
-        Nothing is claimed while outcomes wait to be stored: the database is in trouble,
-        and those outcomes go first.
+        Nothing is claimed while the last try at storing outcomes failed: the database is
+        in trouble, and those outcomes go first. (Outcomes that merely finished since the
+        last ``record`` do not hold claims up: under load some always have.)
         """
         if limit is None:
             limit = min(self._policy.concurrency - len(self._in_flight), self._policy.batch_size)
-        if limit <= 0 or self._done:
+        if limit <= 0 or self._storage_failed:
             return 0
         loop = asyncio.get_running_loop()
         if self._places is None:
@@ -125,7 +127,12 @@ class OutboxPipeline:
         if not self._done:
             return OutboxReport()
         batch = list(self._done)
-        counts = await self._on_database(record_outcomes, self._deps, batch, self._policy)
+        try:
+            counts = await self._on_database(record_outcomes, self._deps, batch, self._policy)
+        except StorageUnavailable:
+            self._storage_failed = True
+            raise
+        self._storage_failed = False
         del self._done[: len(batch)]
         return OutboxReport.of(counts)
 

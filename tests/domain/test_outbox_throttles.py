@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -67,14 +68,13 @@ async def run_until(worker: OutboxWorker, done: object, timeout: float = 10.0) -
     await asyncio.wait_for(task, 5)
 
 
-class ThrottlingGateway(InMemoryMessagingGateway):
-    """Answers 130429 (or HTTP 429) to the first ``throttles`` sends, then accepts."""
+class DecidingGateway(InMemoryMessagingGateway):
+    """Each send first asks ``refuse(to)`` (which may wait): a GatewayError it returns is
+    raised, else the message is accepted."""
 
-    def __init__(self, throttles: int, code: str = "130429") -> None:
+    def __init__(self, refuse: Callable[[CustomerIdentity], Awaitable[GatewayError | None]]):
         super().__init__()
-        self.throttles = throttles
-        self.code = code
-        self.answered_throttle = 0
+        self._refuse = refuse
 
     async def send_text(
         self,
@@ -85,25 +85,38 @@ class ThrottlingGateway(InMemoryMessagingGateway):
         reply_to_wamid: str | None = None,
         preview_url: bool = False,
     ) -> str:
-        await asyncio.sleep(0.002)
-        if self.answered_throttle < self.throttles:
-            self.answered_throttle += 1
-            raise GatewayError("demasiado rápido", retryable=True, error_code=self.code)
+        error = await self._refuse(to)
+        if error is not None:
+            raise error
         return await super().send_text(
             business_number_id, to, text, reply_to_wamid=reply_to_wamid, preview_url=preview_url
         )
 
 
+def throttling(throttles: int, code: str = "130429") -> tuple[DecidingGateway, list[int]]:
+    """A gateway that answers ``code`` to the first ``throttles`` sends; and their count."""
+    answered = [0]
+
+    async def refuse(to: CustomerIdentity) -> GatewayError | None:
+        await asyncio.sleep(0.002)
+        if answered[0] < throttles:
+            answered[0] += 1
+            return GatewayError("demasiado rápido", retryable=True, error_code=code)
+        return None
+
+    return DecidingGateway(refuse), answered
+
+
 def test_a_storm_of_130429_slows_the_number_down_and_fails_nothing() -> None:
     setup = live_setup()
     replies = customers_write(setup, 20)
-    gateway = ThrottlingGateway(throttles=60)
+    gateway, answered = throttling(60)
     limiter = SlotRateLimiter(MemoryRateSlots(), SendRates(default=1000))
     worker = OutboxWorker(setup.deps, gateway, FAST_RETRIES, limiter=limiter, poll_interval=0.01)
 
     asyncio.run(run_until(worker, lambda: len(gateway.sent) == 20))
 
-    assert gateway.answered_throttle == 60
+    assert answered == [60]
     assert sorted(s.to.wa_id for s in gateway.sent) == sorted(replies)
     for message in outbound(setup):
         assert message.delivery is not None
@@ -114,37 +127,12 @@ def test_a_storm_of_130429_slows_the_number_down_and_fails_nothing() -> None:
 def test_http_429_without_a_graph_code_is_a_throttle_too() -> None:
     setup = live_setup()
     customers_write(setup, 3)
-    gateway = ThrottlingGateway(throttles=9, code="http_429")
+    gateway, _ = throttling(9, code="http_429")
     worker = OutboxWorker(setup.deps, gateway, FAST_RETRIES, poll_interval=0.01)
 
     asyncio.run(run_until(worker, lambda: len(gateway.sent) == 3))
 
     assert all(m.delivery_status is DeliveryStatus.SENT for m in outbound(setup))
-
-
-class PairLimitedGateway(InMemoryMessagingGateway):
-    """131056 for one customer's first send; everyone else is accepted at once."""
-
-    def __init__(self, limited: str) -> None:
-        super().__init__()
-        self.limited = limited
-        self.refused = 0
-
-    async def send_text(
-        self,
-        business_number_id: str,
-        to: CustomerIdentity,
-        text: str,
-        *,
-        reply_to_wamid: str | None = None,
-        preview_url: bool = False,
-    ) -> str:
-        if to.wa_id == self.limited and not self.refused:
-            self.refused += 1
-            raise GatewayError("par limitado", retryable=True, error_code="131056")
-        return await super().send_text(
-            business_number_id, to, text, reply_to_wamid=reply_to_wamid, preview_url=preview_url
-        )
 
 
 def test_131056_delays_only_that_customers_conversation_and_keeps_its_order() -> None:
@@ -154,7 +142,15 @@ def test_131056_delays_only_that_customers_conversation_and_keeps_its_order() ->
     follow_up = agent_reply(
         setup.deps, replies[limited].conversation_id, "Luis", text="¿Sigue ahí?"
     )
-    gateway = PairLimitedGateway(limited)
+    refused: list[str] = []
+
+    async def pair_limit_once(to: CustomerIdentity) -> GatewayError | None:
+        if to.wa_id == limited and not refused:
+            refused.append(limited)
+            return GatewayError("par limitado", retryable=True, error_code="131056")
+        return None
+
+    gateway = DecidingGateway(pair_limit_once)
     worker = OutboxWorker(setup.deps, gateway, FAST_RETRIES, poll_interval=0.01)
 
     asyncio.run(run_until(worker, lambda: len(gateway.sent) == 4))
@@ -175,38 +171,21 @@ def test_131056_delays_only_that_customers_conversation_and_keeps_its_order() ->
     )
 
 
-class HangingGateway(InMemoryMessagingGateway):
-    """Sends to one customer hang until ``release`` is set, then time out (unknown)."""
-
-    def __init__(self, hanging: str) -> None:
-        super().__init__()
-        self.hanging = hanging
-        self.release = asyncio.Event()
-
-    async def send_text(
-        self,
-        business_number_id: str,
-        to: CustomerIdentity,
-        text: str,
-        *,
-        reply_to_wamid: str | None = None,
-        preview_url: bool = False,
-    ) -> str:
-        if to.wa_id == self.hanging and not self.release.is_set():
-            await self.release.wait()
-            raise GatewayError("sin respuesta", retryable=True, outcome_unknown=True)
-        return await super().send_text(
-            business_number_id, to, text, reply_to_wamid=reply_to_wamid, preview_url=preview_url
-        )
-
-
 def test_a_hanging_send_holds_its_own_conversation_and_no_other() -> None:
     setup = live_setup()
     replies = customers_write(setup, 12)
     hanging = next(iter(replies))
 
     async def scenario() -> None:
-        gateway = HangingGateway(hanging)
+        release = asyncio.Event()
+
+        async def hang_then_time_out(to: CustomerIdentity) -> GatewayError | None:
+            if to.wa_id == hanging and not release.is_set():
+                await release.wait()
+                return GatewayError("sin respuesta", retryable=True, outcome_unknown=True)
+            return None
+
+        gateway = DecidingGateway(hang_then_time_out)
         worker = OutboxWorker(
             setup.deps, gateway, replace(FAST_RETRIES, batch_size=4), poll_interval=0.01
         )
@@ -217,8 +196,8 @@ def test_a_hanging_send_holds_its_own_conversation_and_no_other() -> None:
         while len(gateway.sent) < 11:  # everyone else, while the one send still hangs
             assert loop.time() < deadline, "the hanging send held the others"
             await asyncio.sleep(0.005)
-        assert not gateway.release.is_set()
-        gateway.release.set()
+        assert not release.is_set()
+        release.set()
         while len(gateway.sent) < 12:
             assert loop.time() < deadline
             await asyncio.sleep(0.005)

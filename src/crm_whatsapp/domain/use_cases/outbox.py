@@ -123,9 +123,12 @@ class OutboxReport:
     @classmethod
     def of(cls, counts: Counter[str]) -> OutboxReport:
         return cls(
-            counts["sent"], counts["retrying"], counts["failed"], counts["unknown"],
-            counts["throttled"],
-        )  # fmt: skip
+            sent=counts["sent"],
+            retrying=counts["retrying"],
+            failed=counts["failed"],
+            unknown_outcomes=counts["unknown"],
+            throttled=counts["throttled"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,14 +24,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_whatsapp.adapters.memory import InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory.gateway import SentMessage
 from crm_whatsapp.adapters.rate_limit import MemoryRateSlots, SendRates, SlotRateLimiter
 from crm_whatsapp.adapters.system import SystemClock
 from crm_whatsapp.app.outbox_worker import OutboxWorker
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
-from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.message import Message, TemplateMessage
+from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.use_cases import RetryPolicy, agent_reply, receive_inbound
 from crm_whatsapp.testing import text_from
 
@@ -48,10 +48,18 @@ class Attempt:
     outcome: str = ""
 
 
+ERRORS = {
+    "retryable": GatewayError("sobrecarga", retryable=True, error_code="131016"),
+    "unknown": GatewayError("timeout", retryable=True, outcome_unknown=True),
+    "throttled": GatewayError("throughput", retryable=True, error_code="130429"),
+    "final": GatewayError("no es usuario", retryable=False, error_code="131026"),
+}
+
+
 @dataclass
-class ScriptedGateway:
-    """Each call sleeps its drawn latency and answers its drawn outcome; the order of
-    events (starts and ends) is kept on one counter."""
+class Script:
+    """Each send sleeps its drawn latency and answers its drawn outcome (``ok`` after the
+    first 40, so that everything settles); starts and ends are kept on one counter."""
 
     latencies_ms: list[int]
     outcomes: list[str]
@@ -63,39 +71,16 @@ class ScriptedGateway:
         self.clock += 1
         return self.clock
 
-    async def send_text(
-        self,
-        business_number_id: str,
-        to: CustomerIdentity,
-        text: str,
-        *,
-        reply_to_wamid: str | None = None,
-        preview_url: bool = False,
-    ) -> str:
+    async def before_send(self, message: SentMessage) -> None:
         call = self.calls
         self.calls += 1
-        attempt = Attempt(text, self._tick())
-        self.attempts[to.wa_id or ""].append(attempt)
+        attempt = Attempt(message.text or "", self._tick())
+        self.attempts[message.to.wa_id or ""].append(attempt)
         await asyncio.sleep(self.latencies_ms[call % len(self.latencies_ms)] / 1000)
         attempt.outcome = self.outcomes[call % len(self.outcomes)] if call < 40 else "ok"
         attempt.ended = self._tick()
-        if attempt.outcome == "retryable":
-            raise GatewayError("sobrecarga", retryable=True, error_code="131016")
-        if attempt.outcome == "unknown":
-            raise GatewayError("timeout", retryable=True, outcome_unknown=True)
-        if attempt.outcome == "throttled":
-            raise GatewayError("throughput", retryable=True, error_code="130429")
-        if attempt.outcome == "final":
-            raise GatewayError("no es usuario", retryable=False, error_code="131026")
-        return f"wamid.{call}"
-
-    async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
-    ) -> str:
-        raise AssertionError("only text is queued here")
-
-    async def mark_read(self, business_number_id: str, wamid: str) -> None:
-        return None
+        if attempt.outcome in ERRORS:
+            raise ERRORS[attempt.outcome]
 
 
 def queue(
@@ -162,7 +147,8 @@ def test_a_conversations_messages_leave_in_order_whatever_the_interleaving(
     setup = build_in_memory(now=datetime.now(UTC))
     setup = replace(setup, deps=replace(setup.deps, clock=SystemClock()))
     queued = queue(setup, conversations, per_conversation)
-    gateway = ScriptedGateway(latencies_ms, outcomes)
+    script = Script(latencies_ms, outcomes)
+    gateway = InMemoryMessagingGateway(before_send=script.before_send)
     policy = RetryPolicy(
         max_attempts=4,
         first_delay=timedelta(milliseconds=1),
@@ -179,7 +165,7 @@ def test_a_conversations_messages_leave_in_order_whatever_the_interleaving(
 
     by_text = {(m.conversation_id, m.text): m for m in replies(setup)}
     for wa_id, (conversation_id, texts) in queued.items():
-        attempts = gateway.attempts[wa_id]
+        attempts = script.attempts[wa_id]
         for before, after in itertools.pairwise(attempts):
             assert before.ended < after.started, "two sends of one conversation overlapped"
         order = [texts.index(a.text) for a in attempts]

@@ -10,17 +10,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory.gateway import SentMessage
 from crm_whatsapp.adapters.rate_limit import MemoryRateSlots, SendRates, SlotRateLimiter
 from crm_whatsapp.adapters.system import SystemClock
 from crm_whatsapp.app.outbox_worker import OutboxWorker
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.errors import GatewayError
-from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.use_cases import RetryPolicy, agent_reply, receive_inbound
 from crm_whatsapp.testing import text_from
@@ -68,43 +67,17 @@ async def run_until(worker: OutboxWorker, done: object, timeout: float = 10.0) -
     await asyncio.wait_for(task, 5)
 
 
-class DecidingGateway(InMemoryMessagingGateway):
-    """Each send first asks ``refuse(to)`` (which may wait): a GatewayError it returns is
-    raised, else the message is accepted."""
-
-    def __init__(self, refuse: Callable[[CustomerIdentity], Awaitable[GatewayError | None]]):
-        super().__init__()
-        self._refuse = refuse
-
-    async def send_text(
-        self,
-        business_number_id: str,
-        to: CustomerIdentity,
-        text: str,
-        *,
-        reply_to_wamid: str | None = None,
-        preview_url: bool = False,
-    ) -> str:
-        error = await self._refuse(to)
-        if error is not None:
-            raise error
-        return await super().send_text(
-            business_number_id, to, text, reply_to_wamid=reply_to_wamid, preview_url=preview_url
-        )
-
-
-def throttling(throttles: int, code: str = "130429") -> tuple[DecidingGateway, list[int]]:
+def throttling(throttles: int, code: str = "130429") -> tuple[InMemoryMessagingGateway, list[int]]:
     """A gateway that answers ``code`` to the first ``throttles`` sends; and their count."""
     answered = [0]
 
-    async def refuse(to: CustomerIdentity) -> GatewayError | None:
+    async def refuse(message: SentMessage) -> None:
         await asyncio.sleep(0.002)
         if answered[0] < throttles:
             answered[0] += 1
-            return GatewayError("demasiado rápido", retryable=True, error_code=code)
-        return None
+            raise GatewayError("demasiado rápido", retryable=True, error_code=code)
 
-    return DecidingGateway(refuse), answered
+    return InMemoryMessagingGateway(before_send=refuse), answered
 
 
 def test_a_storm_of_130429_slows_the_number_down_and_fails_nothing() -> None:
@@ -144,13 +117,12 @@ def test_131056_delays_only_that_customers_conversation_and_keeps_its_order() ->
     )
     refused: list[str] = []
 
-    async def pair_limit_once(to: CustomerIdentity) -> GatewayError | None:
-        if to.wa_id == limited and not refused:
+    async def pair_limit_once(message: SentMessage) -> None:
+        if message.to.wa_id == limited and not refused:
             refused.append(limited)
-            return GatewayError("par limitado", retryable=True, error_code="131056")
-        return None
+            raise GatewayError("par limitado", retryable=True, error_code="131056")
 
-    gateway = DecidingGateway(pair_limit_once)
+    gateway = InMemoryMessagingGateway(before_send=pair_limit_once)
     worker = OutboxWorker(setup.deps, gateway, FAST_RETRIES, poll_interval=0.01)
 
     asyncio.run(run_until(worker, lambda: len(gateway.sent) == 4))
@@ -179,13 +151,12 @@ def test_a_hanging_send_holds_its_own_conversation_and_no_other() -> None:
     async def scenario() -> None:
         release = asyncio.Event()
 
-        async def hang_then_time_out(to: CustomerIdentity) -> GatewayError | None:
-            if to.wa_id == hanging and not release.is_set():
+        async def hang_then_time_out(message: SentMessage) -> None:
+            if message.to.wa_id == hanging and not release.is_set():
                 await release.wait()
-                return GatewayError("sin respuesta", retryable=True, outcome_unknown=True)
-            return None
+                raise GatewayError("sin respuesta", retryable=True, outcome_unknown=True)
 
-        gateway = DecidingGateway(hang_then_time_out)
+        gateway = InMemoryMessagingGateway(before_send=hang_then_time_out)
         worker = OutboxWorker(
             setup.deps, gateway, replace(FAST_RETRIES, batch_size=4), poll_interval=0.01
         )

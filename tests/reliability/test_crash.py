@@ -176,12 +176,15 @@ def test_kill_9_with_many_sends_in_flight_loses_nothing_and_counts_every_double(
     assert stored.inbound == dict.fromkeys(storm.messages, 1)
     assert stored.replies_with("sent") == len(storm.wa_ids)
     doubled = {wa_id for wa_id, n in copies.items() if n > 1}
-    counted = {wa_id for wa_id, rs in stored.replies.items() if rs[0].unknown_outcomes}
-    assert all(copies[wa_id] == 2 for wa_id in doubled)
     assert doubled, "the kill should have caught sends in flight"
-    assert len(doubled) <= OUTBOX_CONCURRENCY
-    assert doubled <= set(before_restart) | set(copies)
-    assert doubled <= counted, doubled - counted
+    # Every extra copy is counted: the kill's (a claim found the reply still in flight)
+    # and any answer later than the 1 s timeout on a loaded machine alike.
+    silent = {
+        wa_id: (copies[wa_id], stored.replies[wa_id][0].unknown_outcomes)
+        for wa_id in doubled
+        if copies[wa_id] > 1 + stored.replies[wa_id][0].unknown_outcomes
+    }
+    assert not silent, f"copies and unknown outcomes of replies doubled silently: {silent}"
     print(
         f"{in_flight_at_kill} sends in flight at the kill, {len(before_restart)} replies "
         f"accepted before it, {len(doubled)} sent again, all counted as unknown outcomes"

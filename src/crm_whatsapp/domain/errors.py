@@ -167,3 +167,49 @@ class InvalidOutboundMessage(CrmWhatsAppError, ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class MediaTooLarge(CrmWhatsAppError, ValueError):
+    """A file over the limit: Meta's for its kind, or ``CRM_WHATSAPP_MEDIA_MAX_BYTES``."""
+
+    code = "media_too_large"
+
+    def __init__(self, limit: int, what: str = "the file") -> None:
+        super().__init__(f"{what} is larger than {limit} bytes")
+        self.limit = limit
+
+
+class UnsupportedMediaType(CrmWhatsAppError, ValueError):
+    """A file whose content is not a type WhatsApp accepts (checked by content, not name)."""
+
+    code = "unsupported_media_type"
+
+    def __init__(self, detected: str | None, problem: str) -> None:
+        super().__init__(problem)
+        self.detected = detected
+
+
+class MediaChecksumMismatch(CrmWhatsAppError):
+    """The bytes downloaded are not the file Meta announced: nothing is kept."""
+
+    code = "media_checksum_mismatch"
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"sha256 of the download is {actual}, Meta announced {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class MediaNotStored(CrmWhatsAppError, LookupError):
+    """No copy of this file in the media store (not fetched yet, failed, or pruned)."""
+
+    code = "media_not_stored"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is not in the media store")
+
+
+class MediaStoreUnavailable(CrmWhatsAppError):
+    """The media store (disk or object storage) could not be read or written."""
+
+    code = "media_store_unavailable"

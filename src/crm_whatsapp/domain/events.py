@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.media import MediaStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,4 +26,13 @@ class ConversationChanged:
     conversation_id: str
 
 
-Event = MessageStored | DeliveryStatusChanged | ConversationChanged
+@dataclass(frozen=True, slots=True)
+class MediaStatusChanged:
+    """A message's file was fetched, failed, or was pruned: the inbox redraws that message."""
+
+    conversation_id: str
+    message_id: str
+    status: MediaStatus
+
+
+Event = MessageStored | DeliveryStatusChanged | ConversationChanged | MediaStatusChanged

@@ -7,7 +7,8 @@ separate so that inbox queries can be tuned without touching the use cases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -16,7 +17,8 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.message import Message, TemplateMessage
+from crm_whatsapp.domain.media import RemoteMedia, StoredObject
+from crm_whatsapp.domain.message import Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.pagination import Page
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
@@ -181,8 +183,91 @@ class MessagingGateway(Protocol):
         """Send an approved template; returns the new message's wamid."""
         ...
 
+    async def send_media(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        kind: MessageKind,
+        media_id: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool = False,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        """Send a file already uploaded to Meta (``upload_media``); returns the wamid.
+
+        ``kind`` is image, audio, video, document or sticker; ``filename`` is shown for
+        documents, ``voice`` sends an OGG/Opus audio as a voice note."""
+        ...
+
+    async def upload_media(
+        self, business_number_id: str, content: bytes, mime_type: str, filename: str
+    ) -> str:
+        """Give Meta a file to send; returns its media id (Meta checks type and size too)."""
+        ...
+
+    def download_media(
+        self, business_number_id: str, media_id: str
+    ) -> AbstractAsyncContextManager[MediaDownload]:
+        """A customer's file, by the media id of their message.
+
+        Meta answers the media id with a download URL valid for about 5 minutes; a URL
+        that expired before the download started is looked up again. Raises GatewayError:
+        ``retryable`` for load and outages, not for an id Meta no longer knows (7 days)."""
+        ...
+
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         """Show the customer blue ticks on their message."""
+        ...
+
+
+class MediaDownload(Protocol):
+    """A file on its way from Meta: what Meta says it is, and its bytes as they arrive."""
+
+    @property
+    def media(self) -> RemoteMedia: ...
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        """The bytes, in chunks; GatewayError if the transfer breaks."""
+        ...
+
+
+class MediaStore(Protocol):
+    """Our copies of media files, addressed by their content's sha256 (lower-case hex).
+
+    Content addressing makes ``put`` idempotent: the same bytes twice are one object, and a
+    retried fetch never leaves a second copy. Failures of the store itself raise
+    ``MediaStoreUnavailable``."""
+
+    async def put(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_bytes: int,
+        expected_sha256: str | None = None,
+    ) -> StoredObject:
+        """Keep the bytes; returns their digest and size. Past ``max_bytes`` it raises
+        ``MediaTooLarge``, and with a different digest ``MediaChecksumMismatch``: either way
+        nothing is left behind, not even a partial object."""
+        ...
+
+    def open(self, sha256: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The bytes from ``start`` up to ``end`` (exclusive; None: to the end), streamed in
+        chunks, never the whole file in memory. ``MediaNotStored`` if there is no such
+        object (raised when iteration starts)."""
+        ...
+
+    async def size(self, sha256: str) -> int | None:
+        """The object's size in bytes; None if it is not stored."""
+        ...
+
+    async def exists(self, sha256: str) -> bool:
+        """Whether the object is stored."""
+        ...
+
+    async def delete(self, sha256: str) -> None:
+        """Remove the object; removing one that is not there is not an error."""
         ...
 
 

@@ -15,14 +15,18 @@ from crm_whatsapp.domain.events import (
     ConversationChanged,
     DeliveryStatusChanged,
     Event,
+    MediaStatusChanged,
     MessageStored,
 )
+from crm_whatsapp.domain.media import MediaStatus
 
 MESSAGE_STORED = "message_stored"
 DELIVERY_STATUS_CHANGED = "delivery_status_changed"
 CONVERSATION_CHANGED = "conversation_changed"
+MEDIA_STATUS_CHANGED = "media_status_changed"
 
 _STATUSES = {status.value: status for status in DeliveryStatus}
+_MEDIA_STATUSES = {status.value: status for status in MediaStatus}
 
 
 def event_to_json(event: Event) -> dict[str, str]:
@@ -43,6 +47,13 @@ def event_to_json(event: Event) -> dict[str, str]:
             }
         case ConversationChanged():
             return {"type": CONVERSATION_CHANGED, "conversation_id": event.conversation_id}
+        case MediaStatusChanged():
+            return {
+                "type": MEDIA_STATUS_CHANGED,
+                "conversation_id": event.conversation_id,
+                "message_id": event.message_id,
+                "status": event.status.value,
+            }
     assert_never(event)
 
 
@@ -61,9 +72,21 @@ def event_from_json(data: Mapping[str, object]) -> Event:
         )
     if kind == CONVERSATION_CHANGED:
         return ConversationChanged(_text(data, kind, "conversation_id"))
+    if kind == MEDIA_STATUS_CHANGED:
+        status = _text(data, kind, "status")
+        if status not in _MEDIA_STATUSES:
+            known = ", ".join(_MEDIA_STATUSES)
+            raise ValueError(f"unknown media status {status!r} (known: {known})")
+        return MediaStatusChanged(
+            _text(data, kind, "conversation_id"),
+            _text(data, kind, "message_id"),
+            _MEDIA_STATUSES[status],
+        )
     if "type" not in data:
         raise ValueError("an event needs a 'type'")
-    known = ", ".join((MESSAGE_STORED, DELIVERY_STATUS_CHANGED, CONVERSATION_CHANGED))
+    known = ", ".join(
+        (MESSAGE_STORED, DELIVERY_STATUS_CHANGED, CONVERSATION_CHANGED, MEDIA_STATUS_CHANGED)
+    )
     raise ValueError(f"unknown event type {kind!r} (known: {known})")
 
 

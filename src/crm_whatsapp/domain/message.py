@@ -12,6 +12,7 @@ from typing import Any
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import InvalidStateTransition
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.media import MediaFile
 
 
 class Direction(enum.Enum):
@@ -142,6 +143,8 @@ class Message:
     processing: Processing | None = None
     delivery: Delivery | None = None
     template: TemplateMessage | None = None
+    media: MediaFile | None = None
+    """The file of an image, audio, video, document or sticker: fetch state and our copy."""
 
     @property
     def is_inbound(self) -> bool:
@@ -175,6 +178,9 @@ class Message:
                 f"message {self.id} was already {self.processing.state.value}"
             )
         return replace(self, processing=Processing(state, detail, rule))
+
+    def with_media(self, media: MediaFile) -> Message:
+        return replace(self, media=media)
 
     def with_delivery(self, delivery: Delivery) -> Message:
         return replace(self, delivery=delivery)

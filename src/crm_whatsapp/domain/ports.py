@@ -99,6 +99,21 @@ class ConversationRepository(Protocol):
         replies leave in the order they were queued however many sends are in flight."""
         ...
 
+    def due_media(self, now: datetime, limit: int) -> Sequence[Message]:
+        """Messages whose file is pending and due by ``now`` (the fetch job's queue),
+        oldest due first, locked for this unit of work; rows other workers hold are skipped."""
+        ...
+
+    def stored_media_older_than(self, before: datetime, limit: int) -> Sequence[Message]:
+        """Messages stored before ``before`` whose file we still keep (for retention),
+        oldest first, locked for this unit of work."""
+        ...
+
+    def media_in_use(self, digests: Sequence[str]) -> set[str]:
+        """Which of these digests a message still keeps as its stored file (content
+        addressing: two messages may share one object, which only goes with the last)."""
+        ...
+
     def park_status(self, update: StatusUpdate) -> None:
         """Keep a status report for a wamid we do not know yet (it raced our own send)."""
         ...

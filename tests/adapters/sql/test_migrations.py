@@ -93,7 +93,7 @@ def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_data
             text("SELECT version_num FROM crm_whatsapp_alembic_version")
         ).scalars()
         assert list(host) == ["host_crm_0042"]
-        assert list(ours) == ["0003"]
+        assert list(ours) == ["0004"]
     assert {"clientes", "alembic_version"} <= table_names(empty_database)
 
 

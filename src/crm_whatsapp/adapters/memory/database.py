@@ -23,6 +23,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.media import MediaStatus
 from crm_whatsapp.domain.message import Message
 
 
@@ -36,6 +37,8 @@ class StoreState:
     """(business number, "w:" + wa_id or "u:" + user_id) -> conversation id."""
     pending_message_ids: dict[str, None] = field(default_factory=dict)
     """Outbound messages still to send (an insertion-ordered set)."""
+    media_pending_ids: dict[str, None] = field(default_factory=dict)
+    """Messages whose file is still to fetch."""
 
     def copy(self) -> StoreState:
         return StoreState(
@@ -45,6 +48,7 @@ class StoreState:
             dict(self.parked_statuses),
             dict(self.conversation_ids_by_customer),
             dict(self.pending_message_ids),
+            dict(self.media_pending_ids),
         )
 
 
@@ -186,6 +190,34 @@ class InMemoryConversationRepository:
                 due.append((delivery.next_attempt_at, message.id))
         return [self._state.messages[message_id] for _, message_id in sorted(due)[:limit]]
 
+    def due_media(self, now: datetime, limit: int) -> Sequence[Message]:
+        due = []
+        for message_id in self._state.media_pending_ids:
+            media = self._state.messages[message_id].media
+            if media and media.next_attempt_at and media.next_attempt_at <= now:
+                due.append((media.next_attempt_at, message_id))
+        return [self._state.messages[message_id] for _, message_id in sorted(due)[:limit]]
+
+    def stored_media_older_than(self, before: datetime, limit: int) -> Sequence[Message]:
+        old = [
+            (message.created_at, message.id)
+            for message in self._state.messages.values()
+            if message.media is not None
+            and message.media.status is MediaStatus.STORED
+            and message.created_at < before
+        ]
+        return [self._state.messages[message_id] for _, message_id in sorted(old)[:limit]]
+
+    def media_in_use(self, digests: Sequence[str]) -> set[str]:
+        wanted = set(digests)
+        return {
+            message.media.sha256
+            for message in self._state.messages.values()
+            if message.media is not None
+            and message.media.status is MediaStatus.STORED
+            and message.media.sha256 in wanted
+        }
+
     def park_status(self, update: StatusUpdate) -> None:
         parked = self._state.parked_statuses.get(update.wamid, ())
         self._undo.set(self._state.parked_statuses, update.wamid, (*parked, update))
@@ -218,6 +250,10 @@ class InMemoryConversationRepository:
             self._undo.set(self._state.pending_message_ids, message.id, None)
         else:
             self._undo.remove(self._state.pending_message_ids, message.id)
+        if message.media is not None and message.media.status is MediaStatus.PENDING:
+            self._undo.set(self._state.media_pending_ids, message.id, None)
+        else:
+            self._undo.remove(self._state.media_pending_ids, message.id)
 
 
 class InMemoryUnitOfWork:

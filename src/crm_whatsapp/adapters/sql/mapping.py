@@ -14,6 +14,7 @@ from typing import Any
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.media import MediaFile, MediaStatus
 from crm_whatsapp.domain.message import (
     Author,
     AuthorKind,
@@ -114,7 +115,43 @@ def message_values(m: Message) -> dict[str, Any]:
         "template": _template_json(m.template),
     }
     values.update(_delivery_values(m.delivery))
+    values.update(media_values(m.media))
     return values
+
+
+def media_values(f: MediaFile | None) -> dict[str, Any]:
+    return {
+        "media_status": f.status.value if f else None,
+        "media_mime_type": f.mime_type if f else None,
+        "media_sha256": f.sha256 if f else None,
+        "media_size": f.size if f else None,
+        "media_filename": f.filename if f else None,
+        "media_announced_sha256": f.announced_sha256 if f else None,
+        "media_voice": f.voice if f else False,
+        "media_attempts": f.attempts if f else 0,
+        "media_next_attempt_at": f.next_attempt_at if f else None,
+        "media_error": f.error if f else None,
+        "media_stored_at": f.stored_at if f else None,
+    }
+
+
+def _media_from_row(row: Row) -> MediaFile | None:
+    status = row["media_status"]
+    if status is None:
+        return None
+    return MediaFile(
+        status=MediaStatus(status),
+        mime_type=row["media_mime_type"],
+        sha256=row["media_sha256"],
+        size=row["media_size"],
+        filename=row["media_filename"],
+        announced_sha256=row["media_announced_sha256"],
+        voice=bool(row["media_voice"]),
+        attempts=row["media_attempts"] or 0,
+        next_attempt_at=row["media_next_attempt_at"],
+        error=row["media_error"],
+        stored_at=row["media_stored_at"],
+    )
 
 
 def _template_json(template: TemplateMessage | None) -> dict[str, Any] | None:
@@ -168,6 +205,7 @@ def message_from_row(row: Row) -> Message:
         )
         if template
         else None,
+        media=_media_from_row(row),
     )
 
 

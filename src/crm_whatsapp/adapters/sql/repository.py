@@ -41,6 +41,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.media import MediaStatus
 from crm_whatsapp.domain.message import Message
 
 
@@ -123,6 +124,18 @@ class _Statements:
         )
         # Several workers: each takes rows nobody else holds, none waits, none doubles.
         self.due = due.with_for_update(skip_locked=True) if dialect == "postgresql" else due
+        media_due = (
+            select(m)
+            .where(
+                m.c.media_status == MediaStatus.PENDING.value,
+                m.c.media_next_attempt_at <= bindparam("key_now"),
+            )
+            .order_by(m.c.media_next_attempt_at, m.c.id)
+            .limit(bindparam("key_limit"))
+        )
+        self.media_due = (
+            media_due.with_for_update(skip_locked=True) if dialect == "postgresql" else media_due
+        )
         self.point_key = (
             update(k)
             .where(
@@ -286,6 +299,32 @@ class SqlConversationRepository:
     def due_outbound(self, now: datetime, limit: int) -> Sequence[Message]:
         rows = self._db.execute(self._s.due, {"key_now": now, "key_limit": limit})
         return [self._loaded_message(row._mapping) for row in rows]
+
+    # -- media files ---------------------------------------------------------------------
+
+    def due_media(self, now: datetime, limit: int) -> Sequence[Message]:
+        rows = self._db.execute(self._s.media_due, {"key_now": now, "key_limit": limit})
+        return [self._loaded_message(row._mapping) for row in rows]
+
+    def stored_media_older_than(self, before: datetime, limit: int) -> Sequence[Message]:
+        m = self._t.messages
+        statement = (
+            select(m)
+            .where(m.c.media_status == MediaStatus.STORED.value, m.c.created_at < before)
+            .order_by(m.c.created_at, m.c.id)
+            .limit(limit)
+            .with_for_update()
+        )
+        return [self._loaded_message(row._mapping) for row in self._db.execute(statement)]
+
+    def media_in_use(self, digests: Sequence[str]) -> set[str]:
+        if not digests:
+            return set()
+        m = self._t.messages
+        statement = select(m.c.media_sha256).where(
+            m.c.media_sha256.in_(list(digests)), m.c.media_status == MediaStatus.STORED.value
+        )
+        return {row[0] for row in self._db.execute(statement.distinct())}
 
     # -- statuses that raced our own send ------------------------------------------------
 

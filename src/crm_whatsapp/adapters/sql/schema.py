@@ -219,6 +219,7 @@ def build_tables(
         Column("delivered_at", UtcDateTime()),
         Column("read_at", UtcDateTime()),
         Column("failed_at", UtcDateTime()),
+        *media_columns(),
         Index(f"ix_{p}messages_conversation", "conversation_id", "sent_at", "id"),
         Index(f"ix_{p}messages_created", "created_at"),
         Index(
@@ -227,6 +228,13 @@ def build_tables(
             sqlite_where=text("delivery_status = 'pending'"),
             postgresql_where=text("delivery_status = 'pending'"),
         ),
+        Index(
+            f"ix_{p}messages_media_due",
+            "media_next_attempt_at",
+            sqlite_where=text("media_status = 'pending'"),
+            postgresql_where=text("media_status = 'pending'"),
+        ),
+        Index(f"ix_{p}messages_media_sha256", "media_sha256"),
         Index(
             f"ix_{p}messages_queue",
             "conversation_id",
@@ -289,3 +297,21 @@ def build_tables(
         client_phone_keys,
         send_rate_slots,
     )
+
+
+def media_columns() -> list[Column[Any]]:
+    """A message's file (``MediaFile``): one set of columns on ``messages``, not a table of
+    its own, so that a page of messages needs no join; the migration adds the same list."""
+    return [
+        Column("media_status", String(16), comment="MediaStatus; null: the message has no file"),
+        Column("media_mime_type", String(255)),
+        Column("media_sha256", String(64), comment="our copy's digest, its key in the store"),
+        Column("media_size", BigInteger),
+        Column("media_filename", Text),
+        Column("media_announced_sha256", String(64), comment="the digest Meta announced"),
+        Column("media_voice", Boolean, nullable=False, default=False, server_default=false()),
+        Column("media_attempts", Integer, nullable=False, default=0, server_default=text("0")),
+        Column("media_next_attempt_at", UtcDateTime()),
+        Column("media_error", Text),
+        Column("media_stored_at", UtcDateTime()),
+    ]

@@ -14,6 +14,7 @@ from crm_whatsapp.domain.delivery import Delivery
 from crm_whatsapp.domain.errors import ClientLookupUnavailable
 from crm_whatsapp.domain.events import ConversationChanged, Event, MessageStored
 from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.media import MediaFile
 from crm_whatsapp.domain.message import (
     Author,
     Direction,
@@ -103,7 +104,26 @@ def _stored_form(
         details=incoming.details,
         raw=incoming.raw,
         processing=Processing(),
+        media=_file_of(incoming, now),
     )
+
+
+def _file_of(incoming: IncomingMessage, now: datetime) -> MediaFile | None:
+    """A media message's file, to be fetched at once (Meta keeps it for 7 days only)."""
+    if not incoming.kind.is_media:
+        return None
+    details = incoming.details
+    mime_type, filename, digest = (details.get(key) for key in ("mime_type", "filename", "sha256"))
+    media = MediaFile.awaiting_fetch(
+        now,
+        mime_type=mime_type if isinstance(mime_type, str) else None,
+        filename=filename if isinstance(filename, str) else None,
+        announced_sha256=digest if isinstance(digest, str) else None,
+        voice=details.get("voice") is True,
+    )
+    if incoming.media_id is None:
+        return media.gave_up("Meta's webhook gave no media id for this file")
+    return media
 
 
 def _with_client(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from crm_whatsapp.domain.conversation import Conversation
@@ -12,11 +13,30 @@ from crm_whatsapp.domain.errors import (
     OutsideServiceWindow,
 )
 from crm_whatsapp.domain.events import ConversationChanged, MessageStored
+from crm_whatsapp.domain.media import MediaFile
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 MAX_TEXT_LENGTH = 4096
 """WhatsApp refuses longer text bodies."""
+MAX_CAPTION_LENGTH = 1024
+"""WhatsApp refuses longer media captions."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the agent sends: already checked (type by content, Meta's size limit) and
+    kept in the media store; ``kind`` is how it goes (image, audio, video, document,
+    sticker)."""
+
+    kind: MessageKind
+    media: MediaFile
+
+    def __post_init__(self) -> None:
+        if not self.kind.is_media:
+            raise InvalidOutboundMessage("file", f"{self.kind.value} is not a kind of file")
+        if not self.media.is_stored:
+            raise InvalidOutboundMessage("file", "must be in the media store before sending")
 
 
 def agent_reply(
@@ -26,33 +46,35 @@ def agent_reply(
     *,
     text: str | None = None,
     template: TemplateMessage | None = None,
+    attachment: Attachment | None = None,
     reply_to_wamid: str | None = None,
     take_over: bool = True,
 ) -> Message:
     """Queue an agent's message for sending and return it (pending).
 
-    Free text only within 24 hours of the customer's last message (else
+    Free text and files only within 24 hours of the customer's last message (else
     ``OutsideServiceWindow``); a template at any time, but never to a customer who opted
-    out. By default the agent takes the conversation over, so the bot does not talk across
-    them.
+    out. With an ``attachment``, ``text`` is its caption. By default the agent takes the
+    conversation over, so the bot does not talk across them.
     """
-    _check_content(agent, text, template)
+    _check_content(agent, text, template, attachment)
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
         conversation = repo.get(conversation_id)
-        _check_allowed(conversation, text, now)
+        _check_allowed(conversation, template is None, now)
         message = Message(
             id=deps.ids.new_id(),
             conversation_id=conversation.id,
             direction=Direction.OUTBOUND,
-            kind=MessageKind.TEXT if text is not None else MessageKind.TEMPLATE,
+            kind=_kind(text, attachment),
             created_at=now,
             author=Author.agent(agent),
             text=text,
             template=template,
             reply_to_wamid=reply_to_wamid,
             delivery=Delivery.pending(now),
+            media=attachment.media if attachment else None,
         )
         repo.add_outbound(message)
         conversation = conversation.with_outbound(message)
@@ -66,9 +88,30 @@ def agent_reply(
     return message
 
 
-def _check_content(agent: str, text: str | None, template: TemplateMessage | None) -> None:
+def _kind(text: str | None, attachment: Attachment | None) -> MessageKind:
+    if attachment is not None:
+        return attachment.kind
+    return MessageKind.TEXT if text is not None else MessageKind.TEMPLATE
+
+
+def _check_content(
+    agent: str,
+    text: str | None,
+    template: TemplateMessage | None,
+    attachment: Attachment | None,
+) -> None:
     if not agent.strip():
         raise InvalidOutboundMessage("agent", "must name the person answering")
+    if attachment is not None:
+        if template is not None:
+            raise InvalidOutboundMessage("template", "a file goes without a template")
+        if text is not None and len(text) > MAX_CAPTION_LENGTH:
+            raise InvalidOutboundMessage("caption", f"at most {MAX_CAPTION_LENGTH} characters")
+        if text is not None and attachment.kind in _NO_CAPTION:
+            raise InvalidOutboundMessage(
+                "caption", f"WhatsApp sends no caption with {attachment.kind.value}"
+            )
+        return
     if (text is None) == (template is None):
         raise InvalidOutboundMessage("text", "give either text or a template, not both or neither")
     if text is not None and not text.strip():
@@ -79,8 +122,12 @@ def _check_content(agent: str, text: str | None, template: TemplateMessage | Non
         raise InvalidOutboundMessage("template.name", "must not be empty")
 
 
-def _check_allowed(conversation: Conversation, text: str | None, now: datetime) -> None:
-    if text is not None and not conversation.service_window_open(now):
+_NO_CAPTION = frozenset({MessageKind.AUDIO, MessageKind.STICKER})
+"""Meta takes captions with images, videos and documents only."""
+
+
+def _check_allowed(conversation: Conversation, free_form: bool, now: datetime) -> None:
+    if free_form and not conversation.service_window_open(now):
         raise OutsideServiceWindow(conversation.id, conversation.service_window_closes_at)
-    if text is None and conversation.opted_out:
+    if not free_form and conversation.opted_out:
         raise CustomerOptedOut(conversation.id)

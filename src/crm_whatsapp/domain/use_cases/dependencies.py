@@ -12,6 +12,7 @@ from crm_whatsapp.domain.ports import (
     Clock,
     EventPublisher,
     IdGenerator,
+    MediaStore,
     UnitOfWork,
 )
 
@@ -31,3 +32,6 @@ class Dependencies:
     ids: IdGenerator
     rules: BotRules = field(default_factory=BotRules)
     events: EventPublisher = field(default_factory=_NoEvents)
+    media: MediaStore | None = None
+    """Our copies of media files; None where nothing handles files (then the outbox fails a
+    file message with a clear reason rather than guess)."""

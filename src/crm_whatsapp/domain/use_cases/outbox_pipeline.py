@@ -26,8 +26,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from crm_whatsapp.domain.errors import GatewayError, StorageUnavailable
-from crm_whatsapp.domain.ports import MessagingGateway, SendRateLimiter
+from crm_whatsapp.domain.errors import (
+    GatewayError,
+    MediaNotStored,
+    MediaStoreUnavailable,
+    StorageUnavailable,
+)
+from crm_whatsapp.domain.message import MessageKind
+from crm_whatsapp.domain.ports import MediaStore, MessagingGateway, SendRateLimiter
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.outbox import (
     LEASE_IN_USE,
@@ -241,6 +247,8 @@ class OutboxPipeline:
     async def _call_gateway(self, job: OutboxJob) -> str | GatewayError:
         message, conversation = job.message, job.conversation
         try:
+            if message.media is not None:
+                return await self._send_file(job)
             if message.template is not None:
                 return await self._gateway.send_template(
                     conversation.business_number_id, conversation.customer, message.template
@@ -253,6 +261,33 @@ class OutboxPipeline:
             )
         except GatewayError as error:
             return error
+
+    async def _send_file(self, job: OutboxJob) -> str:
+        """Upload our copy to Meta, then send the message that names it.
+
+        Each attempt uploads again: an upload is cheap next to a lost message, and keeping
+        Meta's media id across attempts would mean storing state Meta may expire (30 days).
+        """
+        message, conversation = job.message, job.conversation
+        media = message.media
+        assert media is not None
+        store = self._deps.media
+        if store is None or media.sha256 is None or media.mime_type is None:
+            raise GatewayError("no media store holds this file", retryable=False)
+        content = await read_all(store, media.sha256)
+        filename = media.filename or f"archivo-{message.id}"
+        number = conversation.business_number_id
+        media_id = await self._gateway.upload_media(number, content, media.mime_type, filename)
+        return await self._gateway.send_media(
+            number,
+            conversation.customer,
+            message.kind,
+            media_id,
+            caption=message.text,
+            filename=media.filename if message.kind is MessageKind.DOCUMENT else None,
+            voice=media.voice,
+            reply_to_wamid=message.reply_to_wamid,
+        )
 
     async def _on_database(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._database, function, *args)
@@ -285,3 +320,13 @@ async def send_due_outbound(
         return report
     finally:
         pipeline.close()
+
+
+async def read_all(store: MediaStore, sha256: str) -> bytes:
+    """A stored file's bytes, for an upload (the Graph API takes the file in one request)."""
+    try:
+        return b"".join([chunk async for chunk in store.open(sha256)])
+    except MediaNotStored as error:
+        raise GatewayError(str(error), retryable=False) from error
+    except MediaStoreUnavailable as error:
+        raise GatewayError(f"media store: {error}", retryable=True) from error

@@ -163,6 +163,27 @@ def test_the_process_posts_signed_status_webhooks_with_the_secret_from_the_envir
     assert SECRET not in out + err
 
 
+def test_the_process_holds_files_whose_urls_and_ids_expire_as_configured(start_fake):
+    base_url, stop = start_fake("--media-url-ttl", "0.8", "--media-id-ttl", "2")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    held = httpx.post(
+        f"{base_url}/__media", content=b"%PDF-1.4", headers={"Content-Type": "application/pdf"}
+    ).json()
+    url = httpx.get(f"{base_url}/v26.0/{held['id']}", headers=auth).json()["url"]
+    fresh = httpx.get(url, headers=auth)
+    time.sleep(0.9)
+    stale = httpx.get(url, headers=auth)
+    time.sleep(1.2)
+    gone = httpx.get(f"{base_url}/v26.0/{held['id']}", headers=auth)
+    code, _, _ = stop()
+
+    assert (fresh.status_code, fresh.content) == (200, b"%PDF-1.4")
+    assert stale.status_code == 404
+    assert (gone.status_code, gone.json()["error"]["code"]) == (400, 100)
+    assert code in STOPPED_BY_SIGTERM
+
+
 def test_status_webhooks_without_a_secret_are_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,6 +209,8 @@ def test_status_webhooks_without_a_secret_are_refused(
         ["fake-graph-api", "--port", "0", "--rate", "0"],
         ["fake-graph-api", "--port", "0", "--rate", "-80"],
         ["fake-graph-api", "--port", "0", "--rate", "inf"],
+        ["fake-graph-api", "--port", "0", "--media-url-ttl", "0"],
+        ["fake-graph-api", "--port", "0", "--media-id-ttl", "-1"],
     ],
 )
 def test_bad_arguments_are_refused_with_usage(arguments, capsys) -> None:

@@ -24,7 +24,10 @@ def add_fake_graph_api_command(
             "con --status-webhook, envía webhooks de estado firmados (sent, delivered, read). "
             "Con --latency-ms y --rate contesta al ritmo de Meta (unos 250 ms por envío, 80 "
             "envíos por segundo por número); GET /__stats cuenta los aceptados, los frenados "
-            "(130429) y los envíos en curso a la vez."
+            "(130429) y los envíos en curso a la vez. También guarda archivos como Meta: "
+            "consulta del identificador, enlace de descarga que vence (--media-url-ttl), "
+            "subidas con los tipos y tamaños de WhatsApp e identificadores que vencen "
+            "(--media-id-ttl); POST /__media agrega el archivo de un cliente."
         ),
     )
     fake.add_argument("--port", type=int, required=True, help="puerto (0: uno libre)")
@@ -60,6 +63,23 @@ def add_fake_graph_api_command(
         help=(
             "envíos por segundo por número de WhatsApp Business; pasado ese ritmo responde "
             "como Meta, con el error 130429 (por omisión, sin límite)"
+        ),
+    )
+    fake.add_argument(
+        "--media-url-ttl",
+        type=_positive,
+        default=300.0,
+        metavar="SECONDS",
+        help="segundos que vale un enlace de descarga de un archivo (Meta: unos 300)",
+    )
+    fake.add_argument(
+        "--media-id-ttl",
+        type=_positive,
+        default=7 * 24 * 3600.0,
+        metavar="SECONDS",
+        help=(
+            "segundos que vale el identificador de un archivo desde que la API falsa lo "
+            "recibió (Meta: 7 días para los de los clientes); después responde el error 100"
         ),
     )
     fake.add_argument("--status-webhook", metavar="URL", help="a dónde enviar los webhooks")
@@ -107,6 +127,8 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         latency_seconds=args.latency_ms / 1000,
         jitter_seconds=args.jitter_ms / 1000,
         send_rate=args.rate,
+        media_url_lifetime_seconds=args.media_url_ttl,
+        media_id_lifetime_seconds=args.media_id_ttl,
     )
 
     def announce(base_url: str) -> None:

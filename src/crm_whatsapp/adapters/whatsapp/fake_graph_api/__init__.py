@@ -15,12 +15,28 @@ At Meta's pace (a quarter of a second per answer, 80 sends a second per number):
         ...
         fake.state.stats()  # accepted, throttled (130429), sends in flight at most
 
+Files, as Meta holds them (lookup, short-lived download URL, upload checks, media ids
+that expire)::
+
+    part = customer_media_message(fake.state, jpeg, "image/jpeg")  # a customer's photo
+    fake.state.expire_media(part["image"]["id"])                    # 7 days later
+
 From a shell: ``crm-whatsapp fake-graph-api --port 8089 [--latency-ms 250 --rate 80]``.
 """
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.app import create_fake_graph_api
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.customer_media import (
+    customer_media_message,
+    customer_media_message_over_http,
+)
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import (
+    MEDIA_RULES,
+    FakeMedia,
+    MediaRule,
+)
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     GRAPH_ERROR_SAMPLES,
+    customer_message_webhook_body,
     status_webhook_body,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import PaceStats
@@ -40,14 +56,20 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
 
 __all__ = [
     "GRAPH_ERROR_SAMPLES",
+    "MEDIA_RULES",
     "AcceptedMessage",
     "Failure",
     "FakeGraphApiOptions",
     "FakeGraphApiState",
+    "FakeMedia",
+    "MediaRule",
     "PaceStats",
     "RunningFakeGraphApi",
     "WebhookDelivery",
     "create_fake_graph_api",
+    "customer_media_message",
+    "customer_media_message_over_http",
+    "customer_message_webhook_body",
     "running_asgi_app",
     "running_fake_graph_api",
     "serve_fake_graph_api",

@@ -18,6 +18,12 @@ Routes:
   waiting for their answer now and at most at once. ``DELETE /__stats`` starts counting
   afresh (between a benchmark's rounds).
 
+* Files (``media_app``): ``GET /{version}/{media_id}`` (lookup), ``GET /__download/...``
+  (the bytes, behind a short-lived signed URL), ``POST /{version}/{phone_number_id}/media``
+  (upload), ``POST /__media`` (a customer's file, for tests), ``GET /__media`` and
+  ``GET /__media_requests``. A media message sent by ``id`` must name a file the fake
+  holds and that has not expired (else 131053), and takes only the fields Meta allows.
+
 Each recorded request carries ``received_at`` and ``answered_at`` (``time.time()``). With
 a latency (``FakeGraphApiOptions.latency_seconds``) every messages request is answered
 that long after it arrived; with a ``send_rate``, a send past its number's throughput is
@@ -38,25 +44,36 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import (
+    MEDIA_KINDS,
+    MEDIA_UPLOAD_ERROR,
+    send_problem,
+)
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.media_app import (
+    MEDIA_UPLOAD_MESSAGE,
+    media_routes,
+)
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     META_SUPPORTED_TYPES,
     THROUGHPUT_HTTP_STATUS,
     JsonObject,
-    error_body,
     new_wamid,
-    sample_for,
     send_success_body,
     throughput_error_body,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.responses import (
+    failure_response,
+    graph_error,
+    token_problem,
+)
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
+    MEDIA_ENDPOINTS,
     AcceptedMessage,
     Failure,
     FakeGraphApiOptions,
     FakeGraphApiState,
     redacted_headers,
 )
-
-INVALID_TOKEN_MESSAGE = "Invalid OAuth access token - Cannot parse access token"
 
 
 class _Rejected(Exception):
@@ -94,10 +111,10 @@ def create_fake_graph_api(
 
     async def fail_next(request: Request) -> Response:
         try:
-            failure, times = _parse_failure(await request.body())
+            failure, times, endpoint = _parse_failure(await request.body())
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        fake.fail_next(failure, times)
+        fake.fail_next(failure, times, endpoint=endpoint)
         return JSONResponse({"queued": times})
 
     async def accepted(_: Request) -> Response:
@@ -123,6 +140,7 @@ def create_fake_graph_api(
             Route("/__stats", stats, methods=["GET"]),
             Route("/__stats", reset_stats, methods=["DELETE"]),
             Route("/{version}/{phone_number_id}/messages", messages, methods=["POST"]),
+            *media_routes(fake),
         ],
         lifespan=lifespan,
     )
@@ -152,15 +170,23 @@ async def _messages(fake: FakeGraphApiState, request: Request) -> Response:
         fake.record({**record, "response_status": response.status_code, "answered_at": time.time()})
         return response
 
-    token_problem = _token_problem(fake, request.headers.get("authorization"))
-    if token_problem is not None:
-        refused = _error(fake, 190, token_problem, http_status=401)
+    problem = token_problem(fake, request.headers.get("authorization"))
+    if problem is not None:
+        refused = graph_error(fake, 190, problem, http_status=401)
         return await answer(lambda: refused)
     try:
         kind, message = _validated(body)
     except _Rejected as rejected:
-        invalid = _error(fake, 100, rejected.message, 400, details=rejected.details)
+        invalid = graph_error(fake, 100, rejected.message, 400, details=rejected.details)
         return await answer(lambda: invalid)
+    message_type = str(message.get("type", "text"))
+    if kind == "message" and message_type in MEDIA_KINDS:
+        problem = send_problem(fake.media, message_type, message[message_type])
+        if problem is not None:
+            refused = graph_error(
+                fake, MEDIA_UPLOAD_ERROR, MEDIA_UPLOAD_MESSAGE, 400, details=problem
+            )
+            return await answer(lambda: refused)
     if kind == "read":
         return await _answered(fake, answer, lambda _: {"success": True})
     fake.pace.send_started()
@@ -183,7 +209,7 @@ async def _answered(
     whether the answer will come late), held back by ``slow_seconds`` for a slow one."""
     failure = fake.next_failure()
     if failure is not None and not failure.slow:
-        return await answer(lambda: _failure_response(fake, failure))
+        return await answer(lambda: failure_response(fake, failure))
     late = failure is not None
     response = await answer(lambda: JSONResponse(success(late)))
     if late:
@@ -205,6 +231,7 @@ def _accept(
     while not fake.claim_wamid(wamid):
         wamid = new_wamid(recipient)
     message_type = str(body.get("type", "text"))
+    media = body[message_type] if message_type in MEDIA_KINDS else {}
     fake.accept(
         AcceptedMessage(
             wamid=wamid,
@@ -215,22 +242,13 @@ def _accept(
             body=body,
             answered_late=answered_late,
             accepted_at=time.time(),
+            media_id=media.get("id"),
+            caption=media.get("caption"),
+            filename=media.get("filename"),
+            voice=media.get("voice"),
         )
     )
     return send_success_body(field, recipient, wamid, template=message_type == "template")
-
-
-def _token_problem(fake: FakeGraphApiState, authorization: str | None) -> str | None:
-    """Why Meta would refuse the credentials, or None if they are fine."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        return INVALID_TOKEN_MESSAGE
-    token = authorization[len("bearer ") :].strip()
-    if not token:
-        return INVALID_TOKEN_MESSAGE
-    expected = fake.options.access_token
-    if expected is not None and token != expected:
-        return "Error validating access token: Session has expired."
-    return None
 
 
 def _validated(body: object) -> tuple[str, JsonObject]:
@@ -268,7 +286,42 @@ def _validated(body: object) -> tuple[str, JsonObject]:
         raise _Rejected("(#100) The parameter text['body'] is required.")
     if message_type == "template":
         _validate_template(content)
+    if message_type in MEDIA_KINDS:
+        _validate_media(message_type, content)
     return "message", body
+
+
+CAPTIONED = frozenset({"image", "video", "document"})
+
+
+def _validate_media(message_type: str, media: dict[str, Any]) -> None:
+    """A file by ``id`` (uploaded) or ``link``, with only the fields its type takes:
+    ``caption`` (image, video, document), ``filename`` (document), ``voice`` (audio)."""
+    has_id = isinstance(media.get("id"), str) and bool(media["id"])
+    has_link = isinstance(media.get("link"), str) and bool(media["link"])
+    if has_id == has_link:
+        raise _Rejected(
+            "(#100) Invalid parameter",
+            f"{message_type} needs exactly one of id (an uploaded file) or link.",
+        )
+    allowed = {"id", "link"}
+    if message_type in CAPTIONED:
+        allowed.add("caption")
+    if message_type == "document":
+        allowed.add("filename")
+    if message_type == "audio":
+        allowed.add("voice")
+    unexpected = sorted(set(media) - allowed)
+    if unexpected:
+        raise _Rejected(
+            f"(#100) Param {message_type}['{unexpected[0]}'] is not valid for {message_type}.",
+            f"{message_type} takes only {', '.join(sorted(allowed))}.",
+        )
+    for name in ("caption", "filename"):
+        if name in media and not isinstance(media[name], str):
+            raise _Rejected(f"(#100) Param {message_type}['{name}'] must be a string.")
+    if "voice" in media and not isinstance(media["voice"], bool):
+        raise _Rejected("(#100) Param audio['voice'] must be a boolean.")
 
 
 def _validate_template(template: dict[str, Any]) -> None:
@@ -290,39 +343,6 @@ def _validate_template(template: dict[str, Any]) -> None:
             raise _Rejected("(#100) Invalid parameter", "Each template parameter needs a type.")
 
 
-def _failure_response(fake: FakeGraphApiState, failure: Failure) -> Response:
-    if failure.raw_body is not None:
-        return Response(
-            failure.raw_body, status_code=failure.http_status or 502, media_type="text/html"
-        )
-    code = failure.code if failure.code is not None else 1
-    sample = sample_for(code)
-    return _error(
-        fake,
-        code,
-        failure.message or sample.message,
-        failure.http_status or sample.http_status,
-        details=sample.details if failure.message is None else failure.message,
-        is_transient=sample.is_transient,
-    )
-
-
-def _error(
-    fake: FakeGraphApiState,
-    code: int,
-    message: str,
-    http_status: int,
-    *,
-    details: str | None = None,
-    is_transient: bool | None = None,
-) -> Response:
-    body = error_body(
-        code, message, trace_id=fake.fbtrace_id(), details=details, is_transient=is_transient
-    )
-    headers = {"WWW-Authenticate": f'OAuth "Facebook Platform" "invalid_token" "{message}"'}
-    return JSONResponse(body, status_code=http_status, headers=headers if code == 190 else None)
-
-
 def _decoded(raw: bytes) -> object:
     if not raw:
         return None
@@ -332,14 +352,15 @@ def _decoded(raw: bytes) -> object:
         return raw.decode("utf-8", errors="replace")
 
 
-def _parse_failure(raw: bytes) -> tuple[Failure, int]:
+def _parse_failure(raw: bytes) -> tuple[Failure, int, str]:
     try:
         spec = json.loads(raw or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError("the body must be JSON") from exc
     if not isinstance(spec, dict):
         raise ValueError("the body must be a JSON object")
-    unknown = set(spec) - {"code", "http_status", "times", "slow", "message", "raw_body"}
+    known = {"code", "http_status", "times", "slow", "message", "raw_body", "endpoint"}
+    unknown = set(spec) - known
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
     code, http_status, times = spec.get("code"), spec.get("http_status"), spec.get("times", 1)
@@ -360,4 +381,7 @@ def _parse_failure(raw: bytes) -> tuple[Failure, int]:
         raise ValueError("raw_body must be a string")
     if not slow and code is None and raw_body is None:
         raise ValueError("give a Graph error code, a raw_body, or slow: true")
-    return Failure(code, http_status, slow, message, raw_body), times
+    endpoint = spec.get("endpoint", "messages")
+    if endpoint != "messages" and endpoint not in MEDIA_ENDPOINTS:
+        raise ValueError(f"endpoint must be messages or one of {', '.join(MEDIA_ENDPOINTS)}")
+    return Failure(code, http_status, slow, message, raw_body), times, endpoint

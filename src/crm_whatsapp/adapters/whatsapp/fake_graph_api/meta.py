@@ -79,6 +79,11 @@ GRAPH_ERROR_SAMPLES: dict[int, GraphErrorSample] = {
         "Message failed to send because there were too many messages sent from this phone "
         "number to the same phone number in a short period of time.",
     ),
+    131053: GraphErrorSample(
+        "(#131053) Media upload error",
+        400,
+        "Unsupported file type or size: the file cannot be sent.",
+    ),
     132000: GraphErrorSample(
         "(#132000) Number of parameters does not match the expected number of params",
         400,
@@ -247,6 +252,32 @@ def customer_text_webhook_body(
 ) -> JsonObject:
     """The envelope Meta posts when a customer writes a text: what ``crm-whatsapp
     simulate`` and the load tests send, so they exercise the same parser as production."""
+    return customer_message_webhook_body(
+        wa_id=wa_id,
+        part={"type": "text", "text": {"body": text}},
+        wamid=wamid,
+        timestamp=timestamp,
+        phone_number_id=phone_number_id,
+        display_phone_number=display_phone_number,
+        business_account_id=business_account_id,
+        profile_name=profile_name,
+    )
+
+
+def customer_message_webhook_body(
+    *,
+    wa_id: str,
+    part: JsonObject,
+    wamid: str,
+    timestamp: int,
+    phone_number_id: str,
+    display_phone_number: str = "15550783881",
+    business_account_id: str = "102290129340398",
+    profile_name: str | None = None,
+) -> JsonObject:
+    """The envelope Meta posts when a customer sends anything; ``part`` is the message's
+    ``type`` and its object (``{"type": "image", "image": {...}}``, as
+    ``customer_media_message`` makes for a file)."""
     contact: JsonObject = {"wa_id": wa_id}
     if profile_name:
         contact["profile"] = {"name": profile_name}
@@ -270,8 +301,7 @@ def customer_text_webhook_body(
                                     "from": wa_id,
                                     "id": wamid,
                                     "timestamp": str(timestamp),
-                                    "type": "text",
-                                    "text": {"body": text},
+                                    **part,
                                 }
                             ],
                         },

@@ -18,88 +18,36 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import MediaRegistry
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     JsonObject,
     StatusContext,
     fbtrace_id,
     status_webhook_body,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import (
+    MEDIA_ENDPOINTS,
+    STATUS_SEQUENCE,
+    FakeGraphApiOptions,
+)
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import Pace, PaceStats
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("crm_whatsapp.fake_graph_api")
 
-STATUS_SEQUENCE = ("sent", "delivered", "read")
-
-
-@dataclass(frozen=True, slots=True)
-class FakeGraphApiOptions:
-    """How the fake behaves.
-
-    ``fail_rate`` of the message requests fail, each as one of: HTTP 500 (Graph code 1 or
-    2), HTTP 429 (code 130429), or an answer delayed by ``slow_seconds`` (longer than a
-    client's read timeout): the delayed message counts as accepted, as Meta may well have
-    sent it, so it is recorded and gets status webhooks. ``seed`` makes the sequence of
-    failures reproducible.
-
-    With ``status_webhook_url`` and ``app_secret``, every accepted message gets signed
-    ``sent``, ``delivered`` and ``read`` webhooks, each after the matching delay of
-    ``status_delays``. With ``access_token``, any other bearer token is refused as Meta
-    refuses an expired one (401, code 190).
-
-    Meta's pace: every messages request is answered ``latency_seconds`` after it arrived,
-    give or take up to ``jitter_seconds`` (drawn uniformly, seeded by ``seed``), without
-    holding up any other request. With ``send_rate``, each business number (the
-    ``phone_number_id`` of the path) may send that many messages a second, with a burst of
-    one second's worth; a send past it is answered 130429 as Meta answers throughput
-    exceeded (read receipts are not messages: they neither spend nor wait for the rate).
-    Both are off by default, so that tests stay fast.
-    """
-
-    fail_rate: float = 0.0
-    seed: int | None = None
-    slow_seconds: float = 30.0
-    status_webhook_url: str | None = None
-    app_secret: str | None = field(default=None, repr=False)
-    status_delays: tuple[float, float, float] = (0.05, 0.1, 0.1)
-    access_token: str | None = field(default=None, repr=False)
-    business_account_id: str = "102290129340398"
-    display_phone_number: str = "15550783881"
-    latency_seconds: float = 0.0
-    jitter_seconds: float = 0.0
-    send_rate: float | None = None
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.fail_rate <= 1.0:
-            raise ValueError("fail_rate must be between 0 and 1")
-        if self.slow_seconds < 0 or any(delay < 0 for delay in self.status_delays):
-            raise ValueError("delays must not be negative")
-        if len(self.status_delays) != len(STATUS_SEQUENCE):
-            raise ValueError("status_delays needs one delay per status: sent, delivered, read")
-        if self.status_webhook_url is not None and not self.app_secret:
-            raise ValueError("status webhooks need the app secret to sign them")
-        if self.latency_seconds < 0 or self.jitter_seconds < 0:
-            raise ValueError("latency and jitter must not be negative")
-        if self.jitter_seconds > self.latency_seconds:
-            raise ValueError("jitter must not exceed the latency")
-        if self.send_rate is not None and self.send_rate <= 0:
-            raise ValueError("send_rate must be positive (None: no limit)")
-
-    def __repr__(self) -> str:
-        return (
-            f"FakeGraphApiOptions(fail_rate={self.fail_rate!r}, seed={self.seed!r}, "
-            f"slow_seconds={self.slow_seconds!r}, "
-            f"status_webhook_url={self.status_webhook_url!r}, "
-            f"app_secret={'***' if self.app_secret else None!r}, "
-            f"status_delays={self.status_delays!r}, "
-            f"access_token={'***' if self.access_token else None!r}, "
-            f"latency_seconds={self.latency_seconds!r}, "
-            f"jitter_seconds={self.jitter_seconds!r}, send_rate={self.send_rate!r})"
-        )
+__all__ = [
+    "MEDIA_ENDPOINTS",
+    "AcceptedMessage",
+    "Failure",
+    "FakeGraphApiOptions",
+    "FakeGraphApiState",
+    "WebhookDelivery",
+    "redacted_headers",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +81,12 @@ class AcceptedMessage:
     accepted_at: float
     """``time.time()`` when the fake accepted it: the moment its answer left, after the
     latency (a benchmark on the same machine times replies end to end with it)."""
+    media_id: str | None = None
+    """For a file (image, audio, video, document, sticker) sent by id: that id; the
+    three below are what the file's object carried."""
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +112,7 @@ class FakeGraphApiState:
         self._wamids: set[str] = set()
         self._deliveries: list[WebhookDelivery] = []
         self._forced: deque[Failure] = deque()
+        self._media_forced: dict[str, deque[Failure]] = {name: deque() for name in MEDIA_ENDPOINTS}
         self._conversation_ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: asyncio.Event | None = None
@@ -168,6 +123,11 @@ class FakeGraphApiState:
             self.options.jitter_seconds,
             self.options.send_rate,
             self.options.seed,
+        )
+        self.media = MediaRegistry(
+            self.options.media_url_lifetime_seconds,
+            self.options.media_id_lifetime_seconds,
+            seed=self.options.seed,
         )
 
     # -- what a test reads ---------------------------------------------------------------
@@ -195,22 +155,56 @@ class FakeGraphApiState:
         return self.pace.stats()
 
     def reset(self) -> None:
-        """Forget requests, accepted messages, webhooks and queued failures (so that one
-        server can serve many tests); the options and the random sequence carry on."""
+        """Forget requests, accepted messages, webhooks, files and queued failures (so that
+        one server can serve many tests); the options and the random sequence carry on."""
         with self._lock:
             self._requests.clear()
             self._accepted.clear()
             self._deliveries.clear()
             self._forced.clear()
+            for queue in self._media_forced.values():
+                queue.clear()
+        self.media.clear()
         self.pace.reset_counters()
 
-    def fail_next(self, failure: Failure, times: int = 1) -> None:
-        """Answer the next ``times`` message requests with ``failure`` (before any random
-        failure), whatever ``fail_rate`` says."""
+    def fail_next(self, failure: Failure, times: int = 1, *, endpoint: str = "messages") -> None:
+        """Answer the next ``times`` requests to ``endpoint`` with ``failure``: message
+        requests (before any random failure, whatever ``fail_rate`` says), or one of
+        ``MEDIA_ENDPOINTS`` (``lookup``, ``download``, ``upload``)."""
         if times < 1:
             raise ValueError("times must be at least 1")
+        if endpoint != "messages" and endpoint not in MEDIA_ENDPOINTS:
+            raise ValueError(f"endpoint must be messages or one of {', '.join(MEDIA_ENDPOINTS)}")
         with self._lock:
-            self._forced.extend([failure] * times)
+            queue = self._forced if endpoint == "messages" else self._media_forced[endpoint]
+            queue.extend([failure] * times)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def add_media(
+        self,
+        content: bytes,
+        mime_type: str,
+        *,
+        media_id: str | None = None,
+        filename: str | None = None,
+    ) -> str:
+        """Hold a customer's file; returns its media id (``media_id``, else a new one).
+        ``customer_media_message`` also builds the webhook message that names it."""
+        return self.media.add(content, mime_type, media_id=media_id, filename=filename).media_id
+
+    def expire_media(self, media_id: str) -> bool:
+        """Meta forgets the id now (as 7 days after the message); False if unknown."""
+        return self.media.expire(media_id)
+
+    def stale_next_download_urls(self, times: int = 1) -> None:
+        """The next ``times`` lookups hand out a download URL that has already expired."""
+        self.media.stale_next_urls(times)
+
+    def media_requests(self) -> list[JsonObject]:
+        """Every lookup, download and upload, oldest first (authorization redacted,
+        download URLs hidden): ``endpoint``, ``path``, ``media_id``, ``response_status``."""
+        return self.media.requests()
 
     # -- what the server uses ------------------------------------------------------------
 
@@ -227,6 +221,12 @@ class FakeGraphApiState:
             if kind == "throttled":
                 return Failure(code=130429, http_status=429)
             return Failure(slow=True)
+
+    def next_media_failure(self, endpoint: str) -> Failure | None:
+        """The failure queued for a media endpoint, if any (no random ones there)."""
+        with self._lock:
+            queue = self._media_forced[endpoint]
+            return queue.popleft() if queue else None
 
     def fbtrace_id(self) -> str:
         """A Meta-style trace id (from its own generator: drawing trace ids must not shift

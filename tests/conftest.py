@@ -61,6 +61,17 @@ def postgres_url() -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The media store's default is a folder in the working directory (like the SQLite
+    file): a test's files go to a folder of its own instead, and so do those of the
+    services and commands it starts (they inherit the variable)."""
+    folder = tmp_path_factory.mktemp("media")
+    monkeypatch.setenv("CRM_WHATSAPP_MEDIA_URL", str(folder))
+
+
 @pytest.fixture
 def postgres_test_url() -> str:
     """``CRM_WHATSAPP_TEST_POSTGRES_URL``, or skip locally / fail under CI."""

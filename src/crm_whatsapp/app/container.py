@@ -38,10 +38,12 @@ from crm_whatsapp.domain.ports import (
     ConversationQueries,
     EventPublisher,
     IdGenerator,
+    MediaStore,
     MessagingGateway,
     SendRateLimiter,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
 
 __all__ = [
     "ADAPTERS",
@@ -69,6 +71,8 @@ ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
     (GatewayFactory, gateway_sessions),
     (RetryPolicy, factories.retry_policy),
     (SendRateLimiter, factories.send_rate_limiter),
+    (MediaStore, factories.media_store),
+    (MediaFetchPolicy, factories.media_fetch_policy),
     (Dependencies, factories.dependencies),
     (LifespanGateway, LifespanGateway),
     (ApiContext, factories.api_context),

@@ -12,11 +12,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
 
 from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
 from crm_whatsapp.adapters.http import ApiContext, BearerTokens
+from crm_whatsapp.adapters.http.media_links import MediaLinks
+from crm_whatsapp.adapters.media import media_store_from_url
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
 from crm_whatsapp.adapters.rate_limit import SlotRateLimiter
 from crm_whatsapp.adapters.rules_file import load_bot_rules
@@ -39,11 +42,13 @@ from crm_whatsapp.domain.ports import (
     ConversationQueries,
     EventPublisher,
     IdGenerator,
+    MediaStore,
     MessagingGateway,
     SendRateLimiter,
     UnitOfWork,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
 
 logger = logging.getLogger("crm_whatsapp")
 
@@ -177,6 +182,30 @@ def send_rate_limiter(settings: Settings, database: Database) -> SendRateLimiter
     return SlotRateLimiter(SqlRateSlots(database), settings.send_rates(), in_thread=True)
 
 
+def media_store(settings: Settings) -> MediaStore:
+    return media_store_from_url(settings.media_url, Path.cwd(), settings.aws_environment())
+
+
+def media_fetch_policy(settings: Settings) -> MediaFetchPolicy:
+    return MediaFetchPolicy(
+        max_attempts=settings.media_fetch_attempts, max_bytes=settings.media_max_bytes
+    )
+
+
+def media_links(settings: Settings) -> MediaLinks | None:
+    """Signed links for browsers; without any secret to sign with, files answer to the
+    API token only."""
+    if settings.signing_key is not None and settings.signing_key.get_secret_value():
+        key = settings.signing_key.get_secret_value().encode()
+        if len(key) < 16:
+            raise ValueError("CRM_WHATSAPP_SIGNING_KEY must be at least 16 bytes")
+        return MediaLinks(key, settings.media_link_seconds)
+    shared = [settings.secret("app_secret")] + [t.get_secret_value() for t in settings.api_tokens]
+    if not any(shared):
+        return None
+    return MediaLinks.derived_from(shared, settings.media_link_seconds)
+
+
 def dependencies(
     *,
     unit_of_work: UnitOfWorkFactory,
@@ -185,8 +214,9 @@ def dependencies(
     ids: IdGenerator,
     rules: BotRules,
     events: EventPublisher,
+    media: MediaStore,
 ) -> Dependencies:
-    return Dependencies(unit_of_work, clients, clock, ids, rules, events)
+    return Dependencies(unit_of_work, clients, clock, ids, rules, events, media)
 
 
 def api_context(
@@ -209,6 +239,8 @@ def api_context(
         default_region=settings.default_region,
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_origins,
+        media_links=media_links(settings),
+        upload_max_bytes=settings.media_max_bytes,
     )
     if not context.tokens.configured:
         logger.warning(

@@ -14,9 +14,11 @@ import logging
 import threading
 
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
+from crm_whatsapp.app.media_fetch_worker import MediaFetchWorker
 from crm_whatsapp.app.outbox_worker import OutboxWorker
 from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
 
 logger = logging.getLogger("crm_whatsapp.outbox")
 
@@ -30,8 +32,10 @@ class OutboxThread:
         *,
         limiter: SendRateLimiter | None = None,
         poll_interval: float = 1.0,
+        media_policy: MediaFetchPolicy | None = None,
     ) -> None:
         self._deps = deps
+        self._media_policy = media_policy
         self._gateways = gateways
         self._policy = policy
         self._limiter = limiter
@@ -40,9 +44,11 @@ class OutboxThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
+        self._media_wake: asyncio.Event | None = None
         self._started = threading.Event()
         self._wake_pending = threading.Event()
         self.worker: OutboxWorker | None = None
+        self.media_worker: MediaFetchWorker | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="crm-whatsapp-outbox", daemon=True)
@@ -63,6 +69,8 @@ class OutboxThread:
     def _woken(self, wake: asyncio.Event) -> None:
         self._wake_pending.clear()
         wake.set()
+        if self._media_wake is not None:
+            self._media_wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         loop, stop = self._loop, self._stop
@@ -85,6 +93,7 @@ class OutboxThread:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop, self._wake = asyncio.Event(), asyncio.Event()
+        self._media_wake = asyncio.Event()
         async with self._gateways() as gateway:
             self.worker = OutboxWorker(
                 self._deps,
@@ -93,5 +102,15 @@ class OutboxThread:
                 limiter=self._limiter,
                 poll_interval=self._poll_interval,
             )
+            jobs = [self.worker.run(self._stop, self._wake)]
+            if self._deps.media is not None:
+                self.media_worker = MediaFetchWorker(
+                    self._deps,
+                    gateway,
+                    self._deps.media,
+                    self._media_policy,
+                    poll_interval=max(self._poll_interval, 1.0),
+                )
+                jobs.append(self.media_worker.run(self._stop, self._media_wake))
             self._started.set()
-            await self.worker.run(self._stop, self._wake)
+            await asyncio.gather(*jobs)

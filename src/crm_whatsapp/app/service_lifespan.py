@@ -19,6 +19,7 @@ from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.factories import OwnedResources
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
+from crm_whatsapp.app.media_fetch_worker import may_have_queued_a_file
 from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.outbox_worker import may_have_queued_a_reply
 from crm_whatsapp.app.read_receipts import LifespanGateway
@@ -26,6 +27,7 @@ from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
+from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
 
 logger = logging.getLogger("crm_whatsapp")
 
@@ -45,7 +47,9 @@ class ServiceLifespan:
         limiter: SendRateLimiter,
         read_receipts: LifespanGateway,
         resources: OwnedResources,
+        media_policy: MediaFetchPolicy,
     ) -> None:
+        self._media_policy = media_policy
         self._settings = settings
         self._database = database
         self._hub = hub
@@ -72,6 +76,7 @@ class ServiceLifespan:
                 self._policy,
                 limiter=self._limiter,
                 poll_interval=settings.outbox_poll_seconds,
+                media_policy=self._media_policy,
             )
             outbox.start()
             remove_listener = hub.add_listener(_waker(outbox))
@@ -104,7 +109,7 @@ class ServiceLifespan:
 
 def _waker(outbox: OutboxThread) -> Callable[[Sequence[Event]], None]:
     def wake_on_new_messages(events: Sequence[Event]) -> None:
-        if may_have_queued_a_reply(events):
+        if may_have_queued_a_reply(events) or may_have_queued_a_file(events):
             outbox.wake()
 
     return wake_on_new_messages

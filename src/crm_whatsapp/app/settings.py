@@ -7,6 +7,7 @@ Secrets are ``SecretStr``: printing the settings (or a traceback holding them) s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
@@ -92,10 +93,32 @@ class Settings(BaseSettings):
     send_rate: str = "80"
     """Sends per second per business number: ``80`` for all, ``106540352242922=1000`` for
     one (comma-separated); shared by every worker on the database."""
+    media_url: str = "crm_whatsapp_media"
+    """Where our copies of media files go: a directory (relative to the working directory,
+    like the SQLite default), ``file:///abs/path``, ``s3://bucket/prefix`` (with the usual
+    ``AWS_*`` variables) or ``memory://``."""
+    media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    """The largest file fetched from Meta or sent by an agent (Meta's largest: 100 MB)."""
+    media_fetch_attempts: int = Field(default=6, ge=1)
+    media_retention_days: int = Field(default=0, ge=0)
+    """``crm-whatsapp media prune`` deletes files of messages older than this; 0 keeps all."""
+    media_link_seconds: int = Field(default=900, ge=10, le=86400)
+    """How long a signed media link in the API (``media.url``) works."""
+    signing_key: SecretStr | None = None
+    """Signs media links; unset, it is derived from the app secret and the API tokens, which
+    every server of one deployment shares."""
     migrate_on_start: bool = True
     cors_origins: CommaList = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("media_url")
+    @classmethod
+    def _valid_media_url(cls, value: str) -> str:
+        scheme = value.strip().partition("://")[0].lower() if "://" in value else ""
+        if scheme not in ("", "file", "s3", "memory"):
+            raise ValueError(f"unknown scheme {scheme!r}: use file://, s3://, memory:// or a path")
+        return value
 
     @field_validator("send_rate")
     @classmethod
@@ -162,6 +185,11 @@ class Settings(BaseSettings):
         if missing:
             raise MissingSetting(missing)
 
+    def aws_environment(self) -> dict[str, str]:
+        """The usual ``AWS_*`` variables, for an ``s3://`` media store (S3's own names, so
+        a deployment configures the bucket as it would for any other S3 client)."""
+        return {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
     def secret(self, name: str) -> str:
         value = getattr(self, name)
         return value.get_secret_value() if value is not None else ""
@@ -170,6 +198,8 @@ class Settings(BaseSettings):
         """Every secret, so that tests (and log filters) can check none leaks."""
         values = [self.secret(n) for n in REQUIRED_SECRETS]
         values += [t.get_secret_value() for t in self.api_tokens]
+        if self.signing_key is not None:
+            values.append(self.signing_key.get_secret_value())
         for url in (self.database_url, self.clients_database_url):
             if url is None:
                 continue

@@ -170,6 +170,10 @@ class ConversationQueries(Protocol):
         """Messages of a conversation, newest first (the cursor leads to older ones)."""
         ...
 
+    def message(self, message_id: str) -> Message:
+        """One message, read without locking; else MessageNotFound."""
+        ...
+
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str
     ) -> Statistics:

@@ -45,7 +45,13 @@ def build_http_app(
     routes.append(Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False))
     routes.extend(extra_routes)
     routes.extend(inbox_routes())
-    middleware = [Middleware(BodyLimitMiddleware, max_bytes=context.max_body_bytes)]
+    middleware = [
+        Middleware(
+            BodyLimitMiddleware,
+            max_bytes=context.max_body_bytes,
+            upload_max_bytes=context.upload_max_bytes,
+        )
+    ]
     if context.cors_origins:
         middleware.insert(
             0,

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from crm_whatsapp.adapters.http.errors import ApiError
@@ -29,6 +30,10 @@ class BearerTokens:
 
     def check(self, request: Request) -> None:
         """Raise a 401 unless the request carries one of the tokens."""
+        self.check_headers(request.headers)
+
+    def check_headers(self, request_headers: Headers) -> None:
+        """``check`` for a request's headers (a handler holds those, not the request)."""
         if not self._digests:
             raise ApiError(
                 401,
@@ -36,7 +41,7 @@ class BearerTokens:
                 "the CRM API has no tokens configured (set CRM_WHATSAPP_API_TOKENS)",
                 _CHALLENGE,
             )
-        headers = request.headers.getlist("authorization")
+        headers = request_headers.getlist("authorization")
         if not headers:
             raise ApiError(401, "unauthorized", "missing Authorization: Bearer <token>", _CHALLENGE)
         if len(headers) > 1:

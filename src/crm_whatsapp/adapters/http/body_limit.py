@@ -24,23 +24,40 @@ class BodyTooLarge(ApiError):
         )
 
 
+MULTIPART_OVERHEAD = 64 * 1024
+"""Room for a multipart body's boundaries and form fields beside the file itself."""
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``upload_max_bytes`` is the limit of multipart bodies (an agent's file); every other
+    body gets ``max_bytes``, which stays small (webhooks and JSON)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = (
+            max_bytes if upload_max_bytes is None else upload_max_bytes + MULTIPART_OVERHEAD
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        headers = dict(scope.get("headers") or ())
+        content_type = headers.get(b"content-type", b"").lower()
+        limit = (
+            self.upload_max_bytes
+            if content_type.startswith(b"multipart/form-data")
+            else self.max_bytes
+        )
+        declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(send)
+                await self._refuse(send, limit)
                 return
         received = 0
         response_started = False
@@ -50,8 +67,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -64,10 +81,10 @@ class BodyLimitMiddleware:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        response = render_api_error(BodyTooLarge(self.max_bytes))
+    async def _refuse(self, send: Send, limit: int) -> None:
+        response = render_api_error(BodyTooLarge(limit))
         await send(
             {
                 "type": "http.response.start",

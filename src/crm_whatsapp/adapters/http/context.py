@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, UploadFile
 
 from crm_whatsapp.adapters.events import LocalEventHub
 from crm_whatsapp.adapters.http.auth import BearerTokens
+from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.ports import ConversationQueries, MessagingGateway
@@ -41,6 +42,10 @@ class ApiContext:
     max_body_bytes: int = DEFAULT_MAX_BYTES
     cors_origins: Sequence[str] = ()
     keepalive_seconds: float = 15.0
+    media_links: MediaLinks | None = None
+    """Signs the ``url`` of each file in the API; None: files are served to the token only."""
+    upload_max_bytes: int = 100 * 1024 * 1024
+    """The largest file an agent may send (``CRM_WHATSAPP_MEDIA_MAX_BYTES``)."""
 
 
 Value = str | int | bool | datetime | PhoneNumber | None
@@ -56,6 +61,9 @@ class Call:
     body: BaseModel | None
     raw_body: bytes
     headers: Headers
+    upload: UploadFile | None = None
+    """The ``file`` of a multipart request (spooled to disk past 1 MB by Starlette); the
+    other form fields are in ``body``."""
 
     def text(self, name: str) -> str | None:
         value = self.values[name]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from anyio import from_thread
+from starlette.concurrency import run_in_threadpool
 
 from crm_whatsapp.adapters.http import schemas
 from crm_whatsapp.adapters.http.context import ApiContext, Call
+from crm_whatsapp.adapters.http.uploads import send_file
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.queries import ConversationFilter
@@ -24,6 +26,7 @@ from crm_whatsapp.domain.use_cases import (
     take_over,
     unlink_client,
 )
+from crm_whatsapp.domain.use_cases.media_fetch import retry_media_fetch
 
 logger = logging.getLogger("crm_whatsapp.http")
 CONVERSATION = "conversation_id"
@@ -63,8 +66,10 @@ def messages(context: ApiContext, call: Call) -> schemas.MessagePage:
     conversation_id = call.required(CONVERSATION)
     context.queries.conversation(conversation_id)  # 404 rather than an empty page
     page = context.queries.messages(conversation_id, call.integer("limit"), call.text("cursor"))
+    now = context.deps.clock.now()
     return schemas.MessagePage(
-        items=[schemas.message_out(m) for m in page.items], next_cursor=page.next_cursor
+        items=[schemas.message_out(m, context.media_links, now) for m in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -80,7 +85,14 @@ def search_clients(context: ApiContext, call: Call) -> schemas.ClientList:
 
 
 # -- acting --------------------------------------------------------------------------------
-def reply(context: ApiContext, call: Call) -> schemas.MessageOut:
+async def reply(context: ApiContext, call: Call) -> schemas.MessageOut:
+    """JSON: text or a template; multipart/form-data: a file (``uploads.py``)."""
+    if call.upload is not None:
+        return await send_file(context, call, call.required(CONVERSATION))
+    return await run_in_threadpool(_reply, context, call)
+
+
+def _reply(context: ApiContext, call: Call) -> schemas.MessageOut:
     body = call.body_as(schemas.AgentReplyIn)
     message = agent_reply(
         context.deps,
@@ -91,7 +103,12 @@ def reply(context: ApiContext, call: Call) -> schemas.MessageOut:
         reply_to_wamid=body.reply_to_wamid,
         take_over=body.take_over,
     )
-    return schemas.message_out(message)
+    return schemas.message_out(message, context.media_links, context.deps.clock.now())
+
+
+def retry_media(context: ApiContext, call: Call) -> schemas.MessageOut:
+    message = retry_media_fetch(context.deps, call.required("message_id"))
+    return schemas.message_out(message, context.media_links, context.deps.clock.now())
 
 
 def link(context: ApiContext, call: Call) -> schemas.ConversationOut:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -40,6 +41,12 @@ def endpoint_for(operation: Operation, context: ApiContext) -> Endpoint:
             default_region=context.default_region,
             ignore_unknown=operation.ignore_unknown_query,
         )
+        if operation.form is not None and _is_multipart(request):
+            async with request.form(max_files=1, max_fields=20) as form:
+                upload, fields = _file_and_fields(form)
+                fields_body = validate_fields(fields, operation.form)
+                call = Call(values, fields_body, b"", request.headers, upload=upload)
+                return render(operation, await _run(operation, context, call))
         raw = await request.body() if operation.body or operation.raw_body else b""
         body = decode_body(raw, operation.body) if operation.body is not None else None
         call = Call(values=values, body=body, raw_body=raw, headers=request.headers)
@@ -49,6 +56,41 @@ def endpoint_for(operation: Operation, context: ApiContext) -> Endpoint:
     endpoint.__name__ = operation.name
     endpoint.__doc__ = operation.summary
     return endpoint
+
+
+def _is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+
+
+def _file_and_fields(form: FormData) -> tuple[UploadFile, dict[str, str]]:
+    fields: dict[str, str] = {}
+    upload: UploadFile | None = None
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if name != "file":
+                raise ApiError(422, "invalid_body", f"{name}: only the field 'file' takes a file")
+            upload = value
+        elif name in fields:
+            raise ApiError(422, "invalid_body", f"{name}: given more than once")
+        else:
+            fields[name] = value
+    if upload is None:
+        raise ApiError(422, "invalid_body", "file: required (a multipart field named 'file')")
+    return upload, fields
+
+
+def validate_fields(fields: dict[str, str], model: type[BodyModel]) -> BodyModel:
+    """Form fields are text: the model's own coercion reads ``true``/``false`` and numbers;
+    NUL characters are refused as in JSON bodies."""
+    for name, value in fields.items():
+        if "\x00" in value or "\x00" in name:
+            raise ApiError(422, "invalid_body", f"{name}: must not contain NUL characters")
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        raise ApiError(
+            422, "invalid_body", describe_validation_error(exc, model.model_fields)
+        ) from None
 
 
 async def _run(operation: Operation, context: ApiContext, call: Call) -> Answer:

@@ -32,9 +32,14 @@ from crm_whatsapp.domain.errors import (
     InvalidOutboundMessage,
     InvalidPhoneNumber,
     InvalidQueryParameter,
+    InvalidStateTransition,
+    MediaNotStored,
+    MediaStoreUnavailable,
+    MediaTooLarge,
     MessageNotFound,
     OutsideServiceWindow,
     StorageUnavailable,
+    UnsupportedMediaType,
 )
 
 logger = logging.getLogger("crm_whatsapp.http")
@@ -50,10 +55,15 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ConversationNotFound, 404),
     (MessageNotFound, 404),
     (ClientNotFound, 404),
+    (MediaNotStored, 404),
     (OutsideServiceWindow, 409),
     (CustomerOptedOut, 409),
+    (InvalidStateTransition, 409),  # e.g. fetching a file Meta no longer keeps
+    (MediaTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (InvalidOutboundMessage, 422),
     (StorageUnavailable, 503),
+    (MediaStoreUnavailable, 503),
     (ClientLookupUnavailable, 503),
 )
 

@@ -20,6 +20,7 @@ _ERROR_TEXT = {
     404: "not found",
     409: "not allowed now (24-hour window closed, customer opted out)",
     413: "body too large",
+    415: "a file type WhatsApp does not accept (checked by content)",
     422: "body fails validation (names the field)",
     503: "database unavailable; retry later",
 }
@@ -80,7 +81,23 @@ def _operation(operation: Operation) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": {"$ref": _ref(operation.body)}}},
         }
+    if operation.form is not None:
+        spec.setdefault("requestBody", {"required": True, "content": {}})
+        spec["requestBody"]["content"]["multipart/form-data"] = {"schema": _form(operation.form)}
     return spec
+
+
+def _form(model: type[BaseModel]) -> dict[str, Any]:
+    """The form's fields inline, plus ``file``: a form is flat, so no ``$ref`` to combine."""
+    schema = model.model_json_schema()
+    properties = dict(schema.get("properties", {}))
+    properties["file"] = {"type": "string", "format": "binary", "description": "the file"}
+    return {
+        "type": "object",
+        "required": [*schema.get("required", []), "file"],
+        "properties": properties,
+        "additionalProperties": False,
+    }
 
 
 def _responses(operation: Operation) -> dict[str, Any]:
@@ -99,8 +116,10 @@ def _responses(operation: Operation) -> dict[str, Any]:
     statuses = set(operation.extra_statuses) | {400}
     if operation.authenticated:
         statuses.add(401)
-    if operation.body is not None:
+    if operation.body is not None or operation.form is not None:
         statuses |= {413, 422}
+    if operation.form is not None:
+        statuses.add(415)
     for status in sorted(statuses):
         responses.setdefault(
             str(status),

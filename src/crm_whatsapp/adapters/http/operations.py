@@ -82,6 +82,8 @@ class Operation:
     body: type[BaseModel] | None = None
     raw_body: bool = False
     """The handler reads the body as bytes (a signed webhook); no JSON decoding here."""
+    form: type[BaseModel] | None = None
+    """Also takes ``multipart/form-data``: a ``file`` plus these fields (an agent's file)."""
     ignore_unknown_query: bool = False
     """Meta's webhook and the probes tolerate what proxies and load balancers add; the CRM
     API refuses an unknown parameter, so that a typo is an error, not an unfiltered list."""

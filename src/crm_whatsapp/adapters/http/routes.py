@@ -10,6 +10,8 @@ from crm_whatsapp.adapters.http import conversations as api
 from crm_whatsapp.adapters.http import schemas
 from crm_whatsapp.adapters.http.health import health, ready
 from crm_whatsapp.adapters.http.live import live_events
+from crm_whatsapp.adapters.http.media_files import serve_media
+from crm_whatsapp.adapters.http.media_links import MEDIA_PATH as MEDIA
 from crm_whatsapp.adapters.http.operations import Operation, Param
 from crm_whatsapp.adapters.http.webhook import receive_delivery, verify_subscription
 from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -68,6 +70,11 @@ VERIFICATION = (
     Param("hub.challenge", "echoed back on success", max_length=4096),
 )
 CONVERSATION_ID = (Param("conversation_id", "the conversation's id", "id", required=True),)
+MESSAGE_ID = (Param("message_id", "the message's id", "id", required=True),)
+MEDIA_LINK = (
+    Param("expira", "a signed link's expiry (Unix time)", "integer", minimum=0),
+    Param("firma", "a signed link's signature", max_length=128),
+)
 CLIENT_ID = (Param("cliente_id", "the CRM client's id", "id", required=True),)
 NUMBER = (
     Param("numero", "the customer's number, in any format", "phone", required=True, max_length=200),
@@ -108,9 +115,12 @@ OPERATIONS: tuple[Operation, ...] = (
               extra_statuses=(404, 503)),
     Operation("POST", ONE + "/mensajes", api.reply, "An agent replies (queued for sending)",
               "messages", {201: schemas.MessageOut}, path_params=CONVERSATION_ID,
-              body=schemas.AgentReplyIn, extra_statuses=(404, 409, 503),
-              description="Free text only within 24 hours of the customer's last "
-              "message (409 outside_service_window); a template at any time."),
+              body=schemas.AgentReplyIn, form=schemas.AgentFileIn,
+              extra_statuses=(404, 409, 503),
+              description="Free text and files only within 24 hours of the customer's last "
+              "message (409 outside_service_window); a template at any time. A file goes "
+              "as multipart/form-data: its type is checked by content (415) and against "
+              "WhatsApp's limit for its kind (413) before anything is stored or sent."),
     Operation("PUT", ONE + "/cliente", api.link, "Link the customer to a CRM client",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
               body=schemas.LinkClientIn, extra_statuses=(404, 503)),
@@ -127,6 +137,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", ONE + "/leida", api.read, "Mark read (and send blue ticks)",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
               extra_statuses=(404, 503)),
+    Operation("GET", MEDIA + "/{message_id}", serve_media, "A message's file",
+              "media", {200: "application/octet-stream"}, path_params=MESSAGE_ID,
+              query=MEDIA_LINK, authenticated=False, extra_statuses=(401, 403, 404, 416, 503),
+              description="With the API token, or as the signed link in the message's "
+              "media.url. Served with its stored type, nosniff, a sandbox CSP, inline only "
+              "for pictures, sound and video; range requests allowed."),
+    Operation("POST", MEDIA + "/{message_id}/reintentar", api.retry_media,
+              "Fetch a failed file from Meta again", "media", {202: schemas.MessageOut},
+              path_params=MESSAGE_ID, extra_statuses=(404, 409, 503),
+              description="Within Meta's 7 days (409 media_expired_at_meta after)."),
     Operation("GET", "/api/v1/clientes-crm", api.search_clients,
               "CRM clients by id or name (to link a conversation)", "clients",
               {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,)),

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_whatsapp.adapters.http.media_links import MediaLinks
+from crm_whatsapp.adapters.http.media_schemas import MediaOut, media_out
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.message import Message, TemplateMessage
@@ -110,6 +112,7 @@ class MessageOut(_Out):
     processing: ProcessingOut | None
     delivery: DeliveryOut | None
     template: TemplateOut | None
+    media: MediaOut | None
 
 
 class ConversationPage(_Out):
@@ -199,6 +202,20 @@ class AgentReplyIn(_In):
     take_over: bool = Field(default=True, description="pause the bot for this conversation")
 
 
+class AgentFileIn(_In):
+    """The form fields beside ``file`` when an agent sends a file (multipart/form-data)."""
+
+    agent: str = Field(min_length=1, max_length=200, description="who is answering")
+    caption: str | None = Field(default=None, max_length=1024)
+    voice: bool = Field(
+        default=False,
+        description="a voice note recorded in the browser (WebM/Opus is remuxed to OGG/Opus)",
+    )
+    as_document: bool = Field(default=False, description="send a picture or video as a file")
+    reply_to_wamid: str | None = Field(default=None, max_length=200)
+    take_over: bool = Field(default=True, description="pause the bot for this conversation")
+
+
 class LinkClientIn(_In):
     client_id: str = Field(min_length=1, max_length=128)  # what the client_id column holds
 
@@ -235,7 +252,11 @@ def conversation_out(conversation: Conversation, now: datetime) -> ConversationO
     )
 
 
-def message_out(message: Message) -> MessageOut:
+def message_out(
+    message: Message, links: MediaLinks | None = None, now: datetime | None = None
+) -> MessageOut:
+    """``links`` signs the file's ``url`` (valid from ``now``); without it ``url`` is the
+    plain path, which answers to the API token only."""
     m = message
     processing = (
         ProcessingOut(
@@ -290,6 +311,7 @@ def message_out(message: Message) -> MessageOut:
         processing=processing,
         delivery=delivery,
         template=template,
+        media=media_out(m, links, now) if m.media is not None else None,
     )
 
 

@@ -29,7 +29,7 @@ def media_store_from_url(
     - ``file:///absolute/path`` or a bare path: a directory; a relative path (and an empty
       URL, which means ``media``) is taken relative to ``data_dir``;
     - ``s3://bucket/prefix``: S3, configured by the usual ``AWS_*`` variables of
-      ``environ`` (``os.environ`` if None), see ``S3MediaStore.from_url``;
+      ``environ`` (what the settings read), see ``S3MediaStore.from_url``;
     - ``memory://``: in memory, gone when the process ends (tests, demos).
 
     Any other scheme is a ``ValueError`` naming it: a typo must not quietly become a

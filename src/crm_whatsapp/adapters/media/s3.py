@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
@@ -77,8 +76,8 @@ class S3MediaStore:
 
     @classmethod
     def from_url(cls, url: str, environ: Mapping[str, str] | None = None) -> S3MediaStore:
-        """``s3://bucket/prefix``, configured by the usual variables of ``environ``
-        (``os.environ`` if None): ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+        """``s3://bucket/prefix``, configured by the usual variables in ``environ`` (the
+        service passes those its settings read): ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
         ``AWS_SESSION_TOKEN``, ``AWS_REGION`` or ``AWS_DEFAULT_REGION``,
         ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (S3-compatible servers), and
         ``AWS_ALLOW_HTTP=true`` to allow a plain-HTTP endpoint (a server on loopback).
@@ -86,7 +85,7 @@ class S3MediaStore:
         Values found here override what obstore reads from the process environment by
         itself; what is absent here, obstore may still find there (instance roles too)."""
         bucket, prefix = _bucket_and_prefix(url)
-        env = os.environ if environ is None else environ
+        env = environ or {}
         config: S3Config = {}
         if value := _first(env, "AWS_ACCESS_KEY_ID"):
             config["access_key_id"] = value

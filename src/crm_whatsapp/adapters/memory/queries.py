@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from crm_whatsapp.adapters.memory.database import InMemoryStore
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.errors import ConversationNotFound
+from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
@@ -52,6 +52,12 @@ class InMemoryConversationQueries:
             raise ConversationNotFound(conversation_id)
         own = [m for m in state.messages.values() if m.conversation_id == conversation_id]
         return _page(own, lambda m: Position(m.sent_at, m.id), "m", limit, cursor)
+
+    def message(self, message_id: str) -> Message:
+        message = self._store.snapshot().messages.get(message_id)
+        if message is None:
+            raise MessageNotFound(message_id)
+        return message
 
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str

@@ -33,7 +33,7 @@ from crm_whatsapp.adapters.sql.mapping import conversation_from_row, message_fro
 from crm_whatsapp.adapters.sql.schema import UtcDateTime, search_table_name
 from crm_whatsapp.adapters.sql.statistics import statistics_between
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.errors import ConversationNotFound
+from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
@@ -88,6 +88,14 @@ class SqlConversationQueries:
             rows = db.execute(statement).all()
         items = [message_from_row(row._mapping) for row in rows[:limit]]
         return _page(items, len(rows) > limit, "m", lambda x: (x.sent_at, x.id))
+
+    def message(self, message_id: str) -> Message:
+        m = self._t.messages
+        with self._read() as db:
+            row = db.execute(select(m).where(m.c.id == message_id)).first()
+        if row is None:
+            raise MessageNotFound(message_id)
+        return message_from_row(row._mapping)
 
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, delete, select, update
 
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
-from crm_whatsapp.adapters.sql.repository import dialect_insert
+from crm_whatsapp.adapters.sql.statements import dialect_insert
 
 KEEP_SLOTS_MS = 60_000
 

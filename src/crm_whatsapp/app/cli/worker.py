@@ -54,6 +54,10 @@ async def _send_until_stopped(settings: Settings) -> None:
         build_container,
         close_owned,
     )
+    from crm_whatsapp.app.media_fetch_worker import (  # noqa: PLC0415
+        MediaFetchWorker,
+        may_have_queued_a_file,
+    )
     from crm_whatsapp.app.outbox_worker import (  # noqa: PLC0415
         OutboxWorker,
         may_have_queued_a_reply,
@@ -61,6 +65,7 @@ async def _send_until_stopped(settings: Settings) -> None:
     from crm_whatsapp.domain.events import Event  # noqa: PLC0415
     from crm_whatsapp.domain.ports import SendRateLimiter  # noqa: PLC0415
     from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy  # noqa: PLC0415
+    from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy  # noqa: PLC0415
 
     container = build_container(settings)
     deps: Dependencies = container.resolve(Dependencies)
@@ -68,8 +73,9 @@ async def _send_until_stopped(settings: Settings) -> None:
     gateways: GatewayFactory = container.resolve(GatewayFactory)
     policy: RetryPolicy = container.resolve(RetryPolicy)
     limiter: SendRateLimiter = container.resolve(SendRateLimiter)
+    media_policy: MediaFetchPolicy = container.resolve(MediaFetchPolicy)
     loop = asyncio.get_running_loop()
-    stop, wake = asyncio.Event(), asyncio.Event()
+    stop, wake, media_wake = asyncio.Event(), asyncio.Event(), asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     listener = None
@@ -79,6 +85,8 @@ async def _send_until_stopped(settings: Settings) -> None:
         def wake_up(events: Sequence[Event]) -> None:
             if may_have_queued_a_reply(events):
                 loop.call_soon_threadsafe(wake.set)
+            if may_have_queued_a_file(events):
+                loop.call_soon_threadsafe(media_wake.set)
 
         hub.add_listener(wake_up)
         listener = PostgresEventListener(database, hub)
@@ -93,7 +101,17 @@ async def _send_until_stopped(settings: Settings) -> None:
                 limiter=limiter,
                 poll_interval=settings.outbox_poll_seconds,
             )
-            await worker.run(stop, wake)
+            jobs = [worker.run(stop, wake)]
+            if deps.media is not None:
+                fetcher = MediaFetchWorker(
+                    deps,
+                    gateway,
+                    deps.media,
+                    media_policy,
+                    poll_interval=max(settings.outbox_poll_seconds, 1.0),
+                )
+                jobs.append(fetcher.run(stop, media_wake))
+            await asyncio.gather(*jobs)
     finally:
         if listener is not None:
             listener.stop()

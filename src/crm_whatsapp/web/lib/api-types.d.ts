@@ -139,7 +139,7 @@ export interface paths {
         put?: never;
         /**
          * An agent replies (queued for sending)
-         * @description Free text only within 24 hours of the customer's last message (409 outside_service_window); a template at any time.
+         * @description Free text and files only within 24 hours of the customer's last message (409 outside_service_window); a template at any time. A file goes as multipart/form-data: its type is checked by content (415) and against WhatsApp's limit for its kind (413) before anything is stored or sent.
          */
         post: operations["reply_post"];
         delete?: never;
@@ -211,6 +211,46 @@ export interface paths {
         put?: never;
         /** Mark read (and send blue ticks) */
         post: operations["read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/medios/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A message's file
+         * @description With the API token, or as the signed link in the message's media.url. Served with its stored type, nosniff, a sandbox CSP, inline only for pictures, sound and video; range requests allowed.
+         */
+        get: operations["serve_media_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/medios/{message_id}/reintentar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetch a failed file from Meta again
+         * @description Within Meta's 7 days (409 media_expired_at_meta after).
+         */
+        post: operations["retry_media_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -446,6 +486,47 @@ export interface components {
             /** Client Id */
             client_id: string;
         };
+        /** MediaOut */
+        MediaOut: {
+            /**
+             * Status
+             * @description pending: being fetched from Meta; stored: ours to serve; failed: see error; pruned: deleted by the retention policy
+             * @enum {string}
+             */
+            status: "pending" | "stored" | "failed" | "pruned";
+            /**
+             * Url
+             * @description the bytes, once stored: a short-lived signed link that needs no token (for <img>, <audio>, downloads); the API token works on it too
+             */
+            url: string | null;
+            /** Mime Type */
+            mime_type: string | null;
+            /** Size */
+            size: number | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Filename */
+            filename: string | null;
+            /** Caption */
+            caption: string | null;
+            /**
+             * Voice
+             * @description a voice note (OGG/Opus)
+             */
+            voice: boolean;
+            /**
+             * Error
+             * @description why the last fetch failed
+             */
+            error: string | null;
+            /** Attempts */
+            attempts: number;
+            /**
+             * Retry Url
+             * @description POST here (with the token) to fetch a failed file again, while Meta still keeps it (7 days)
+             */
+            retry_url: string | null;
+        };
         /** MessageOut */
         MessageOut: {
             /** Id */
@@ -485,6 +566,7 @@ export interface components {
             processing: components["schemas"]["ProcessingOut"] | null;
             delivery: components["schemas"]["DeliveryOut"] | null;
             template: components["schemas"]["TemplateOut"] | null;
+            media: components["schemas"]["MediaOut"] | null;
         };
         /** MessagePage */
         MessagePage: {
@@ -1141,6 +1223,46 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AgentReplyIn"];
+                "multipart/form-data": {
+                    /**
+                     * Agent
+                     * @description who is answering
+                     */
+                    agent: string;
+                    /**
+                     * Caption
+                     * @default null
+                     */
+                    caption?: string | null;
+                    /**
+                     * Voice
+                     * @description a voice note recorded in the browser (WebM/Opus is remuxed to OGG/Opus)
+                     * @default false
+                     */
+                    voice?: boolean;
+                    /**
+                     * As Document
+                     * @description send a picture or video as a file
+                     * @default false
+                     */
+                    as_document?: boolean;
+                    /**
+                     * Reply To Wamid
+                     * @default null
+                     */
+                    reply_to_wamid?: string | null;
+                    /**
+                     * Take Over
+                     * @description pause the bot for this conversation
+                     * @default true
+                     */
+                    take_over?: boolean;
+                    /**
+                     * Format: binary
+                     * @description the file
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
@@ -1191,6 +1313,15 @@ export interface operations {
             };
             /** @description body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a file type WhatsApp does not accept (checked by content) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1539,6 +1670,156 @@ export interface operations {
             };
             /** @description not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    serve_media_get: {
+        parameters: {
+            query?: {
+                /** @description a signed link's expiry (Unix time) */
+                expira?: number;
+                /** @description a signed link's signature */
+                firma?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_media_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the message's id */
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed now (24-hour window closed, customer opted out) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

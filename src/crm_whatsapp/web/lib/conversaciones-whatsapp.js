@@ -17,6 +17,7 @@
  * @typedef {Schemas['ClientOut']} ClientOut
  * @typedef {Schemas['ClientList']} ClientList
  * @typedef {Schemas['AgentReplyIn']} AgentReplyIn
+ * @typedef {Schemas['MediaOut']} MediaOut
  * @typedef {Schemas['TemplateIn']} TemplateIn
  * @typedef {Schemas['Status']} Status
  * @typedef {Schemas['ErrorBody']} ErrorBody
@@ -39,10 +40,20 @@
  * A reply: text inside the 24-hour window, a template outside it.
  * @typedef {Omit<AgentReplyIn, 'agent'> & { agent: string }} Reply
  */
+/**
+ * The multipart form of an agent's file, as the document types it.
+ * @typedef {NonNullable<Paths['/api/v1/conversaciones-whatsapp/{conversation_id}/mensajes']['post']['requestBody']>['content']['multipart/form-data']} AgentFileForm
+ */
+/**
+ * An agent's file: `file` (a File, or a Blob with `filename`) and the form's other fields.
+ * `voice` marks a voice note recorded in the browser (the server remuxes WebM/Opus to OGG).
+ * @typedef {Omit<AgentFileForm, 'agent' | 'file'> & { agent: string, file: Blob, filename?: string }} FileReply
+ */
 
 /**
  * A live event: the server-sent event's name as `type` (`message_stored`,
- * `conversation_changed`, `delivery_status_changed`, `resync`), plus its JSON data.
+ * `conversation_changed`, `delivery_status_changed`, `media_status_changed`, `resync`),
+ * plus its JSON data.
  * @typedef {{ type: string, conversation_id?: string, message_id?: string, status?: string }} LiveEvent
  */
 /** @typedef {'live' | 'reconnecting'} StreamStatus */
@@ -180,6 +191,8 @@ export class ConversationsService {
 
   /**
    * One request; resolves with the parsed JSON (null for 204), rejects with an ApiError.
+   * A FormData body goes as multipart/form-data (the browser writes its boundary), any
+   * other body as JSON.
    * @param {Method} method
    * @param {string} path
    * @param {{ params?: Record<string, QueryValue>, body?: unknown }} [options]
@@ -189,7 +202,9 @@ export class ConversationsService {
     const headers = this.headers();
     /** @type {RequestInit} */
     const init = { method, headers, cache: 'no-store' };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
@@ -324,6 +339,74 @@ export class ConversationsService {
       conversation_id: id,
     });
     return /** @type {MessageOut} */ (await this.request('POST', path, { body }));
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/mensajes` as multipart/form-data:
+   * an agent's file (a picture, a document, a voice note...), with an optional caption.
+   * Rejects with the API's error: 413 too large, 415 a type WhatsApp refuses, 409 outside
+   * the 24-hour window, 422 a field is wrong.
+   * @param {string} id
+   * @param {FileReply} reply
+   * @returns {Promise<MessageOut>}
+   */
+  async sendFile(id, reply) {
+    const { file, filename, agent, caption, voice, as_document, reply_to_wamid } = reply;
+    const form = new FormData();
+    form.append('agent', agent);
+    form.append('take_over', String(reply.take_over ?? true));
+    if (caption) form.append('caption', caption);
+    if (voice) form.append('voice', 'true');
+    if (as_document) form.append('as_document', 'true');
+    if (reply_to_wamid) form.append('reply_to_wamid', reply_to_wamid);
+    const name = filename || (file instanceof File ? file.name : '') || 'archivo';
+    form.append('file', file, name);
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/mensajes', {
+      conversation_id: id,
+    });
+    return /** @type {MessageOut} */ (await this.request('POST', path, { body: form }));
+  }
+
+  // -- media files ---------------------------------------------------------------------------
+
+  /**
+   * The absolute address of a message's file as the API gave it in `media.url` (a signed
+   * link that needs no token, for `<img>`, `<audio>`, downloads), or null when there is none.
+   * @param {MediaOut | null | undefined} media
+   * @returns {string | null}
+   */
+  mediaHref(media) {
+    return media?.url ? this.url(media.url) : null;
+  }
+
+  /**
+   * `GET /api/v1/medios/{message_id}` with the token: a message's file, as a Blob (for a
+   * host CRM that keeps no signed link; the pages use `mediaHref`).
+   * @param {string} messageId
+   * @returns {Promise<Blob>}
+   */
+  async mediaFile(messageId) {
+    const path = fill('/api/v1/medios/{message_id}', { message_id: messageId });
+    let response;
+    try {
+      response = await fetch(this.url(path), { headers: this.headers({ Accept: '*/*' }) });
+    } catch (error) {
+      throw new ApiError(0, 'network', (error instanceof Error && error.message) || 'network');
+    }
+    if (!response.ok) throw await this.failure(response);
+    return response.blob();
+  }
+
+  /**
+   * `POST /api/v1/medios/{message_id}/reintentar`: fetch a failed file from Meta again
+   * (while Meta keeps it, 7 days). Answers the message, its file pending again.
+   * @param {string} messageId
+   * @param {string | null} [retryUrl] the message's `media.retry_url`, when it has one
+   * @returns {Promise<MessageOut>}
+   */
+  async retryMedia(messageId, retryUrl = null) {
+    const path = retryUrl || fill('/api/v1/medios/{message_id}/reintentar', { message_id: messageId });
+    return /** @type {MessageOut} */ (await this.request('POST', path));
   }
 
   /**

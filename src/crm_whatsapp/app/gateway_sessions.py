@@ -14,8 +14,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.message import TemplateMessage
-from crm_whatsapp.domain.ports import MessagingGateway
+from crm_whatsapp.domain.message import MessageKind, TemplateMessage
+from crm_whatsapp.domain.ports import MediaDownload, MessagingGateway
 
 GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
 """Opens a gateway for the running event loop, closed when the ``async with`` ends."""
@@ -59,6 +59,46 @@ class GraphApiSessions:
     ) -> str:
         async with self.session() as gateway:
             return await gateway.send_template(business_number_id, to, template)
+
+    async def send_media(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        kind: MessageKind,
+        media_id: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool = False,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        async with self.session() as gateway:
+            return await gateway.send_media(
+                business_number_id,
+                to,
+                kind,
+                media_id,
+                caption=caption,
+                filename=filename,
+                voice=voice,
+                reply_to_wamid=reply_to_wamid,
+            )
+
+    async def upload_media(
+        self, business_number_id: str, content: bytes, mime_type: str, filename: str
+    ) -> str:
+        async with self.session() as gateway:
+            return await gateway.upload_media(business_number_id, content, mime_type, filename)
+
+    @asynccontextmanager
+    async def download_media(
+        self, business_number_id: str, media_id: str
+    ) -> AsyncIterator[MediaDownload]:
+        async with (
+            self.session() as gateway,
+            gateway.download_media(business_number_id, media_id) as download,
+        ):
+            yield download
 
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         async with self.session() as gateway:

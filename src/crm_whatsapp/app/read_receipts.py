@@ -1,18 +1,20 @@
 """A gateway for the server's own event loop, opened and closed with the app's lifespan.
 
-Only read receipts go through it (replies leave through the outbox); until the lifespan has
-opened it, a call fails as retryable instead of blocking, and the caller logs it.
+Read receipts go through it (replies leave through the outbox), and whatever else the
+server does with Meta on its own loop; until the lifespan has opened it, a call fails as
+retryable instead of blocking, and the caller logs it.
 """
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.message import TemplateMessage
-from crm_whatsapp.domain.ports import MessagingGateway
+from crm_whatsapp.domain.message import MessageKind, TemplateMessage
+from crm_whatsapp.domain.ports import MediaDownload, MessagingGateway
 
 
 class LifespanGateway:
@@ -54,6 +56,41 @@ class LifespanGateway:
         self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
     ) -> str:
         return await self._opened().send_template(business_number_id, to, template)
+
+    async def send_media(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        kind: MessageKind,
+        media_id: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool = False,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        return await self._opened().send_media(
+            business_number_id,
+            to,
+            kind,
+            media_id,
+            caption=caption,
+            filename=filename,
+            voice=voice,
+            reply_to_wamid=reply_to_wamid,
+        )
+
+    async def upload_media(
+        self, business_number_id: str, content: bytes, mime_type: str, filename: str
+    ) -> str:
+        return await self._opened().upload_media(business_number_id, content, mime_type, filename)
+
+    @asynccontextmanager
+    async def download_media(
+        self, business_number_id: str, media_id: str
+    ) -> AsyncIterator[MediaDownload]:
+        async with self._opened().download_media(business_number_id, media_id) as download:
+            yield download
 
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         await self._opened().mark_read(business_number_id, wamid)

@@ -93,6 +93,12 @@ GRAPH_ERROR_CODES: Mapping[int, GraphErrorKind] = {
         "una plantilla aprobada para retomar la conversación.",
     ),
     131051: GraphErrorKind(False, "WhatsApp no admite este tipo de mensaje."),
+    131052: GraphErrorKind(False, "WhatsApp no pudo descargar el archivo que envió el cliente."),
+    131053: GraphErrorKind(
+        False,
+        "WhatsApp no aceptó el archivo: su tipo o su tamaño no están permitidos, o ya no "
+        "está disponible.",
+    ),
     131062: GraphErrorKind(
         False,
         "Este tipo de mensaje no se puede enviar a un cliente identificado solo por su "
@@ -106,6 +112,16 @@ GRAPH_ERROR_CODES: Mapping[int, GraphErrorKind] = {
 }
 
 RETRYABLE_HTTP_STATUSES = frozenset({429})
+
+REDACTED = "***"
+
+OBJECT_MISSING_SUBCODE = 33
+"""Graph's subcode for "Object with ID ... does not exist" (with code 100)."""
+
+LOOKUP = "la consulta del archivo"
+DOWNLOAD = "la descarga del archivo"
+UPLOAD = "la subida del archivo"
+"""What was under way when a file's transfer failed, as the messages say it."""
 
 
 def classify_graph_error(status_code: int, error_json: object) -> GatewayError:
@@ -199,6 +215,63 @@ def unreadable_success(status_code: int, body: object) -> GatewayError:
         error_code="missing_message_id",
         outcome_unknown=True,
     )
+
+
+def media_lookup_error(status_code: int, answer: object) -> GatewayError:
+    """Meta refused to look a media id up: code 100 with subcode 33 is a customer's file
+    Meta no longer keeps (7 days after the message), or an id that never was: final."""
+    error = classify_graph_error(status_code, answer)
+    if error.error_code == "100" and graph_error_subcode(answer) == OBJECT_MISSING_SUBCODE:
+        return GatewayError(
+            "WhatsApp ya no tiene este archivo: Meta guarda los archivos de los clientes "
+            f"7 días después del mensaje (código 100, HTTP {status_code}).",
+            retryable=False,
+            error_code="100",
+        )
+    return error
+
+
+def media_transfer_error(error: httpx.TransportError, during: str) -> GatewayError:
+    """A request that got no answer. Unlike a send, nothing here can happen twice for
+    the customer (a lookup or a download reads; a repeated upload only leaves an unused
+    media id), so the outcome is never "unknown". No exception text: httpx's may carry
+    the URL."""
+    base = classify_transport_error(error)
+    if isinstance(error, httpx.UnsupportedProtocol):
+        message = f"La dirección usada para {during} no es válida."
+        code = "invalid_media_url" if during == DOWNLOAD else base.error_code
+    elif base.outcome_unknown:
+        message = f"Se cortó la comunicación con WhatsApp durante {during}; se reintentará."
+        code = base.error_code
+    else:
+        message = f"No se pudo conectar con WhatsApp para {during}; se reintentará."
+        code = base.error_code
+    return GatewayError(
+        f"{message} ({type(error).__name__})", retryable=base.retryable, error_code=code
+    )
+
+
+def scrubbed(error: GatewayError, *secrets: str) -> GatewayError:
+    """The same error with each secret (the access token, a download URL) cut out of its
+    text, should Meta, a proxy or an exception message ever have echoed one."""
+    text = str(error)
+    hidden = text
+    for secret in secrets:
+        if secret:
+            hidden = hidden.replace(secret, REDACTED)
+    if hidden == text:
+        return error
+    return GatewayError(
+        hidden,
+        retryable=error.retryable,
+        error_code=error.error_code,
+        outcome_unknown=error.outcome_unknown,
+    )
+
+
+def graph_error_subcode(error_json: object) -> int | None:
+    """The ``error_subcode`` of a Graph error answer, if it has one."""
+    return _int_or_none(_error_object(error_json).get("error_subcode"))
 
 
 def _error_object(error_json: object) -> Mapping[str, Any]:

@@ -1,8 +1,9 @@
 """The ``MessagingGateway`` that really sends: Meta's WhatsApp Cloud API over httpx.
 
-Every call is one ``POST {base_url}/{api_version}/{phone_number_id}/messages`` with the
-access token as a bearer token. Failures become ``GatewayError`` (see ``errors``); nothing
-else escapes, so the outbox only ever deals with our own error type.
+Every send is one ``POST {base_url}/{api_version}/{phone_number_id}/messages`` with the
+access token as a bearer token; files go up and come down through ``media``. Failures
+become ``GatewayError`` (see ``errors``); nothing else escapes, so the outbox only ever
+deals with our own error type.
 
 The token is a secret that can send as the business: it is added to each request's
 headers and nowhere else, it is not in ``repr``, and any text that ends up in an error or
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -21,23 +24,28 @@ import httpx
 from crm_whatsapp.adapters.whatsapp.graph_api.errors import (
     classify_graph_error,
     classify_transport_error,
+    scrubbed,
     unreadable_success,
+)
+from crm_whatsapp.adapters.whatsapp.graph_api.media import (
+    GraphMedia,
+    GraphMediaDownload,
+    media_message_content,
 )
 from crm_whatsapp.adapters.whatsapp.graph_api.settings import GraphApiSettings
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.message import TemplateMessage
+from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 
 if TYPE_CHECKING:
     from crm_whatsapp.domain.ports import MessagingGateway
 
 logger = logging.getLogger("crm_whatsapp.graph_api")
 
-REDACTED = "***"
-
 
 class GraphApiGateway:
-    """Sends text, templates and read receipts through the Graph API.
+    """Sends text, templates, files and read receipts through the Graph API, and
+    uploads and downloads files.
 
     Pass ``client`` to share a connection pool (or to inject a transport in tests); the
     gateway then leaves closing it to the caller. Without one, the gateway owns a client
@@ -55,6 +63,7 @@ class GraphApiGateway:
         self._owns_client = client is None
         self._clients = [client] if client is not None else _sharded_pool(settings, self._timeout)
         self._busy = [0] * len(self._clients)  # requests under way on each client
+        self._media = GraphMedia(settings, self._leased, self._timeout)
 
     def __repr__(self) -> str:
         return (
@@ -114,6 +123,36 @@ class GraphApiGateway:
             ]
         body = {**_recipient(to), "type": "template", "template": content}
         return await self._send_message(business_number_id, body, f"template {template.name}")
+
+    async def send_media(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        kind: MessageKind,
+        media_id: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool = False,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        content = media_message_content(
+            kind, media_id, caption=caption, filename=filename, voice=voice
+        )
+        body: dict[str, Any] = {**_recipient(to), "type": kind.value, kind.value: content}
+        if reply_to_wamid:
+            body["context"] = {"message_id": reply_to_wamid}
+        return await self._send_message(business_number_id, body, f"{kind.value} {media_id}")
+
+    async def upload_media(
+        self, business_number_id: str, content: bytes, mime_type: str, filename: str
+    ) -> str:
+        return await self._media.upload(business_number_id, content, mime_type, filename)
+
+    def download_media(
+        self, business_number_id: str, media_id: str
+    ) -> AbstractAsyncContextManager[GraphMediaDownload]:
+        return self._media.download(business_number_id, media_id)
 
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         body = {"status": "read", "message_id": wamid}
@@ -181,19 +220,21 @@ class GraphApiGateway:
         )
         raise error
 
+    @contextmanager
+    def _leased(self) -> Iterator[httpx.AsyncClient]:
+        """The least busy client, counted busy until the ``with`` ends (a download holds
+        its client while the bytes stream)."""
+        shard = self._busy.index(min(self._busy))
+        self._busy[shard] += 1
+        try:
+            yield self._clients[shard]
+        finally:
+            self._busy[shard] -= 1
+
     def _scrubbed(self, error: GatewayError) -> GatewayError:
         """The same error with the access token removed from its text, should Meta, a
         proxy or an exception message ever have echoed it."""
-        token = self._settings.access_token
-        text = str(error)
-        if token not in text:
-            return error
-        return GatewayError(
-            text.replace(token, REDACTED),
-            retryable=error.retryable,
-            error_code=error.error_code,
-            outcome_unknown=error.outcome_unknown,
-        )
+        return scrubbed(error, self._settings.access_token)
 
 
 CONNECTIONS_PER_CLIENT = 4

@@ -55,6 +55,32 @@ class GraphApiSettings:
 
     def messages_url(self, phone_number_id: str) -> str:
         """``POST`` address of the messages endpoint of one business phone number."""
-        if not phone_number_id or "/" in phone_number_id:
-            raise ValueError("phone_number_id must be a single path segment")
-        return f"{self.base_url.rstrip('/')}/{self.api_version}/{phone_number_id}/messages"
+        return f"{self._version_url()}/{_segment(phone_number_id, 'phone_number_id')}/messages"
+
+    def media_upload_url(self, phone_number_id: str) -> str:
+        """``POST`` address (multipart) that uploads a file for one business phone number."""
+        return f"{self._version_url()}/{_segment(phone_number_id, 'phone_number_id')}/media"
+
+    def media_url(self, media_id: str) -> str:
+        """``GET`` address of a media id: Meta answers its type, digest, size and a
+        short-lived download URL."""
+        return f"{self._version_url()}/{_segment(media_id, 'media_id')}"
+
+    def _version_url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.api_version}"
+
+
+def _segment(value: str, name: str) -> str:
+    """``value`` if it is one plain path segment: no slash, query, fragment, escape or
+    space could make it address anything but the object it names."""
+    if (
+        not value
+        or value in (".", "..")
+        or not value.isprintable()
+        or any(character in value for character in _NOT_IN_A_SEGMENT)
+    ):
+        raise ValueError(f"{name} must be a single path segment")
+    return value
+
+
+_NOT_IN_A_SEGMENT = frozenset("/?#%\\ ")

@@ -13,6 +13,7 @@ import httpx
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     StatusContext,
+    customer_message_webhook_body,
     customer_text_webhook_body,
     status_webhook_body,
 )
@@ -117,3 +118,15 @@ def leaked_secrets(response: httpx.Response) -> list[str]:
     response.read()
     text = response.content.decode("utf-8", "replace") + repr(response.headers.multi_items())
     return [secret for secret in SECRETS if secret in text]
+
+
+def media_webhook(wa_id: str, part: dict[str, Any], *, wamid: str | None = None) -> bytes:
+    """A customer's media message (``part`` as ``customer_media_message`` makes it), now."""
+    body = customer_message_webhook_body(
+        wa_id=wa_id,
+        part=part,
+        wamid=wamid or f"wamid.test.{next(_wamids)}.{time.monotonic_ns()}",
+        timestamp=int(time.time()),
+        phone_number_id=BUSINESS_NUMBER_ID,
+    )
+    return json.dumps(body, ensure_ascii=False).encode()

@@ -188,7 +188,9 @@ def media_store(settings: Settings) -> MediaStore:
 
 def media_fetch_policy(settings: Settings) -> MediaFetchPolicy:
     return MediaFetchPolicy(
-        max_attempts=settings.media_fetch_attempts, max_bytes=settings.media_max_bytes
+        max_attempts=settings.media_fetch_attempts,
+        first_delay=timedelta(seconds=settings.media_retry_seconds),
+        max_bytes=settings.media_max_bytes,
     )
 
 

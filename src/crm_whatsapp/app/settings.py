@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     """The largest file fetched from Meta or sent by an agent (Meta's largest: 100 MB)."""
     media_fetch_attempts: int = Field(default=6, ge=1)
+    media_retry_seconds: float = Field(default=10.0, gt=0)
+    """Wait before fetching a file again after a failed attempt, doubled each time."""
     media_retention_days: int = Field(default=0, ge=0)
     """``crm-whatsapp media prune`` deletes files of messages older than this; 0 keeps all."""
     media_link_seconds: int = Field(default=900, ge=10, le=86400)

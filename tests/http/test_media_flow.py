@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,13 @@ from http_service_kit import (
     signed,
     text_webhook,
 )
-from polling import wait_until
 
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.customer_media import customer_media_message
 from crm_whatsapp.app import Settings
 from crm_whatsapp.testing import media_samples
+from polling import wait_until
 
 ANA = "5215512345678"
 
@@ -86,6 +85,7 @@ CUSTOMER_FILES = [
 def test_a_customers_file_is_fetched_verified_and_served_back_byte_for_byte(
     live_server: LiveServer,
     fake_graph: RunningFakeGraphApi,
+    *,
     kind: str,
     make: Any,
     mime: str,
@@ -178,8 +178,10 @@ def test_an_html_file_and_a_hostile_filename_are_served_as_harmless_attachments(
     assert served.content == page
     disposition = served.headers["content-disposition"]
     assert disposition.startswith("attachment;")
-    assert "\r" not in disposition and "\n" not in disposition
-    assert '"evil"' not in disposition and "/" not in disposition.split("filename*")[0]
+    assert "\r" not in disposition
+    assert "\n" not in disposition
+    assert '"evil"' not in disposition
+    assert "/" not in disposition.split("filename*")[0]
     assert "set-cookie" not in {name.lower() for name in served.headers}
     assert served.headers["content-security-policy"] == "sandbox"
     assert served.headers["x-content-type-options"] == "nosniff"
@@ -243,15 +245,16 @@ AGENT_FILES = [
 
 
 @pytest.fixture
-def open_conversation(live_server: LiveServer) -> Iterator[str]:
+def open_conversation(live_server: LiveServer) -> str:
     _post(live_server, text_webhook(ANA, "Hola, ¿me mandas la cotización?"))
-    yield _conversation(live_server)
+    return _conversation(live_server)
 
 
 @pytest.mark.parametrize(("make", "filename", "kind", "mime", "fields"), AGENT_FILES)
 def test_an_agent_sends_each_kind_whatsapp_accepts(
     live_server: LiveServer,
     fake_graph: RunningFakeGraphApi,
+    *,
     open_conversation: str,
     make: Any,
     filename: str,
@@ -310,6 +313,7 @@ REFUSED = [
 def test_a_file_whatsapp_refuses_gets_a_clear_error_and_nothing_is_kept_or_sent(
     live_server: LiveServer,
     fake_graph: RunningFakeGraphApi,
+    *,
     settings: Settings,
     open_conversation: str,
     make: Any,

@@ -9,15 +9,19 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from http_service_kit import API, AUTH, VERIFY_TOKEN, signed, text_webhook
+from http_service_kit import API, AUTH, VERIFY_TOKEN, media_webhook, signed, text_webhook
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
+from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.customer_media import customer_media_message
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
+from crm_whatsapp.testing import media_samples
+from polling import wait_until
 
 ANA = "5215512345678"
 CLIENT = "C-100"
@@ -50,6 +54,27 @@ def conversation_id(client: TestClient) -> str:
     return found
 
 
+@pytest.fixture
+def files(
+    client: TestClient, fake_graph: RunningFakeGraphApi, conversation_id: str
+) -> dict[str, str]:
+    stored = customer_media_message(fake_graph.state, media_samples.jpeg(), "image/jpeg")
+    failed = customer_media_message(fake_graph.state, media_samples.pdf(), "application/pdf")
+    fake_graph.state.media.expire(failed["document"]["id"])
+    for part, wamid in ((stored, "wamid.contract.stored"), (failed, "wamid.contract.failed")):
+        body = media_webhook(ANA, part, wamid=wamid)
+        assert client.post("/webhook", content=body, headers=signed(body)).status_code == 200
+
+    def settled() -> dict[str, str] | None:
+        items = client.get(f"{API}/{conversation_id}/mensajes", headers=AUTH).json()["items"]
+        by_status = {m["media"]["status"]: m["id"] for m in items if m["media"]}
+        if {"stored", "failed"} <= by_status.keys():
+            return by_status
+        return None
+
+    return wait_until(settled, timeout=20, what="one file stored and one failed")
+
+
 def every_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method.upper(), spec)
@@ -58,7 +83,11 @@ def every_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, 
     ]
 
 
-def concrete(path: str, conversation_id: str) -> str:
+def concrete(path: str, conversation_id: str, files: dict[str, str] | None = None) -> str:
+    """``files``: the id of a message whose file is stored, and of one whose fetch failed."""
+    if files is not None:
+        chosen = files["failed"] if path.endswith("/reintentar") else files["stored"]
+        path = path.replace("{message_id}", chosen)
     return (
         path.replace("{conversation_id}", conversation_id)
         .replace("{cliente_id}", CLIENT)
@@ -139,6 +168,7 @@ def test_every_operation_answers_a_good_request_with_the_schema_it_declares(
     client: TestClient,
     document: dict[str, Any],
     conversation_id: str,
+    files: dict[str, str],
     subtests: pytest.Subtests,
 ) -> None:
     for path, method, spec in every_operation(document):
@@ -157,13 +187,14 @@ def test_every_operation_answers_a_good_request_with_the_schema_it_declares(
                 params = GOOD_QUERY if "q" in _required(spec) else {}
                 answer = client.request(
                     method,
-                    concrete(path, conversation_id),
+                    concrete(path, conversation_id, files),
                     params=params,
                     json=body_for(spec),
                     headers=AUTH,
                 )
             assert answer.status_code == int(success), answer.text
-            assert answer.headers["content-type"].startswith(media_type)
+            if media_type != "*/*":  # a file answers with its own type
+                assert answer.headers["content-type"].startswith(media_type)
             if media_type == "application/json":
                 validator(document, content[media_type]["schema"]).validate(answer.json())
 

@@ -138,7 +138,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
               extra_statuses=(404, 503)),
     Operation("GET", MEDIA + "/{message_id}", serve_media, "A message's file",
-              "media", {200: "application/octet-stream"}, path_params=MESSAGE_ID,
+              "media", {200: "*/*"}, path_params=MESSAGE_ID,
               query=MEDIA_LINK, authenticated=False, extra_statuses=(401, 403, 404, 416, 503),
               description="With the API token, or as the signed link in the message's "
               "media.url. Served with its stored type, nosniff, a sandbox CSP, inline only "

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_whatsapp.adapters.media.memory import InMemoryMediaStore
 from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
 from crm_whatsapp.adapters.memory.database import (
     InMemoryConversationRepository,
@@ -34,6 +35,7 @@ class InMemorySetup:
     clients: InMemoryClientLookup
     clock: FixedClock
     events: RecordingEventPublisher
+    media: InMemoryMediaStore
 
 
 def build_in_memory(
@@ -46,6 +48,7 @@ def build_in_memory(
     lookup = InMemoryClientLookup(clients, default_region)
     clock = FixedClock(now)
     events = RecordingEventPublisher()
+    media = InMemoryMediaStore()
     deps = Dependencies(
         unit_of_work=store.unit_of_work,
         clients=lookup,
@@ -53,6 +56,7 @@ def build_in_memory(
         ids=SequentialIds(),
         rules=rules or BotRules(),
         events=events,
+        media=media,
     )
     return InMemorySetup(
         deps=deps,
@@ -62,6 +66,7 @@ def build_in_memory(
         clients=lookup,
         clock=clock,
         events=events,
+        media=media,
     )
 
 

@@ -38,7 +38,7 @@ def _examples_with_output(path: Path) -> list[tuple[str, str]]:
     return re.findall(pattern, text, re.DOTALL)
 
 
-@pytest.mark.parametrize("name", ["sql.md", "whatsapp.md", "service.md"])
+@pytest.mark.parametrize("name", ["sql.md", "whatsapp.md", "service.md", "media.md"])
 def test_the_adapter_guides_examples_print_what_the_guides_say(name: str) -> None:
     path = GUIDE.parent / name
     examples = _examples_with_output(path)

@@ -230,3 +230,30 @@ export function formatPercent(x) {
   if (x === null || x === undefined || Number.isNaN(Number(x))) return '';
   return numberFormat('percent', { style: 'percent', maximumFractionDigits: 1 }).format(x);
 }
+
+/** @type {ReadonlyArray<'byte' | 'kilobyte' | 'megabyte' | 'gigabyte'>} */
+const BYTE_UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'];
+
+/**
+ * A file size for people: "1,2 MB" in Spanish, "1.2 MB" in English (units of 1,024).
+ * @param {number | null | undefined} bytes
+ * @returns {string}
+ */
+export function formatBytes(bytes) {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '';
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  // "532 B" alike in both languages (Intl's English short form says "532 byte")
+  if (unit === 0) return `${formatNumber(value)} B`;
+  const digits = value >= 100 ? 0 : 1;
+  return numberFormat(`bytes:${BYTE_UNITS[unit]}:${digits}`, {
+    style: 'unit',
+    unit: BYTE_UNITS[unit],
+    unitDisplay: 'short',
+    maximumFractionDigits: digits,
+  }).format(value);
+}

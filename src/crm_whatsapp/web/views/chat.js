@@ -7,6 +7,9 @@ import { customerNumber } from './conversation-list.js';
 import { activeElementOf, h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { chooseClient } from './link-dialog.js';
+import { keepLink } from '../lib/media-links.js';
+import { mediaHeight } from './media-view.js';
+import { MessagePages } from '../lib/message-pages.js';
 import { announcement, dayKey, dayRow, messageRow } from './message-view.js';
 import { VirtualList } from '../lib/virtual-list.js';
 
@@ -16,6 +19,7 @@ import { VirtualList } from '../lib/virtual-list.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').DeliveryOut} DeliveryOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').LiveEvent} LiveEvent
+ * @typedef {import('./media-view.js').MediaContext} MediaContext
  * @typedef {{ key: string, type: 'day', at: string, movable: true }} DayRow
  * @typedef {{ key: string, type: 'message', message: MessageOut, movable?: false }} MessageRow
  * @typedef {DayRow | MessageRow} ChatRow
@@ -112,13 +116,31 @@ export class ChatView {
     );
     this.element = h('div', { class: 'chat' }, this.empty, this.body, this.live);
     this.body.hidden = true;
+    // files dropped on the chat or pasted into it are attached to the reply
+    this.composer.attachments.listen(this.body);
+    /** @type {(items: MessageOut[], freshLinks?: ReadonlySet<string>) => void} */
+    const update = (items, freshLinks) => {
+      const stick = this.virtual.atBottom();
+      this.merge(items, freshLinks);
+      this.rebuild({ stickToBottom: stick });
+    };
+    this.pages = new MessagePages({
+      fetchPage: (cursor) => this.service.messages(this.conversationId || '', cursor, PAGE),
+      apply: update,
+    });
+    /** @type {MediaContext} how bubbles show files, retry them and renew their links */
+    this.media = {
+      service,
+      onChanged: (message) => update([message]),
+      onStale: (message) => this.pages.again(message.id, { freshLink: true }),
+    };
     /** @type {VirtualList<ChatRow>} */
     this.virtual = new VirtualList({
       viewport: this.viewport,
       content: this.list,
       renderRow: (row) =>
-        row.type === 'day' ? dayRow(row.at) : messageRow(row.message, this.byWamid),
-      estimate: (row) => (row.type === 'day' ? 40 : 72),
+        row.type === 'day' ? dayRow(row.at) : messageRow(row.message, this.byWamid, this.media),
+      estimate: (row) => (row.type === 'day' ? 40 : 72 + mediaHeight(row.message)),
       same: (a, b) =>
         a !== undefined &&
         a.type === b.type &&
@@ -148,6 +170,7 @@ export class ChatView {
     this.conversation = null;
     this.messages.clear();
     this.byWamid.clear();
+    this.pages.forget();
     this.virtual.setRows([]);
     this.body.hidden = true;
     this.empty.hidden = false;
@@ -165,6 +188,7 @@ export class ChatView {
     this.conversation = known;
     this.messages.clear();
     this.byWamid.clear();
+    this.pages.forget();
     this.nextCursor = null;
     this.loaded = false;
     this.loadingOlder = false;
@@ -185,6 +209,7 @@ export class ChatView {
       this.conversation = conversation;
       this.nextCursor = page.next_cursor;
       this.loaded = true;
+      this.pages.note(page.items, null);
       this.merge(page.items);
       this.renderHeader();
       this.renderTop();
@@ -209,20 +234,23 @@ export class ChatView {
 
   /**
    * Add or update messages by id; returns the ones not seen before. A stored message object
-   * is replaced only when its content changed, so unchanged bubbles are not rendered again.
+   * is replaced only when its content changed, so unchanged bubbles are not rendered again
+   * (a file's link, signed anew on every listing, counts as unchanged while the old one is
+   * good, unless the message is in `freshLinks`).
    * @param {MessageOut[]} items
+   * @param {ReadonlySet<string>} [freshLinks]
    * @returns {MessageOut[]}
    */
-  merge(items) {
+  merge(items, freshLinks = new Set()) {
     /** @type {MessageOut[]} */
     const fresh = [];
     const arrived = new Set();
     for (const incoming of items) {
       const old = this.messages.get(incoming.id);
-      let message = incoming;
+      let message = freshLinks.has(incoming.id) ? incoming : keepLink(old, incoming);
       if (old && rank(old) > rank(incoming)) {
         // an answer older than a live status event already applied: keep the newer status
-        message = { ...incoming, delivery: old.delivery };
+        message = { ...message, delivery: old.delivery };
       }
       if (!old) fresh.push(message);
       if (old && JSON.stringify(old) === JSON.stringify(message)) continue;
@@ -269,9 +297,11 @@ export class ChatView {
     this.loadingOlder = true;
     this.renderTop();
     try {
-      const page = await this.service.messages(this.conversationId, this.nextCursor, PAGE);
+      const cursor = this.nextCursor;
+      const page = await this.service.messages(this.conversationId, cursor, PAGE);
       if (generation !== this.generation) return;
       this.nextCursor = page.next_cursor;
+      this.pages.note(page.items, cursor);
       this.merge(page.items);
       this.loadingOlder = false;
       this.renderTop();
@@ -310,6 +340,7 @@ export class ChatView {
       const stick = this.virtual.atBottom();
       const page = await this.service.messages(id, null, PAGE);
       if (generation !== this.generation) return;
+      this.pages.note(page.items, null);
       const fresh = this.merge(page.items);
       if (!this.loaded) {
         this.loaded = true;
@@ -376,6 +407,16 @@ export class ChatView {
       this.refreshNewest({ conversationToo: true });
     } else if (event.type === 'conversation_changed') {
       this.refreshConversation();
+    } else if (event.type === 'media_status_changed') {
+      // a file was fetched (or failed): list its message again, wherever its page is
+      const cursor = event.message_id ? this.pages.cursorOf(event.message_id) : undefined;
+      if (event.message_id && typeof cursor === 'string') {
+        this.pages.again(event.message_id).catch((error) => {
+          this.showNotice(messageOf(error) || t('error.network'), true);
+        });
+      } else {
+        this.refreshNewest();
+      }
     } else if (event.type === 'delivery_status_changed') {
       const message = event.message_id ? this.messages.get(event.message_id) : null;
       // a failure's reason is not in the event: fetch the message's page to show it
@@ -405,6 +446,7 @@ export class ChatView {
 
   /** @param {MessageOut} message */
   sent(message) {
+    this.pages.note([message], null);
     this.merge([message]);
     this.rebuild({ stickToBottom: true });
     this.refreshConversation();

@@ -1,8 +1,11 @@
 // @ts-check
-// The reply box: free text inside the 24-hour customer service window, a template outside.
+// The reply box: free text, a file or a voice note inside the 24-hour customer service
+// window, a template outside it.
 import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
+import { Attachments, refusalKey } from './attachments.js';
+import { VoiceRecorder } from './voice-recorder.js';
 
 /**
  * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
@@ -10,6 +13,7 @@ import { t } from '../lib/i18n.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').TemplateIn} TemplateIn
  * @typedef {{ name: string, language: string, parameters: string }} TemplateDraft
+ * @typedef {{ file: File, caption: string, voice: boolean, as_document: boolean }} FileContent
  */
 
 const AGENT_KEY = 'crm_whatsapp.agent';
@@ -79,6 +83,12 @@ export class Composer {
       window: uid('composer-window'),
     };
     this.element = h('div', { class: 'composer' });
+    this.attachments = new Attachments({ onChange: () => this.render() });
+    this.recorder = new VoiceRecorder({
+      onRecorded: (file) => this.sendFile(file, { voice: true }),
+      onError: (message) => this.showError(message),
+      onChange: () => this.render(),
+    });
     this.timer = setInterval(() => this.tick(), 1000);
     this.onLanguage = () => this.render();
     window.addEventListener('languagechange', this.onLanguage);
@@ -86,6 +96,8 @@ export class Composer {
 
   destroy() {
     clearInterval(this.timer);
+    this.recorder.destroy();
+    this.attachments.destroy();
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
@@ -97,6 +109,8 @@ export class Composer {
       this.text = '';
       this.error = '';
       this.templateOpen = false;
+      this.recorder.cancel();
+      this.attachments.clear();
     }
     this.render();
   }
@@ -127,6 +141,7 @@ export class Composer {
   render() {
     const conversation = this.conversation;
     if (!conversation) {
+      this.attachments.setEnabled(false);
       this.element.replaceChildren();
       return;
     }
@@ -134,6 +149,8 @@ export class Composer {
     const focusedId = active && this.element.contains(active) ? active.id : null;
     const open = this.windowOpen();
     this.renderedOpen = open;
+    this.attachments.setEnabled(open);
+    const file = this.attachments.file;
     const explanation = !open
       ? conversation.last_inbound_at
         ? t('composer.window.closed')
@@ -149,7 +166,7 @@ export class Composer {
       id: this.ids.text,
       class: 'composer-text',
       rows: '1',
-      placeholder: t('composer.placeholder'),
+      placeholder: t(file ? 'composer.caption' : 'composer.placeholder'),
       disabled: !open || this.sending,
       'aria-describedby': this.ids.window,
       value: this.text,
@@ -168,7 +185,7 @@ export class Composer {
       },
     });
     textarea.value = this.text;
-    const textForm = h(
+    const textForm = this.recorder.recording ? this.recorder.bar() : h(
       'form',
       {
         class: 'composer-row',
@@ -180,7 +197,9 @@ export class Composer {
         },
       },
       h('label', { class: 'sr-only', for: this.ids.text }, t('composer.label')),
+      this.attachments.button(!open || this.sending),
       textarea,
+      !file && this.recorder.button(!open || this.sending),
       h(
         'button',
         { type: 'submit', class: 'button button-primary send', disabled: !open || this.sending },
@@ -241,6 +260,8 @@ export class Composer {
     this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
     this.element.replaceChildren(
       this.windowLine,
+      this.attachments.input,
+      this.attachments.chip(this.sending) || '',
       textForm,
       this.errorLine,
       h('div', { class: 'composer-extra' }, agent, details),
@@ -285,6 +306,7 @@ export class Composer {
   }
 
   async sendText() {
+    if (this.attachments.file) return this.sendFile(this.attachments.file);
     const text = this.text.trim();
     if (!text) {
       this.showError(t('composer.empty'));
@@ -314,7 +336,25 @@ export class Composer {
   }
 
   /**
-   * @param {{ text: string } | { template: TemplateIn }} content
+   * Send a file: the attached one (the text box is its caption), or a voice note just
+   * recorded (no caption: WhatsApp has none for audio; the text box keeps its text).
+   * @param {File} file
+   * @param {{ voice?: boolean }} [options]
+   */
+  async sendFile(file, { voice = false } = {}) {
+    const caption = voice ? '' : this.text.trim();
+    const asDocument = !voice && this.attachments.asDocument;
+    const sent = await this.send({ file, caption, voice, as_document: asDocument });
+    if (sent && !voice) {
+      this.text = '';
+      this.attachments.clear();
+    }
+    this.render();
+    if (sent) this.element.querySelector('textarea')?.focus();
+  }
+
+  /**
+   * @param {{ text: string } | { template: TemplateIn } | FileContent} content
    * @returns {Promise<boolean>} whether the API took the message
    */
   async send(content) {
@@ -324,11 +364,11 @@ export class Composer {
     this.error = '';
     this.render();
     try {
-      const message = await this.service.reply(conversation.id, {
-        agent: agentName(),
-        ...content,
-        take_over: true,
-      });
+      const agent = agentName();
+      const message =
+        'file' in content
+          ? await this.service.sendFile(conversation.id, { agent, ...content, take_over: true })
+          : await this.service.reply(conversation.id, { agent, ...content, take_over: true });
       this.sending = false;
       this.onSent(message);
       return true;
@@ -341,6 +381,8 @@ export class Composer {
       if (error instanceof ApiError && error.code === 'outside_service_window') {
         this.error = `${t('composer.window.closed')} (${apiMessage})`;
         this.onStale();
+      } else if (error instanceof ApiError && refusalKey(error.status)) {
+        this.error = `${t(refusalKey(error.status))} (${apiMessage})`;
       } else {
         this.error = apiMessage;
       }

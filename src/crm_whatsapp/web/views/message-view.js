@@ -2,11 +2,13 @@
 // One chat bubble per message. Everything the customer (or Meta) sent is put in text nodes.
 import { h, srOnly } from '../lib/dom.js';
 import { formatDay, formatTime, t } from '../lib/i18n.js';
+import { hasMedia, isBareSticker, mediaBody } from './media-view.js';
 
 /**
  * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').DeliveryOut} DeliveryOut
  * @typedef {MessageOut['details']} Details what Meta sent beyond the text: its shape varies
+ * @typedef {import('./media-view.js').MediaContext} MediaContext
  */
 
 /** @type {Record<string, string>} */
@@ -179,16 +181,23 @@ function present(parts) {
 }
 
 /**
- * The part of a bubble that depends on the message kind.
+ * The part of a bubble that depends on the message kind. A file (picture, sound, video,
+ * document, sticker) is drawn by media-view.js when there is a media context to draw with.
  * @param {MessageOut} message
+ * @param {MediaContext | null} [media]
  * @returns {HTMLDivElement}
  */
-export function messageBody(message) {
+export function messageBody(message, media = null) {
   const kind = message.kind || 'text';
   const details = message.details || {};
   const body = h('div', { class: 'bubble-body' });
   if (kind === 'text') {
     body.append(h('p', { class: 'bubble-text' }, text(message.text)));
+    return body;
+  }
+  if (media && hasMedia(message)) {
+    body.append(mediaBody(message, media));
+    if (message.text) body.append(h('p', { class: 'bubble-text' }, text(message.text)));
     return body;
   }
   const label = h(
@@ -242,20 +251,26 @@ function quote(message, byWamid) {
  * The row element for a message: a wrapper (for spacing) holding the bubble.
  * @param {MessageOut} message
  * @param {ReadonlyMap<string, MessageOut>} byWamid
+ * @param {MediaContext | null} [media] to draw files (without it: their kind and name only)
  * @returns {HTMLDivElement}
  */
-export function messageRow(message, byWamid) {
+export function messageRow(message, byWamid, media = null) {
   const outbound = message.direction === 'outbound';
   const author = outbound ? authorLabel(message) : null;
   const bubble = h(
     'article',
     {
-      class: ['bubble', outbound ? 'bubble-out' : 'bubble-in', `kind-${message.kind}`],
+      class: [
+        'bubble',
+        outbound ? 'bubble-out' : 'bubble-in',
+        `kind-${message.kind}`,
+        media && isBareSticker(message) && 'bubble-bare',
+      ],
       dataset: { messageId: message.id, direction: message.direction, kind: message.kind },
     },
     author && h('span', { class: ['bubble-author', `author-${message.author?.kind}`] }, author),
     message.reply_to_wamid && quote(message, byWamid),
-    messageBody(message),
+    messageBody(message, media),
     h(
       'span',
       { class: 'bubble-meta' },

@@ -1,0 +1,229 @@
+"""The service with files, for the browser tests of media: the real app (``create_app``, the
+demo's settings and CRM table, SQLite, files in a folder) under uvicorn on loopback, in this
+process, so a test can hold customers' files where the service fetches them: an in-memory
+Graph API (``InMemoryMessagingGateway.add_media``), scripted per media id.
+
+Customers' files arrive as Meta sends them: a signed webhook names a media id, the service
+stores the message, then fetches the file in its outbox thread and tells the page with a
+``media_status_changed`` live event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from browser_kit import API, API_TOKEN, APP_SECRET, new_wa_id
+
+from crm_whatsapp.adapters.memory.gateway import InMemoryMediaDownload, InMemoryMessagingGateway
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_asgi_app
+from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from crm_whatsapp.app import Settings
+from crm_whatsapp.app.asgi import create_app
+from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
+from crm_whatsapp.app.demo_data import message_webhook_body
+from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.ports import MessagingGateway
+from polling import wait_until
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""The service's largest file here (``CRM_WHATSAPP_MEDIA_MAX_BYTES``): a 413 is cheap to get."""
+
+
+class ScriptedGateway(InMemoryMessagingGateway):
+    """The in-memory Graph API, plus media ids Meta does not answer for (a retryable
+    failure, so their files stay pending while the service waits to try again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unreachable: set[str] = set()
+
+    def download_media(
+        self, business_number_id: str, media_id: str
+    ) -> AbstractAsyncContextManager[InMemoryMediaDownload]:
+        if media_id in self.unreachable:
+            return _not_answering(media_id)
+        return super().download_media(business_number_id, media_id)
+
+
+@asynccontextmanager
+async def _not_answering(media_id: str) -> AsyncIterator[InMemoryMediaDownload]:
+    raise GatewayError(f"Meta did not answer for {media_id} (a test)", retryable=True)
+    yield  # pragma: no cover - never reached: an async generator needs a yield
+
+
+@dataclass
+class MediaService:
+    base_url: str
+    gateway: ScriptedGateway
+    http: httpx.Client = field(init=False)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(
+            base_url=self.base_url + "/",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=30,
+        )
+
+    @property
+    def inbox_url(self) -> str:
+        return f"{self.base_url}/inbox/"
+
+    def _next(self, prefix: str) -> str:
+        return f"{prefix}.{os.getpid()}.{next(self._ids)}"
+
+    def post_webhook(
+        self, part: dict[str, Any], wa_id: str, name: str | None = None, ago: int = 0
+    ) -> str:
+        """One customer message as Meta sends it, sent ``ago`` seconds ago; its wamid."""
+        wamid = self._next("wamid.media")
+        body = message_webhook_body(
+            wa_id=wa_id,
+            profile_name=name,
+            wamid=wamid,
+            timestamp=int(time.time()) - ago,
+            part=part,
+        )
+        raw = json.dumps(body).encode()
+        answer = self.http.post(
+            "webhook",
+            content=raw,
+            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
+        )
+        answer.raise_for_status()
+        return wamid
+
+    def post_many(self, wa_id: str, texts: list[str]) -> None:
+        """Several texts of one customer in one webhook (as Meta may send them), a second
+        apart, the last one now."""
+        parts = [{"type": "text", "text": {"body": text}} for text in texts]
+        start = int(time.time()) - len(parts)
+        body = message_webhook_body(
+            wa_id=wa_id, profile_name=None, wamid=self._next("wamid.many"), timestamp=start,
+            part=parts[0],
+        )  # fmt: skip
+        value = body["entry"][0]["changes"][0]["value"]
+        for index, part in enumerate(parts[1:], start=1):
+            value["messages"].append(
+                {"from": wa_id, "id": self._next("wamid.many"),
+                 "timestamp": str(start + index), **part}
+            )  # fmt: skip
+        raw = json.dumps(body).encode()
+        answer = self.http.post(
+            "webhook",
+            content=raw,
+            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
+        )
+        answer.raise_for_status()
+
+    def customer_sends_file(
+        self,
+        wa_id: str,
+        kind: str,
+        content: bytes | None,
+        mime_type: str,
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+        voice: bool | None = None,
+        reachable: bool = True,
+        ago: int = 0,
+    ) -> tuple[str, str]:
+        """A customer's file: Meta holds ``content`` (None: Meta knows no such file) under a
+        new media id; ``reachable=False``: Meta does not answer for it. (wamid, media id)"""
+        media_id = self._next("media")
+        if content is not None:
+            self.gateway.add_media(media_id, content, mime_type)
+        if not reachable:
+            self.gateway.unreachable.add(media_id)
+        about: dict[str, Any] = {"id": media_id, "mime_type": mime_type}
+        if caption is not None:
+            about["caption"] = caption
+        if filename is not None:
+            about["filename"] = filename
+        if voice is not None:
+            about["voice"] = voice
+        wamid = self.post_webhook({"type": kind, kind: about}, wa_id, name="Archivos", ago=ago)
+        return wamid, media_id
+
+    def new_customer(self, text: str = "Hola, les mando unos archivos") -> tuple[str, str]:
+        """A customer who just wrote: (wa_id, conversation id)."""
+        wa_id = new_wa_id()
+        self.post_webhook({"type": "text", "text": {"body": text}}, wa_id, name="Archivos")
+        return wa_id, self.conversation_of(wa_id)["id"]
+
+    def pause_bot(self, conversation_id: str) -> None:
+        """An agent takes over: the bot stops answering (a chat of the customer's own)."""
+        answer = self.http.post(f"{API}/{conversation_id}/pausar-bot", json={"agent": "Ana"})
+        answer.raise_for_status()
+
+    def conversation_of(self, wa_id: str) -> dict[str, Any]:
+        def found() -> dict[str, Any] | None:
+            answer = self.http.get(f"{API}/numero/{wa_id}")
+            answer.raise_for_status()
+            items: list[dict[str, Any]] = answer.json()["items"]
+            return items[0] if items else None
+
+        return wait_until(found, what=f"the conversation of {wa_id}")
+
+    def messages(self, conversation_id: str) -> list[dict[str, Any]]:
+        answer = self.http.get(f"{API}/{conversation_id}/mensajes", params={"limit": 200})
+        answer.raise_for_status()
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    def message(self, conversation_id: str, wamid: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages(conversation_id) if m["wamid"] == wamid), None)
+
+    def media_settled(
+        self, conversation_id: str, wamid: str, status: str = "stored"
+    ) -> dict[str, Any]:
+        """The message once its file reached ``status`` (waits for the fetch)."""
+
+        def reached() -> dict[str, Any] | None:
+            message = self.message(conversation_id, wamid)
+            media = (message or {}).get("media") or {}
+            return message if media.get("status") == status else None
+
+        return wait_until(reached, timeout=20, what=f"the file of {wamid} {status}")
+
+
+@contextmanager
+def running_media_service(link_seconds: int = 900) -> Iterator[MediaService]:
+    """The service, its files' signed links valid ``link_seconds`` (10 at least)."""
+    with tempfile.TemporaryDirectory(prefix="crm-whatsapp-media-browser-") as folder:
+        base = Settings(_env_file=None, app_secret=APP_SECRET)  # type: ignore[call-arg]
+        settings = demo_settings(base, Path(folder), API_TOKEN, "http://127.0.0.1:9")
+        settings = settings.model_copy(
+            update={
+                "media_url": str(Path(folder) / "media"),
+                "media_max_bytes": MAX_FILE_BYTES,
+                "media_link_seconds": link_seconds,
+                "outbox_poll_seconds": 0.2,
+                "log_level": "WARNING",
+            }
+        )
+        # in a thread of its own: it runs an event loop, and Playwright's runs in this one
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(
+                prepare_demo_database, settings, DemoOptions(history_days=0, stream=False)
+            ).result()
+        gateway = ScriptedGateway()
+        app = create_app(settings, overrides={MessagingGateway: gateway})
+        with running_asgi_app(app) as base_url:
+            service = MediaService(base_url, gateway)
+            try:
+                yield service
+            finally:
+                service.http.close()

@@ -134,6 +134,17 @@ class StoredObject:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaUsage:
+    """One stored object as retention sees it: how many messages from before the cutoff
+    keep it (their files would be pruned), and whether a message since keeps it too (then
+    the object stays)."""
+
+    sha256: str
+    old_messages: int
+    kept_by_newer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RemoteMedia:
     """What Meta says about a media id: the type, and the digest and size when it gives them."""
 

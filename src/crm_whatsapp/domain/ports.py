@@ -17,7 +17,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.media import RemoteMedia, StoredObject
+from crm_whatsapp.domain.media import MediaUsage, RemoteMedia, StoredObject
 from crm_whatsapp.domain.message import Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.pagination import Page
 from crm_whatsapp.domain.phone import PhoneNumber
@@ -112,6 +112,14 @@ class ConversationRepository(Protocol):
     def media_in_use(self, digests: Sequence[str]) -> set[str]:
         """Which of these digests a message still keeps as its stored file (content
         addressing: two messages may share one object, which only goes with the last)."""
+        ...
+
+    def media_usage_older_than(
+        self, before: datetime, after: str | None, limit: int
+    ) -> Sequence[MediaUsage]:
+        """The objects that messages stored before ``before`` keep, by digest greater than
+        ``after`` (None: from the first), at most ``limit``: what retention would prune,
+        counted a page at a time without locking or changing anything."""
         ...
 
     def park_status(self, update: StatusUpdate) -> None:

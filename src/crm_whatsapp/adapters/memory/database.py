@@ -23,7 +23,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.media import MediaStatus
+from crm_whatsapp.domain.media import MediaStatus, MediaUsage
 from crm_whatsapp.domain.message import Message
 
 
@@ -217,6 +217,21 @@ class InMemoryConversationRepository:
             and message.media.status is MediaStatus.STORED
             and message.media.sha256 in wanted
         }
+
+    def media_usage_older_than(
+        self, before: datetime, after: str | None, limit: int
+    ) -> Sequence[MediaUsage]:
+        old: dict[str, int] = {}
+        newer: set[str] = set()
+        for message in self._state.messages.values():
+            media = message.media
+            if media is None or media.status is not MediaStatus.STORED or not media.sha256:
+                continue
+            if message.created_at >= before:
+                newer.add(media.sha256)
+            elif after is None or media.sha256 > after:
+                old[media.sha256] = old.get(media.sha256, 0) + 1
+        return [MediaUsage(digest, old[digest], digest in newer) for digest in sorted(old)[:limit]]
 
     def park_status(self, update: StatusUpdate) -> None:
         parked = self._state.parked_statuses.get(update.wamid, ())

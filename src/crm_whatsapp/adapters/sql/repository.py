@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Select,
     delete,
+    func,
     select,
 )
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +36,7 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.identity import CustomerIdentity
-from crm_whatsapp.domain.media import MediaStatus
+from crm_whatsapp.domain.media import MediaStatus, MediaUsage
 from crm_whatsapp.domain.message import Message
 
 
@@ -212,6 +213,29 @@ class SqlConversationRepository:
             m.c.media_sha256.in_(list(digests)), m.c.media_status == MediaStatus.STORED.value
         )
         return {row[0] for row in self._db.execute(statement.distinct())}
+
+    def media_usage_older_than(
+        self, before: datetime, after: str | None, limit: int
+    ) -> Sequence[MediaUsage]:
+        m = self._t.messages
+        stored = m.c.media_status == MediaStatus.STORED.value
+        page = (
+            select(m.c.media_sha256, func.count())
+            .where(stored, m.c.created_at < before, m.c.media_sha256.is_not(None))
+            .group_by(m.c.media_sha256)
+            .order_by(m.c.media_sha256)
+            .limit(limit)
+        )
+        if after is not None:
+            page = page.where(m.c.media_sha256 > after)
+        counts = {row[0]: int(row[1]) for row in self._db.execute(page)}
+        if not counts:
+            return []
+        newer = select(m.c.media_sha256).where(
+            m.c.media_sha256.in_(list(counts)), stored, m.c.created_at >= before
+        )
+        kept = {row[0] for row in self._db.execute(newer.distinct())}
+        return [MediaUsage(digest, counts[digest], digest in kept) for digest in counts]
 
     # -- statuses that raced our own send ------------------------------------------------
 

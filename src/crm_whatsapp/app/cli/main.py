@@ -11,6 +11,7 @@ from crm_whatsapp.app.cli.clients import add_clients_commands
 from crm_whatsapp.app.cli.db import add_db_commands
 from crm_whatsapp.app.cli.demo import add_demo_command
 from crm_whatsapp.app.cli.fake_graph_api import APP_SECRET_ENV, add_fake_graph_api_command
+from crm_whatsapp.app.cli.media import add_media_commands
 from crm_whatsapp.app.cli.options import describe_settings_error
 from crm_whatsapp.app.cli.service import add_service_commands
 from crm_whatsapp.app.cli.simulate import add_simulate_command
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fake_graph_api_command(commands)
     add_db_commands(commands)
     add_clients_commands(commands)
+    add_media_commands(commands)
     return parser
 
 

@@ -5,8 +5,8 @@ service's outbox thread or in ``crm-whatsapp worker``), because both talk to Met
 neither should wait for the other. A pass claims the due files, fetches them and records
 the outcomes (``domain/use_cases/media_fetch.py``); with nothing due the loop sleeps
 ``poll_interval`` or until woken, which happens whenever a message is stored (it may carry
-a file) or a person asks for a failed file again. A pass that raises is logged and never
-kills the loop.
+a file) or a person asks for a failed file again; wakes within ``settle_seconds`` of each
+other cost one pass. A pass that raises is logged and never kills the loop.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class MediaFetchWorker:
         *,
         poll_interval: float = 5.0,
         max_error_backoff: float = 60.0,
+        settle_seconds: float = 0.25,
     ) -> None:
         if poll_interval <= 0 or max_error_backoff <= 0:
             raise ValueError("poll_interval and max_error_backoff must be positive")
@@ -58,6 +59,7 @@ class MediaFetchWorker:
         self._policy = policy or MediaFetchPolicy()
         self._poll_interval = poll_interval
         self._max_error_backoff = max(max_error_backoff, poll_interval)
+        self._settle_seconds = settle_seconds
         self.totals = MediaFetchReport()
 
     async def run_once(self) -> MediaFetchReport:
@@ -93,6 +95,9 @@ class MediaFetchWorker:
             errors_in_a_row = 0
             if not report.claimed:
                 await _wait(stop, wake, self._poll_interval)
+                # Every stored message wakes this job, most of them text: let a burst of
+                # webhooks settle into one claim instead of one write transaction each.
+                await _wait(stop, None, self._settle_seconds)
 
 
 async def _wait(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:

@@ -44,6 +44,7 @@ from crm_whatsapp.app.demo_data import (
     message_webhook_body,
     unknown_customers,
 )
+from crm_whatsapp.app.demo_files import CustomerFiles, held_by_fake
 from crm_whatsapp.app.demo_history import Customer, HistoryReport, write_history
 from crm_whatsapp.app.settings import Settings
 from crm_whatsapp.domain.ports import Clock, MessagingGateway
@@ -76,6 +77,7 @@ def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) 
     return base.model_copy(
         update={
             "database_url": SecretStr(f"sqlite:///{folder / 'crm_whatsapp_demo.db'}"),
+            "media_url": str(folder / "media"),
             "graph_api_url": graph_api_url,
             "access_token": base.access_token or SecretStr(DEMO_ACCESS_TOKEN),
             "app_secret": base.app_secret or SecretStr(secrets.token_urlsafe(24)),
@@ -164,7 +166,8 @@ class MessageStream:
     """Simulated customers writing to the running service, as Meta would deliver them.
 
     Most messages come from known clients, some from strangers; now and then one asks for
-    a person or opts out, and some send a photo, a document, a voice note or a location.
+    a person or opts out, and some send a location, or a photo, a PDF or a voice note that
+    ``files`` holds where the service fetches it (without ``files``, a text instead).
     """
 
     def __init__(
@@ -174,8 +177,11 @@ class MessageStream:
         customers: list[Customer],
         pause: tuple[float, float],
         seed: int,
+        *,
+        files: CustomerFiles | None = None,
     ) -> None:
         self._url = webhook_url
+        self._files = files
         self._secret = app_secret
         self._customers = customers
         self._pause = pause
@@ -200,7 +206,7 @@ class MessageStream:
         elif roll < 0.12:
             part = {"type": "text", "text": {"body": HANDOFF_TEXT}}
         else:
-            part = customer_message(rng.choice(_STREAM_KINDS), rng)
+            part = customer_message(rng.choice(_STREAM_KINDS), rng, self._files)
         body = message_webhook_body(
             wa_id=customer.wa_id,
             profile_name=customer.profile_name,
@@ -259,6 +265,7 @@ def run_demo(options: DemoOptions, announce: Callable[[str], None] | None = None
                 demo_customers(options.seed)[1],
                 options.stream_seconds,
                 options.seed,
+                files=held_by_fake(fake.state),
             )
             banner = _banner(base_url, token, Path(folder), history, app_secret_given)
             if announce is None:

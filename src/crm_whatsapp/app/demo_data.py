@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_whatsapp.app.demo_files import FILE_OF_KIND, CustomerFiles
+
 DEMO_PHONE_NUMBER_ID = "106540352242922"
 DEMO_DISPLAY_NUMBER = "15550783881"
 DEMO_BUSINESS_ACCOUNT_ID = "102290129340398"
@@ -126,23 +128,23 @@ AGENT_TEXTS = (
 )
 
 
-def customer_message(kind: str, rng: random.Random) -> dict[str, Any]:
-    """The ``type``-specific part of a Meta message object, e.g. ``{"type": "text", ...}``."""
-    media_id = str(rng.randrange(10**15, 10**16))
-    if kind == "image":
-        caption = rng.choice(("Así llegó la caja", "Este es el modelo que quiero", ""))
-        image: dict[str, Any] = {"id": media_id, "mime_type": "image/jpeg", "sha256": "x"}
-        if caption:
-            image["caption"] = caption
-        return {"type": "image", "image": image}
-    if kind == "document":
-        filename = rng.choice(("comprobante_pago.pdf", "factura_marzo.pdf", "INE.pdf"))
-        return {
-            "type": "document",
-            "document": {"id": media_id, "mime_type": "application/pdf", "filename": filename},
-        }
-    if kind == "audio":
-        return {"type": "audio", "audio": {"id": media_id, "mime_type": "audio/ogg", "voice": True}}
+def customer_message(
+    kind: str, rng: random.Random, files: CustomerFiles | None = None
+) -> dict[str, Any]:
+    """The ``type``-specific part of a Meta message object, e.g. ``{"type": "text", ...}``.
+
+    A photo, a document or a voice note is one of the committed demo files, held by
+    ``files`` where the service will fetch it; without ``files`` (a server that is not
+    the demo's) the customer writes a text instead."""
+    file = FILE_OF_KIND.get(kind)
+    if file is not None and files is not None:
+        caption = filename = None
+        if kind == "image":
+            caption = rng.choice(("Así llegó la caja", "Este es el modelo que quiero", ""))
+        elif kind == "document":
+            caption = rng.choice(("La cotización que me mandaron", ""))
+            filename = rng.choice(("cotizacion.pdf", "Cotización marzo.pdf", "cotizacion_2.pdf"))
+        return files(file, caption=caption or None, filename=filename)
     if kind == "location":
         return {
             "type": "location",

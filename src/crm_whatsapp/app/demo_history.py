@@ -1,9 +1,10 @@
 """Two weeks of past conversations for the demo, so the inbox and the dashboard are not empty.
 
 The history goes through the same use cases as live traffic (parse the webhook body, store,
-let the bot decide, send through a gateway, record the status webhooks), only with a clock
-set to the past and an in-memory gateway standing in for Meta: every figure the dashboard
-shows is one the real service would have computed.
+let the bot decide, send through a gateway, record the status webhooks, fetch customers'
+files into the media store), only with a clock set to the past and an in-memory gateway
+standing in for Meta: every figure the dashboard shows is one the real service would have
+computed, and every photo, voice note and PDF is in the store from the start.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from crm_whatsapp.app.demo_data import (
     customer_message,
     message_webhook_body,
 )
+from crm_whatsapp.app.demo_files import CustomerFiles, held_by_gateway
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.use_cases import (
     Dependencies,
@@ -39,6 +41,7 @@ from crm_whatsapp.domain.use_cases import (
     mark_read,
     receive_inbound,
 )
+from crm_whatsapp.domain.use_cases.media_fetch import fetch_due_media
 from crm_whatsapp.domain.use_cases.outbox_pipeline import send_due_outbound
 
 # Customers write more at midday and in the evening, little at night (local hours 0..23).
@@ -69,6 +72,10 @@ class _History:
         self._gateway = gateway
         self._wamids = 0
         self.customer_messages = 0
+        self._files_at_meta = InMemoryMessagingGateway()  # apart: the replies' failures stay
+        self.files: CustomerFiles | None = (
+            None if deps.media is None else held_by_gateway(self._files_at_meta)
+        )
 
     def customer_writes(self, customer: Customer, part: Mapping[str, Any], at: datetime) -> str:
         """Store the message as the webhook would; the conversation's id."""
@@ -86,6 +93,8 @@ class _History:
         outcome = receive_inbound(self._deps, incoming)
         assert outcome.conversation_id is not None, "a new message always has a conversation"
         self.customer_messages += 1
+        if incoming.kind.is_media and self._deps.media is not None:  # at once, as the service
+            asyncio.run(fetch_due_media(self._deps, self._files_at_meta, self._deps.media))
         return outcome.conversation_id
 
     def send_and_report(self, at: datetime, rng: random.Random, *, fail: bool = False) -> None:
@@ -155,7 +164,8 @@ def write_history(
         exchanges = rng.randint(1, 4)
         conversation_id = ""
         for exchange in range(exchanges):
-            part = customer_message("text" if exchange == 0 else rng.choice(_KINDS), rng)
+            kind = "text" if exchange == 0 else rng.choice(_KINDS)
+            part = customer_message(kind, rng, history.files)
             conversation_id = history.customer_writes(customer, part, at)
             history.send_and_report(at + timedelta(seconds=2), rng, fail=number == 5)
             at += timedelta(minutes=rng.randint(1, 25))

@@ -84,3 +84,19 @@ def test_a_malformed_client_field_is_quoted(monkeypatch: pytest.MonkeyPatch, val
     with pytest.raises(ValidationError, match="is not NAME=COLUMN") as error:
         _settings(monkeypatch, CLIENTS_FIELDS=value)
     assert error.value.errors()[0]["loc"] == ("clients_fields",)
+
+
+def test_the_object_storage_secrets_are_among_those_kept_out_of_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3-secret-0f9e8d7c6b5a")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token-1a2b3c")
+    settings = Settings(_env_file=None, media_url="s3://archivos/whatsapp")  # type: ignore[call-arg]
+    assert settings.aws_environment()["AWS_ACCESS_KEY_ID"] == "AKIAEXAMPLEKEY"
+    assert {"s3-secret-0f9e8d7c6b5a", "session-token-1a2b3c"} <= set(settings.secret_values())
+
+
+def test_an_unknown_media_store_scheme_stops_start_up_naming_it() -> None:
+    with pytest.raises(ValueError, match="s4"):
+        Settings(_env_file=None, media_url="s4://archivos")  # type: ignore[call-arg]

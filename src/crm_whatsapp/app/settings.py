@@ -202,6 +202,8 @@ class Settings(BaseSettings):
         values += [t.get_secret_value() for t in self.api_tokens]
         if self.signing_key is not None:
             values.append(self.signing_key.get_secret_value())
+        aws = self.aws_environment()
+        values += [aws.get(name, "") for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
         for url in (self.database_url, self.clients_database_url):
             if url is None:
                 continue

@@ -183,8 +183,28 @@ def test_migrate_and_check_config_report_without_showing_secrets(
     out = capsys.readouterr().out
     assert "tablas al día" in out
     assert "ok  database answers and has the tables" in out
+    assert "ok  media store answers" in out
     for secret in (*SECRETS.values(), API_TOKEN):
         assert secret not in out
+
+
+def test_check_config_says_when_the_object_storage_does_not_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in _env(tmp_path, "http://127.0.0.1:9").items():
+        if name.startswith("CRM_WHATSAPP_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CRM_WHATSAPP_MEDIA_URL", "s3://archivos/whatsapp")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3-secret-never-shown")
+    assert main(["migrate"]) == 0
+    assert main(["check-config"]) == 2
+    captured = capsys.readouterr()
+    assert "object storage" in captured.err
+    assert "s3-secret-never-shown" not in captured.err + captured.out
 
 
 def test_a_bad_setting_is_one_line_naming_the_variable(

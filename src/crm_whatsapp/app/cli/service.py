@@ -8,6 +8,7 @@ missing secret, a bad rules file, a database that does not answer), never a trac
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from typing import Any
@@ -111,7 +112,11 @@ def run_check_config(args: argparse.Namespace) -> int:
     from crm_whatsapp.adapters.sql import Database  # noqa: PLC0415
     from crm_whatsapp.app.container import build_container, close_owned  # noqa: PLC0415
     from crm_whatsapp.domain.policy import BotRules  # noqa: PLC0415
-    from crm_whatsapp.domain.ports import ClientLookup, ConversationQueries  # noqa: PLC0415
+    from crm_whatsapp.domain.ports import (  # noqa: PLC0415
+        ClientLookup,
+        ConversationQueries,
+        MediaStore,
+    )
     from crm_whatsapp.domain.queries import ConversationFilter  # noqa: PLC0415
 
     settings = settings_with()
@@ -128,6 +133,9 @@ def run_check_config(args: argparse.Namespace) -> int:
         queries: ConversationQueries = container.resolve(ConversationQueries)
         queries.conversations(ConversationFilter(), 1)
         print("ok  database answers and has the tables")
+        media: MediaStore = container.resolve(MediaStore)
+        asyncio.run(media.exists("0" * 64))  # MediaStoreUnavailable if it does not answer
+        print("ok  media store answers")
     finally:
         close_owned(container)
     if not settings.api_tokens:

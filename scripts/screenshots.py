@@ -43,14 +43,23 @@ def start_demo() -> tuple[subprocess.Popen[str], str]:
 
 
 def open_busiest_chat(page: Page) -> str:
-    """A conversation with several messages shows the most of the chat view; its id."""
+    """A conversation with several messages and a picture or a voice note shows the most of
+    the chat view (else the first with several messages); its id."""
     rows = page.locator("[data-conversation-id]")
     rows.first.wait_for()
-    for index in range(min(rows.count(), 12)):
+    fallback = None
+    for index in range(min(rows.count(), 30)):
         rows.nth(index).click()
         page.locator("[data-message-id]").first.wait_for()
-        if page.locator("[data-message-id]").count() >= 6:
+        page.wait_for_timeout(150)
+        if page.locator("[data-message-id]").count() < 6:
+            continue
+        fallback = index if fallback is None else fallback
+        if page.locator(".messages .media-image, .messages .media-audio").count():
             break
+    else:
+        index = fallback or 0
+        rows.nth(index).click()
     return str(rows.nth(index).get_attribute("data-conversation-id"))
 
 

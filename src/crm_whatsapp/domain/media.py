@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -62,7 +63,7 @@ class MediaFile:
     ) -> MediaFile:
         return cls(
             MediaStatus.PENDING,
-            mime_type=mime_type,
+            mime_type=mime_type_or_none(mime_type),
             filename=filename,
             announced_sha256=normalized_sha256(announced_sha256),
             voice=voice,
@@ -103,7 +104,7 @@ class MediaFile:
             status=MediaStatus.STORED,
             sha256=stored.sha256,
             size=stored.size,
-            mime_type=mime_type or self.mime_type,
+            mime_type=mime_type_or_none(mime_type) or self.mime_type,
             next_attempt_at=None,
             error=None,
             stored_at=now,
@@ -151,6 +152,19 @@ class RemoteMedia:
     mime_type: str | None
     sha256: str | None = None
     size: int | None = None
+
+
+_MIME_TYPE = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]{0,63}/[A-Za-z0-9][\w!#$&^.+-]{0,126}")
+
+
+def mime_type_or_none(value: str | None) -> str | None:
+    """A media type as we keep and serve it (``type/subtype``, lower case, no parameters);
+    None for anything else a webhook may carry (a signed body can hold any string, and a
+    file is never refused for it: Meta's lookup says the type again)."""
+    if not value:
+        return None
+    base = value.split(";", 1)[0].strip().lower()
+    return base if _MIME_TYPE.fullmatch(base) else None
 
 
 def normalized_sha256(value: str | None) -> str | None:

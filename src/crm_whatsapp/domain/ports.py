@@ -110,8 +110,10 @@ class ConversationRepository(Protocol):
         ...
 
     def media_in_use(self, digests: Sequence[str]) -> set[str]:
-        """Which of these digests a message still keeps as its stored file (content
-        addressing: two messages may share one object, which only goes with the last)."""
+        """Which of these digests a message still keeps as its stored file, or is about to
+        (a pending fetch announced it): content addressing lets two messages share one
+        object, which only goes with the last, and a fetch racing retention must not lose
+        the object it is about to point at."""
         ...
 
     def media_usage_older_than(

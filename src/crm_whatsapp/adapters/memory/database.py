@@ -210,13 +210,17 @@ class InMemoryConversationRepository:
 
     def media_in_use(self, digests: Sequence[str]) -> set[str]:
         wanted = set(digests)
-        return {
-            message.media.sha256
-            for message in self._state.messages.values()
-            if message.media is not None
-            and message.media.status is MediaStatus.STORED
-            and message.media.sha256 in wanted
-        }
+        used: set[str] = set()
+        for message in self._state.messages.values():
+            media = message.media
+            if media is None:
+                continue
+            digest = media.sha256 if media.status is MediaStatus.STORED else None
+            if media.status is MediaStatus.PENDING:
+                digest = media.announced_sha256
+            if digest is not None and digest in wanted:
+                used.add(digest)
+        return used
 
     def media_usage_older_than(
         self, before: datetime, after: str | None, limit: int

@@ -209,10 +209,15 @@ class SqlConversationRepository:
         if not digests:
             return set()
         m = self._t.messages
-        statement = select(m.c.media_sha256).where(
-            m.c.media_sha256.in_(list(digests)), m.c.media_status == MediaStatus.STORED.value
+        wanted = list(digests)
+        kept = select(m.c.media_sha256).where(
+            m.c.media_sha256.in_(wanted), m.c.media_status == MediaStatus.STORED.value
         )
-        return {row[0] for row in self._db.execute(statement.distinct())}
+        coming = select(m.c.media_announced_sha256).where(
+            m.c.media_announced_sha256.in_(wanted),
+            m.c.media_status == MediaStatus.PENDING.value,
+        )
+        return {row[0] for row in self._db.execute(kept.union(coming))}
 
     def media_usage_older_than(
         self, before: datetime, after: str | None, limit: int

@@ -236,6 +236,13 @@ def build_tables(
         ),
         Index(f"ix_{p}messages_media_sha256", "media_sha256"),
         Index(
+            f"ix_{p}messages_media_kept",
+            "created_at",
+            "id",
+            sqlite_where=text("media_status = 'stored'"),
+            postgresql_where=text("media_status = 'stored'"),
+        ),
+        Index(
             f"ix_{p}messages_queue",
             "conversation_id",
             "created_at",

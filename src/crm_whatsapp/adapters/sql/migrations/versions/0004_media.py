@@ -87,6 +87,15 @@ def upgrade() -> None:
         postgresql_where=sa.text("media_status = 'pending'"),
     )
     op.create_index(f"ix_{p}messages_media_sha256", table, ["media_sha256"], unique=False)
+    # Retention walks the stored files oldest first, a batch at a time.
+    op.create_index(
+        f"ix_{p}messages_media_kept",
+        table,
+        ["created_at", "id"],
+        unique=False,
+        sqlite_where=sa.text("media_status = 'stored'"),
+        postgresql_where=sa.text("media_status = 'stored'"),
+    )
     # Media messages stored before this revision: their Meta ids may still be valid (7 days),
     # so they are queued for fetching like new ones; the job gives up on the expired ones.
     op.execute(
@@ -101,6 +110,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     p = table_prefix()
     table = f"{p}messages"
+    op.drop_index(f"ix_{p}messages_media_kept", table_name=table)
     op.drop_index(f"ix_{p}messages_media_sha256", table_name=table)
     op.drop_index(f"ix_{p}messages_media_due", table_name=table)
     for column in reversed(_COLUMNS):

@@ -250,8 +250,9 @@ def customer_text_webhook_body(
     business_account_id: str = "102290129340398",
     profile_name: str | None = None,
 ) -> JsonObject:
-    """The envelope Meta posts when a customer writes a text: what ``crm-whatsapp
-    simulate`` and the load tests send, so they exercise the same parser as production."""
+    """The envelope Meta posts when a customer writes a text: what the load tests send, so
+    they exercise the same parser as production (``customer_message_webhook_body`` for
+    any other kind of message)."""
     return customer_message_webhook_body(
         wa_id=wa_id,
         part={"type": "text", "text": {"body": text}},

@@ -184,3 +184,23 @@ def test_the_outbox_pace_benchmark_drains_the_upgraded_tier_on_postgresql(
     assert "first reply → last reply" in stdout
     assert "replies/s — target ≥ 500" in stdout
     assert "FAILED" not in stdout
+
+
+def test_the_media_serving_benchmark_fetches_and_streams_a_file_and_prints_the_memory() -> None:
+    """The service and the fake as processes: a 1 MiB and an 8 MiB document fetched on
+    arrival, each downloaded once, by 2 clients at once, by a slow reader and as a range
+    (~10 s)."""
+    stdout = run_benchmark(str(BENCHMARKS / "media_serving.py"), "--quick")
+    for figure in (
+        "| figure | 1 MiB | 8 MiB | large/small |",
+        "| RSS before the webhook (baseline) |",
+        "| peak RSS during the fetch |",
+        "| peak − before serving, sequential |",
+        "| peak − before serving, concurrent |",
+        "| peak − before serving, slow reader |",
+        "| Range request in the middle → 206: bytes, p50 of 1 (first) | 512 KiB: ",
+        "| RSS after serving |",
+    ):
+        assert figure in stdout
+    assert "FAILED" not in stdout
+    assert "not measured: a file" not in stdout

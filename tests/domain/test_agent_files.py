@@ -9,13 +9,18 @@ from datetime import timedelta
 
 import pytest
 
-from crm_whatsapp.adapters.memory import InMemorySetup, build_in_memory
+from crm_whatsapp.adapters.memory import InMemoryMessagingGateway, InMemorySetup, build_in_memory
 from crm_whatsapp.domain.errors import InvalidOutboundMessage, OutsideServiceWindow
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.media import MediaFile, StoredObject
 from crm_whatsapp.domain.message import IncomingMessage, MessageKind
 from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.use_cases import agent_reply, receive_inbound, send_due_outbound
+from crm_whatsapp.domain.use_cases import (
+    RetryPolicy,
+    agent_reply,
+    receive_inbound,
+    send_due_outbound,
+)
 from crm_whatsapp.domain.use_cases.agent import Attachment
 
 NUMBER = "106540352242922"
@@ -98,3 +103,51 @@ def test_whatsapp_takes_no_caption_with_a_voice_note() -> None:
 def test_a_file_not_in_the_store_cannot_be_attached() -> None:
     with pytest.raises(InvalidOutboundMessage, match="media store"):
         Attachment(MessageKind.IMAGE, MediaFile())
+
+
+class _SlowUploads(InMemoryMessagingGateway):
+    """Meta taking its time over each upload; counts how many were going at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uploading = 0
+        self.most_at_once = 0
+
+    async def upload_media(
+        self, business_number_id: str, content: bytes, mime_type: str, filename: str
+    ) -> str:
+        self.uploading += 1
+        self.most_at_once = max(self.most_at_once, self.uploading)
+        try:
+            await asyncio.sleep(0.02)
+            return await super().upload_media(business_number_id, content, mime_type, filename)
+        finally:
+            self.uploading -= 1
+
+
+def test_files_go_up_a_few_at_a_time_each_conversation_in_order() -> None:
+    setup = build_in_memory()
+    gateway = _SlowUploads()
+    conversations = []
+    for number in range(6):
+        customer = CustomerIdentity(wa_id=f"52155123456{number:02d}")
+        outcome = receive_inbound(
+            setup.deps,
+            IncomingMessage(
+                business_number_id=NUMBER,
+                customer=customer,
+                wamid=f"wamid.{number}",
+                kind=MessageKind.TEXT,
+                timestamp=setup.clock.now(),
+                text="Hola",
+            ),
+        )
+        assert outcome.conversation_id is not None
+        conversations.append(outcome.conversation_id)
+    asyncio.run(send_due_outbound(setup.deps, gateway))  # the greetings
+    for conversation_id in conversations:
+        agent_reply(setup.deps, conversation_id, "Laura", attachment=_document(setup))
+    report = asyncio.run(send_due_outbound(setup.deps, gateway, RetryPolicy(uploads=2)))
+    assert report.sent == 6
+    assert len(gateway.uploads) == 6
+    assert gateway.most_at_once == 2

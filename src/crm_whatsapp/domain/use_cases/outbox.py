@@ -72,6 +72,10 @@ class RetryPolicy:
     the claims' leases hold; a worker keeps trying for as long as it runs."""
     concurrency: int = 64
     """Sends in flight at once per worker."""
+    uploads: int = 4
+    """Files being uploaded to Meta at once per worker: each is in memory while it goes
+    (the Graph API takes a file in one request), so a burst of 100 MB documents holds
+    ``uploads`` × 100 MB, not ``concurrency`` × 100 MB; text never waits for them."""
     throttle_pause: timedelta = timedelta(seconds=1)
     """How long a number rests after 130429; doubled while Meta keeps saying it."""
     max_throttle_pause: timedelta = timedelta(seconds=30)
@@ -80,10 +84,17 @@ class RetryPolicy:
     six seconds to one customer)."""
 
     def __post_init__(self) -> None:
-        counts = (self.max_attempts, self.batch_size, self.record_attempts, self.concurrency)
+        counts = (
+            self.max_attempts,
+            self.batch_size,
+            self.record_attempts,
+            self.concurrency,
+            self.uploads,
+        )
         if min(counts) < 1:
             raise ValueError(
-                "max_attempts, batch_size, record_attempts and concurrency must be at least 1"
+                "max_attempts, batch_size, record_attempts, concurrency and uploads must be "
+                "at least 1"
             )
         delays = (self.first_delay, self.lease, self.throttle_pause, self.pair_delay)
         if min(delays) <= timedelta(0):

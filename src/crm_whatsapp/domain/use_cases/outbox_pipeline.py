@@ -73,6 +73,7 @@ class OutboxPipeline:
         self._done: list[tuple[OutboxJob, Result]] = []
         self._progress = asyncio.Event()
         self._places: asyncio.Semaphore | None = None
+        self._uploads: asyncio.Semaphore | None = None
         self._sending = 0
         self._throttles_in_a_row: dict[str, int] = {}
         self._database = ThreadPoolExecutor(1, thread_name_prefix="crm-whatsapp-outbox-db")
@@ -274,10 +275,16 @@ class OutboxPipeline:
         store = self._deps.media
         if store is None or media.sha256 is None or media.mime_type is None:
             raise GatewayError("no media store holds this file", retryable=False)
-        content = await read_all(store, media.sha256)
         filename = media.filename or f"archivo-{message.id}"
         number = conversation.business_number_id
-        media_id = await self._gateway.upload_media(number, content, media.mime_type, filename)
+        if self._uploads is None:  # made on the running loop, like ``_places``
+            self._uploads = asyncio.Semaphore(self._policy.uploads)
+        async with self._uploads:
+            content = await read_all(store, media.sha256)
+            media_id = await self._gateway.upload_media(
+                number, content, media.mime_type, filename
+            )
+            del content
         return await self._gateway.send_media(
             number,
             conversation.customer,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from conftest import BackendFactory
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.media import MediaStatus
 from crm_whatsapp.domain.message import IncomingMessage, MessageKind
@@ -32,7 +33,7 @@ def _photo(mime_type: str, media_id: str = "m-1", sha256: str | None = None) -> 
 
 
 def test_a_media_type_no_column_could_hold_is_no_reason_to_refuse_the_message(
-    backend: BackendFactory,
+    backend: Callable[..., Any],
 ) -> None:
     crm = backend()
     crm.gateway.add_media("m-1", PHOTO, "image/jpeg")
@@ -49,7 +50,7 @@ def test_a_media_type_no_column_could_hold_is_no_reason_to_refuse_the_message(
     assert fetched.mime_type == "image/jpeg"
 
 
-def test_retention_keeps_a_file_a_pending_fetch_announced(backend: BackendFactory) -> None:
+def test_retention_keeps_a_file_a_pending_fetch_announced(backend: Callable[..., Any]) -> None:
     crm = backend()
     digest = hashlib.sha256(PHOTO).hexdigest()
     receive_inbound(crm.deps, _photo("image/jpeg", "m-2", sha256=digest))

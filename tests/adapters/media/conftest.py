@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_kit import MediaCase, filesystem_case, memory_case, s3_case
+from store_kit import MediaCase, filesystem_case, memory_case, s3_case
 
 from crm_whatsapp.domain.ports import MediaStore
 from s3_server import S3Server, s3_bucket, s3_server

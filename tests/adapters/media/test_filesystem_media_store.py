@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from media_kit import MiB, collect, put, read, sample, sha256_of
+from store_kit import MiB, collect, put, read, sample, sha256_of
 
 from crm_whatsapp.adapters.media import FilesystemMediaStore
 from crm_whatsapp.adapters.media.filesystem import INCOMING

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from media_kit import MediaCase, MiB, feed, put, read, read_chunks, sample, sha256_of, split
+from store_kit import MediaCase, MiB, feed, put, read, read_chunks, sample, sha256_of, split
 
 from crm_whatsapp.domain.errors import MediaChecksumMismatch, MediaNotStored, MediaTooLarge
 from crm_whatsapp.domain.media import StoredObject

@@ -7,7 +7,7 @@ import asyncio
 import socket
 
 import pytest
-from media_kit import S3_PREFIX, MiB, put, read, sample, sha256_of
+from store_kit import S3_PREFIX, MiB, put, read, sample, sha256_of
 
 from crm_whatsapp.adapters.media import S3MediaStore
 from crm_whatsapp.domain.errors import MediaStoreUnavailable

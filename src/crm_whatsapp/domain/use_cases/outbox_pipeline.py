@@ -281,9 +281,7 @@ class OutboxPipeline:
             self._uploads = asyncio.Semaphore(self._policy.uploads)
         async with self._uploads:
             content = await read_all(store, media.sha256)
-            media_id = await self._gateway.upload_media(
-                number, content, media.mime_type, filename
-            )
+            media_id = await self._gateway.upload_media(number, content, media.mime_type, filename)
             del content
         return await self._gateway.send_media(
             number,

@@ -172,6 +172,18 @@ def test_urls_and_media_ids_expire_after_their_configured_lifetimes(http) -> Non
         assert graph_error(lookup(http, fake, media_id), 400, 100)["error_subcode"] == 33
 
 
+def test_at_metas_pace_lookups_and_uploads_take_the_latency_of_a_send(http) -> None:
+    with running_fake_graph_api(access_token=TOKEN, latency_seconds=0.3) as fake:
+        media_id = fake.state.add_media(JPEG, "image/jpeg")
+        started = time.monotonic()
+        assert lookup(http, fake, media_id).status_code == 200
+        looked_up = time.monotonic()
+        assert upload(http, fake, JPEG, "image/jpeg").status_code == 200
+        uploaded = time.monotonic()
+    assert looked_up - started >= 0.3
+    assert uploaded - looked_up >= 0.3
+
+
 def test_failures_can_be_injected_on_each_media_endpoint(fake, http) -> None:
     media_id = fake.state.add_media(JPEG, "image/jpeg")
     control = http.post(

@@ -57,6 +57,7 @@ def media_routes(fake: FakeGraphApiState) -> list[Route]:
 
     async def lookup(request: Request) -> Response:
         media_id = str(request.path_params["media_id"])
+        await _at_metas_pace(fake)
         return await _guarded(fake, request, "lookup", media_id, lambda: _lookup(fake, request))
 
     async def download(request: Request) -> Response:
@@ -71,6 +72,7 @@ def media_routes(fake: FakeGraphApiState) -> list[Route]:
         return await _guarded(fake, request, "download", None, serve)
 
     async def upload(request: Request) -> Response:
+        await _at_metas_pace(fake)
         return await _guarded(fake, request, "upload", None, lambda: _upload(fake, request))
 
     async def add(request: Request) -> Response:
@@ -109,6 +111,14 @@ def media_routes(fake: FakeGraphApiState) -> list[Route]:
         Route("/{version}/{phone_number_id}/media", upload, methods=["POST"]),
         Route("/{version}/{media_id}", lookup, methods=["GET"]),
     ]
+
+
+async def _at_metas_pace(fake: FakeGraphApiState) -> None:
+    """Lookups and uploads are Graph API calls like a send: they take the same latency
+    (``--latency-ms``/``--jitter-ms``), so a fake at Meta's pace is slow where Meta is."""
+    delay = fake.pace.delay()
+    if delay > 0:
+        await fake.wait_unless_closing(delay)
 
 
 async def _guarded(

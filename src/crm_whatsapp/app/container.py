@@ -28,6 +28,7 @@ from crm_whatsapp.app.factories import (
     UnitOfWorkFactory,
 )
 from crm_whatsapp.app.gateway_sessions import GatewayFactory, gateway_sessions
+from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.service_lifespan import ServiceLifespan
 from crm_whatsapp.app.settings import Settings
@@ -36,11 +37,14 @@ from crm_whatsapp.domain.ports import (
     ClientLookup,
     Clock,
     ConversationQueries,
+    DeliveryJournal,
     EventPublisher,
     IdGenerator,
+    IngestQueries,
     MediaStore,
     MessagingGateway,
     SendRateLimiter,
+    WebhookReader,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
@@ -74,6 +78,10 @@ ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
     (MediaStore, factories.media_store),
     (MediaFetchPolicy, factories.media_fetch_policy),
     (Dependencies, factories.dependencies),
+    (DeliveryJournal, factories.delivery_journal),
+    (WebhookReader, factories.webhook_reader),
+    (IngestQueries, factories.ingest_queries),
+    (IngestProcessor, factories.ingest_processor),
     (LifespanGateway, LifespanGateway),
     (ApiContext, factories.api_context),
     (ServiceLifespan, ServiceLifespan),

@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crm_whatsapp.adapters.http.webhook import store_batch
 from crm_whatsapp.adapters.memory import FixedClock, InMemoryMessagingGateway
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import StatusContext, status_webhook_body
-from crm_whatsapp.adapters.whatsapp.webhook import parse_webhook
+from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader, parse_webhook
 from crm_whatsapp.app.demo_data import (
     AGENT_TEXTS,
     DEMO_BUSINESS_ACCOUNT_ID,
@@ -41,6 +40,7 @@ from crm_whatsapp.domain.use_cases import (
     mark_read,
     receive_inbound,
 )
+from crm_whatsapp.domain.use_cases.ingest import apply_body
 from crm_whatsapp.domain.use_cases.media_fetch import fetch_due_media
 from crm_whatsapp.domain.use_cases.outbox_pipeline import send_due_outbound
 
@@ -131,7 +131,7 @@ class _History:
             display_phone_number=DEMO_DISPLAY_NUMBER,
         )
         self._clock.set(at)
-        store_batch(self._deps, parse_webhook(json.dumps(body).encode()))
+        apply_body(self._deps, WebhookBodyReader(), json.dumps(body).encode(), at)
 
 
 def write_history(

@@ -31,8 +31,12 @@ from crm_whatsapp.adapters.sql import (
     SqlRateSlots,
     SqlUnitOfWork,
 )
+from crm_whatsapp.adapters.sql.delivery_journal import GroupCommitJournal
+from crm_whatsapp.adapters.sql.ingest_queries import SqlIngestQueries
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiSettings
+from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
 from crm_whatsapp.app.gateway_sessions import GraphApiSessions
+from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import ENV_PREFIX, MissingSetting, Settings
 from crm_whatsapp.domain.policy import BotRules
@@ -40,12 +44,15 @@ from crm_whatsapp.domain.ports import (
     ClientLookup,
     Clock,
     ConversationQueries,
+    DeliveryJournal,
     EventPublisher,
     IdGenerator,
+    IngestQueries,
     MediaStore,
     MessagingGateway,
     SendRateLimiter,
     UnitOfWork,
+    WebhookReader,
 )
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
@@ -221,6 +228,38 @@ def dependencies(
     return Dependencies(unit_of_work, clients, clock, ids, rules, events, media)
 
 
+def delivery_journal(
+    database: Database, clock: Clock, resources: OwnedResources
+) -> DeliveryJournal:
+    journal = GroupCommitJournal(database, clock)
+    resources.close_with(journal.close)
+    return journal
+
+
+def webhook_reader(settings: Settings) -> WebhookReader:
+    return WebhookBodyReader(settings.phone_number_ids)
+
+
+def ingest_queries(database: Database) -> IngestQueries:
+    return SqlIngestQueries(database)
+
+
+def ingest_processor(
+    settings: Settings, deps: Dependencies, reader: WebhookReader, journal: DeliveryJournal
+) -> IngestProcessor:
+    """Built here, started by whoever runs it (the service, ``crm-whatsapp worker``)."""
+    days = settings.delivery_retention_days
+    processor = IngestProcessor(
+        deps,
+        reader,
+        batch=settings.ingest_batch,
+        poll_interval=min(settings.outbox_poll_seconds, 1.0),
+        retention=timedelta(days=days) if days else None,
+    )
+    journal.on_append(processor.wake)
+    return processor
+
+
 def api_context(
     *,
     settings: Settings,
@@ -228,6 +267,8 @@ def api_context(
     queries: ConversationQueries,
     hub: LocalEventHub,
     read_receipts: LifespanGateway,
+    journal: DeliveryJournal,
+    ingest: IngestQueries,
 ) -> ApiContext:
     context = ApiContext(
         deps=deps,
@@ -243,6 +284,8 @@ def api_context(
         cors_origins=settings.cors_origins,
         media_links=media_links(settings),
         upload_max_bytes=settings.media_max_bytes,
+        journal=journal,
+        ingest=ingest,
     )
     if not context.tokens.configured:
         logger.warning(

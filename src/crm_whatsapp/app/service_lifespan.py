@@ -1,8 +1,9 @@
 """What the service brings up when it starts and takes down when it stops.
 
 In order: the database tables (migrations, unless turned off), the PostgreSQL event
-listener (several processes share live events), the gateway for read receipts, and the
-in-process outbox worker; down in reverse, then whatever the container opened.
+listener (several processes share live events), the gateway for read receipts, the
+in-process outbox worker and the processor of stored webhook deliveries; down in reverse,
+then whatever the container opened (the delivery journal writes what is queued first).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventListener
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.app.factories import OwnedResources
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
+from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.media_fetch_worker import may_have_queued_a_file
 from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.outbox_worker import may_have_queued_a_reply
@@ -48,7 +50,9 @@ class ServiceLifespan:
         read_receipts: LifespanGateway,
         resources: OwnedResources,
         media_policy: MediaFetchPolicy,
+        ingest: IngestProcessor,
     ) -> None:
+        self._ingest = ingest
         self._media_policy = media_policy
         self._settings = settings
         self._database = database
@@ -81,10 +85,17 @@ class ServiceLifespan:
             outbox.start()
             remove_listener = hub.add_listener(_waker(outbox))
         app.state.outbox = outbox
+        ingest = None
+        if settings.ingest_in_process:
+            ingest = self._ingest
+            ingest.start()
+        app.state.ingest = ingest
         logger.info("crm_whatsapp ready on %s", database.describe())
         try:
             yield
         finally:
+            if ingest is not None:
+                await asyncio.to_thread(ingest.stop)
             if remove_listener is not None:
                 remove_listener()
             if outbox is not None:

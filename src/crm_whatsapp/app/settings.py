@@ -109,6 +109,17 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     """Signs media links; unset, it is derived from the app secret and the API tokens, which
     every server of one deployment shares."""
+    phone_number_ids: CommaList = ()
+    """Business numbers (phone number ids) this service answers for, comma-separated;
+    deliveries for any other number are quarantined, not stored in the inbox. Empty: all."""
+    ingest_in_process: bool = True
+    """Read stored webhook deliveries in the service's process; false when only
+    ``crm-whatsapp worker`` processes do (the service then only stores them)."""
+    ingest_batch: int = Field(default=200, ge=1, le=5000)
+    """Webhook deliveries the processor reads per transaction."""
+    delivery_retention_days: int = Field(default=7, ge=0)
+    """Processed raw deliveries are deleted after this many days (0 keeps them all);
+    quarantined items keep their own copy."""
     migrate_on_start: bool = True
     cors_origins: CommaList = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
@@ -138,7 +149,7 @@ class Settings(BaseSettings):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
 
-    @field_validator("clients_phone_columns", "cors_origins", mode="before")
+    @field_validator("clients_phone_columns", "cors_origins", "phone_number_ids", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

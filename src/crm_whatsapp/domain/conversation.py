@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
 from crm_whatsapp.domain.message import Message
@@ -37,6 +37,10 @@ class Conversation:
     opted_out: bool = False
     recent_bot_replies: tuple[datetime, ...] = ()
     after_hours_notice_at: datetime | None = None
+    marketing_opt_out: bool = False
+    """The customer stopped marketing messages in WhatsApp (``user_preferences``)."""
+    marketing_preference_at: datetime | None = None
+    """When the customer last stopped or resumed them; an older report changes nothing."""
 
     @classmethod
     def start(
@@ -64,6 +68,9 @@ class Conversation:
     def service_window_closes_at(self) -> datetime | None:
         if self.last_inbound_at is None:
             return None
+        if self.last_inbound_at > datetime.max.replace(tzinfo=UTC) - SERVICE_WINDOW:
+            # stored before times were bounded at ingest: never overflow a listing
+            return datetime.max.replace(tzinfo=UTC)
         return self.last_inbound_at + SERVICE_WINDOW
 
     def service_window_open(self, now: datetime) -> bool:
@@ -119,6 +126,13 @@ class Conversation:
 
     def with_opt_out(self, opted_out: bool) -> Conversation:
         return replace(self, opted_out=opted_out)
+
+    def with_marketing_preference(self, opt_out: bool, at: datetime) -> Conversation:
+        """The customer's latest choice about marketing messages; reports arrive out of
+        order, so one older than the choice we know is ignored."""
+        if self.marketing_preference_at is not None and at < self.marketing_preference_at:
+            return self
+        return replace(self, marketing_opt_out=opt_out, marketing_preference_at=at)
 
     # -- the bot's memory --------------------------------------------------------------
     def bot_replies_since(self, since: datetime) -> int:

@@ -62,6 +62,8 @@ class AuthorKind(enum.Enum):
     CUSTOMER = "customer"
     BOT = "bot"
     AGENT = "agent"
+    PHONE_APP = "phone_app"
+    """The business wrote from the WhatsApp Business app on the same number (coexistence)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,10 @@ class Author:
     @classmethod
     def agent(cls, name: str) -> Author:
         return cls(AuthorKind.AGENT, name)
+
+    @classmethod
+    def phone_app(cls) -> Author:
+        return cls(AuthorKind.PHONE_APP, "WhatsApp Business")
 
 
 class ProcessingState(enum.Enum):

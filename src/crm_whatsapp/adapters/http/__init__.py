@@ -10,7 +10,6 @@ from crm_whatsapp.adapters.http.auth import BearerTokens
 from crm_whatsapp.adapters.http.context import ApiContext
 from crm_whatsapp.adapters.http.operations import Operation, Param
 from crm_whatsapp.adapters.http.routes import API, OPERATIONS
-from crm_whatsapp.adapters.http.webhook import StoredBatch, store_batch
 
 __all__ = [
     "API",
@@ -19,7 +18,5 @@ __all__ = [
     "BearerTokens",
     "Operation",
     "Param",
-    "StoredBatch",
     "build_http_app",
-    "store_batch",
 ]

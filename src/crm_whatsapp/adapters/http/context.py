@@ -21,7 +21,12 @@ from crm_whatsapp.adapters.http.auth import BearerTokens
 from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
 from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.ports import ConversationQueries, MessagingGateway
+from crm_whatsapp.domain.ports import (
+    ConversationQueries,
+    DeliveryJournal,
+    IngestQueries,
+    MessagingGateway,
+)
 from crm_whatsapp.domain.use_cases import Dependencies
 
 
@@ -46,6 +51,10 @@ class ApiContext:
     """Signs the ``url`` of each file in the API; None: files are served to the token only."""
     upload_max_bytes: int = 100 * 1024 * 1024
     """The largest file an agent may send (``CRM_WHATSAPP_MEDIA_MAX_BYTES``)."""
+    journal: DeliveryJournal | None = None
+    """Where the webhook stores bodies before it answers; None: the webhook answers 503."""
+    ingest: IngestQueries | None = None
+    """The quarantine and channel health, for operators."""
 
 
 Value = str | int | bool | datetime | PhoneNumber | None

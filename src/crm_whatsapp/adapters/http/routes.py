@@ -7,8 +7,9 @@ Fixed paths come before ``{conversation_id}`` so that they are not taken for ids
 from __future__ import annotations
 
 from crm_whatsapp.adapters.http import conversations as api
-from crm_whatsapp.adapters.http import schemas
+from crm_whatsapp.adapters.http import ingest, schemas
 from crm_whatsapp.adapters.http.health import health, ready
+from crm_whatsapp.adapters.http.ingest_schemas import ChannelHealthOut, QuarantinePage, WebhookAck
 from crm_whatsapp.adapters.http.live import live_events
 from crm_whatsapp.adapters.http.media_files import serve_media
 from crm_whatsapp.adapters.http.media_links import MEDIA_PATH as MEDIA
@@ -80,17 +81,23 @@ NUMBER = (
     Param("numero", "the customer's number, in any format", "phone", required=True, max_length=200),
 )
 
+QUARANTINE = (
+    Param("estado", "abiertas (default), reprocesadas or todas", max_length=20),
+    *PAGE,
+)
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/webhook", verify_subscription, "Meta's subscription check", "webhook",
               {200: "text/plain"}, authenticated=False, query=VERIFICATION,
               ignore_unknown_query=True,
               extra_statuses=(403,)),
     Operation("POST", "/webhook", receive_delivery, "Meta delivers messages and statuses",
-              "webhook", {200: schemas.WebhookAck}, authenticated=False, raw_body=True,
+              "webhook", {200: WebhookAck}, authenticated=False, raw_body=True,
               ignore_unknown_query=True,
               extra_statuses=(401, 413, 503),
-              description="Signed with X-Hub-Signature-256; 200 only once everything "
-              "in the body is stored (503 otherwise, so Meta retries)."),
+              description="Signed with X-Hub-Signature-256; 200 once the body is stored "
+              "durably (503 otherwise, so Meta retries). It is read right after: what cannot "
+              "be understood is quarantined (GET /api/v1/entregas-fallidas), never refused."),
     Operation("GET", API, api.list_conversations, "Conversations, newest activity first",
               "conversations", {200: schemas.ConversationPage}, query=LIST,
               extra_statuses=(503,)),
@@ -150,6 +157,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/api/v1/clientes-crm", api.search_clients,
               "CRM clients by id or name (to link a conversation)", "clients",
               {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,)),
+    Operation("GET", "/api/v1/entregas-fallidas", ingest.quarantine,
+              "Webhook items that could not be understood (the quarantine)", "ingest",
+              {200: QuarantinePage}, query=QUARANTINE, extra_statuses=(503,),
+              description="Newest first, each with its raw JSON, its place in the body and "
+              "the reason; `crm-whatsapp deliveries replay` reads them again after an "
+              "upgrade."),
+    Operation("GET", "/api/v1/salud-canal", ingest.channel_health,
+              "Ingest backlog, quarantine and Meta's alerts about the channel", "ingest",
+              {200: ChannelHealthOut}, extra_statuses=(503,)),
     Operation("GET", "/health", health, "The process answers", "health",
               {200: schemas.Status}, authenticated=False, ignore_unknown_query=True),
     Operation("GET", "/ready", ready, "The database answers", "health",

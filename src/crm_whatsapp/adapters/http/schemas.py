@@ -59,10 +59,16 @@ class ConversationOut(_Out):
     bot_paused: bool
     assigned_agent: str | None
     opted_out: bool
+    marketing_opt_out: bool = Field(
+        description="the customer stopped marketing messages in WhatsApp (user_preferences)"
+    )
+    marketing_preference_at: datetime | None = Field(
+        description="when they last stopped or resumed them"
+    )
 
 
 class AuthorOut(_Out):
-    kind: Literal["customer", "bot", "agent"]
+    kind: Literal["customer", "bot", "agent", "phone_app"]
     name: str | None
 
 
@@ -179,12 +185,6 @@ class Status(_Out):
     detail: str | None = None
 
 
-class WebhookAck(_Out):
-    messages: int
-    duplicates: int
-    statuses: int
-
-
 class TemplateIn(_In):
     name: str = Field(min_length=1, max_length=512)
     language: str = Field(default="es", min_length=2, max_length=15)
@@ -249,6 +249,8 @@ def conversation_out(conversation: Conversation, now: datetime) -> ConversationO
         bot_paused=c.bot_paused,
         assigned_agent=c.assigned_agent,
         opted_out=c.opted_out,
+        marketing_opt_out=c.marketing_opt_out,
+        marketing_preference_at=c.marketing_preference_at,
     )
 
 

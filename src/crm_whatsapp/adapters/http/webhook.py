@@ -1,56 +1,25 @@
 """Meta's side: the subscription check (GET) and the deliveries (POST).
 
-A POST is answered 200 only after every message in it is stored with the bot's pending
-reply (each message is one unit of work); if storage fails the answer is 503 and Meta
-delivers the whole body again later, which is harmless because a known wamid stores nothing.
+A POST is checked (signature, size) and its body appended to the delivery journal; the 200
+means only that, and it is the promise: the body survives a crash and a power cut. The
+processor reads it right after (``domain/use_cases/ingest.py``): what it cannot understand
+is quarantined, never refused, because Meta would retry a refused body for 7 days and then
+drop the good messages in it with the bad. A failure to store is a 503, so Meta retries.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
 from starlette.responses import PlainTextResponse
 
-from crm_whatsapp.adapters.http import schemas
 from crm_whatsapp.adapters.http.context import ApiContext, Call
+from crm_whatsapp.adapters.http.ingest_schemas import WebhookAck
 from crm_whatsapp.adapters.whatsapp.webhook import (
     SIGNATURE_HEADER,
-    WebhookBatch,
+    PayloadTooLarge,
     answer_verification,
-    parse_webhook,
     verify_signature,
 )
-from crm_whatsapp.domain.use_cases import Dependencies, receive_inbound, record_status_update
-
-logger = logging.getLogger("crm_whatsapp.webhook")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredBatch:
-    messages: int
-    duplicates: int
-    statuses: int
-
-
-def store_batch(deps: Dependencies, batch: WebhookBatch) -> StoredBatch:
-    """Every message and status of the body, in order; raises if storage fails."""
-    duplicates = 0
-    for message in batch.messages:
-        if receive_inbound(deps, message).duplicate:
-            duplicates += 1
-    for status in batch.statuses:
-        record_status_update(deps, status)
-    for problem in batch.problems:
-        logger.warning(
-            "webhook problem for number %s: %s (code %s)",
-            problem.business_number_id,
-            problem.description,
-            problem.code,
-        )
-    if batch.ignored_changes:
-        logger.debug("webhook: %d changes of other fields ignored", batch.ignored_changes)
-    return StoredBatch(len(batch.messages), duplicates, len(batch.statuses))
+from crm_whatsapp.domain.errors import StorageUnavailable
 
 
 def verify_subscription(context: ApiContext, call: Call) -> PlainTextResponse:
@@ -58,10 +27,13 @@ def verify_subscription(context: ApiContext, call: Call) -> PlainTextResponse:
     return PlainTextResponse(answer_verification(given, context.verify_token))
 
 
-def receive_delivery(context: ApiContext, call: Call) -> schemas.WebhookAck:
+async def receive_delivery(context: ApiContext, call: Call) -> WebhookAck:
+    """On the event loop: the journal's writer thread does the I/O, many requests share
+    one commit, and no threadpool slot is held while the commit runs."""
     verify_signature(call.raw_body, call.headers.get(SIGNATURE_HEADER), context.app_secret)
-    batch = parse_webhook(call.raw_body, max_bytes=context.max_body_bytes)
-    stored = store_batch(context.deps, batch)
-    return schemas.WebhookAck(
-        messages=stored.messages, duplicates=stored.duplicates, statuses=stored.statuses
-    )
+    if len(call.raw_body) > context.max_body_bytes:
+        raise PayloadTooLarge(len(call.raw_body), context.max_body_bytes)
+    if context.journal is None:
+        raise StorageUnavailable("no delivery journal is configured")
+    delivery_id = await context.journal.append(call.raw_body)
+    return WebhookAck(received=True, delivery_id=delivery_id)

@@ -18,6 +18,8 @@ from crm_whatsapp.adapters.memory.database import (
 )
 from crm_whatsapp.adapters.memory.fakes import FixedClock, RecordingEventPublisher, SequentialIds
 from crm_whatsapp.adapters.memory.gateway import InMemoryMessagingGateway, SentMessage
+from crm_whatsapp.adapters.memory.ingest_queries import InMemoryIngestQueries
+from crm_whatsapp.adapters.memory.journal import InMemoryDeliveryJournal
 from crm_whatsapp.adapters.memory.queries import InMemoryConversationQueries
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.policy.rules import BotRules
@@ -36,6 +38,8 @@ class InMemorySetup:
     clock: FixedClock
     events: RecordingEventPublisher
     media: InMemoryMediaStore
+    journal: InMemoryDeliveryJournal
+    ingest: InMemoryIngestQueries
 
 
 def build_in_memory(
@@ -67,6 +71,8 @@ def build_in_memory(
         clock=clock,
         events=events,
         media=media,
+        journal=InMemoryDeliveryJournal(store, clock),
+        ingest=InMemoryIngestQueries(store),
     )
 
 
@@ -75,6 +81,8 @@ __all__ = [
     "InMemoryClientLookup",
     "InMemoryConversationQueries",
     "InMemoryConversationRepository",
+    "InMemoryDeliveryJournal",
+    "InMemoryIngestQueries",
     "InMemoryMessagingGateway",
     "InMemorySetup",
     "InMemoryStore",

@@ -12,6 +12,7 @@ others, and apart they could only refer to each other in a cycle.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,12 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.ingest import (
+    QuarantineEntry,
+    QuarantineState,
+    RawDelivery,
+    StoredChannelEvent,
+)
 from crm_whatsapp.domain.media import MediaStatus, MediaUsage
 from crm_whatsapp.domain.message import Message
 
@@ -39,6 +46,12 @@ class StoreState:
     """Outbound messages still to send (an insertion-ordered set)."""
     media_pending_ids: dict[str, None] = field(default_factory=dict)
     """Messages whose file is still to fetch."""
+    deliveries: dict[int, RawDelivery] = field(default_factory=dict)
+    """Raw webhook bodies still to read, by id (ids only grow)."""
+    processed_deliveries: dict[int, datetime] = field(default_factory=dict)
+    """Read deliveries' ids and when they were processed (bodies dropped)."""
+    quarantine: dict[str, QuarantineEntry] = field(default_factory=dict)
+    channel_events: dict[str, StoredChannelEvent] = field(default_factory=dict)
 
     def copy(self) -> StoreState:
         return StoreState(
@@ -49,6 +62,10 @@ class StoreState:
             dict(self.conversation_ids_by_customer),
             dict(self.pending_message_ids),
             dict(self.media_pending_ids),
+            dict(self.deliveries),
+            dict(self.processed_deliveries),
+            dict(self.quarantine),
+            dict(self.channel_events),
         )
 
 
@@ -101,6 +118,18 @@ class UndoLog:
 
     def forget(self) -> None:
         self._entries.clear()
+
+    def mark(self) -> int:
+        """Where a savepoint starts."""
+        return len(self._entries)
+
+    def roll_back_to(self, mark: int) -> None:
+        while len(self._entries) > mark:
+            mapping, key, previous = self._entries.pop()
+            if previous is _MISSING:
+                mapping.pop(key, None)
+            else:
+                mapping[key] = previous
 
 
 def _customer_keys(
@@ -279,6 +308,7 @@ class InMemoryUnitOfWork:
     """All or nothing, one at a time: holds the store's lock from enter to exit."""
 
     conversations: InMemoryConversationRepository
+    deliveries: InMemoryDeliveryRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -290,7 +320,17 @@ class InMemoryUnitOfWork:
             raise StorageUnavailable("in-memory store marked unavailable")
         self._undo = UndoLog()
         self.conversations = InMemoryConversationRepository(self._store.state, self._undo)
+        self.deliveries = InMemoryDeliveryRepository(self._store.state, self._undo)
         return self
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        mark = self._undo.mark()
+        try:
+            yield
+        except BaseException:
+            self._undo.roll_back_to(mark)
+            raise
 
     def __exit__(
         self,
@@ -313,3 +353,46 @@ class InMemoryUnitOfWork:
 def _queue_order(message: Message) -> tuple[datetime, str]:
     """The order a conversation's replies must leave in (as the SQL adapter orders them)."""
     return (message.created_at, message.id)
+
+
+class InMemoryDeliveryRepository:
+    """The DeliveryRepository port on the store's state; the unit of work's lock is the
+    claim (one unit of work at a time)."""
+
+    def __init__(self, state: StoreState, undo: UndoLog) -> None:
+        self._state = state
+        self._undo = undo
+
+    def claim(self, limit: int) -> Sequence[RawDelivery]:
+        waiting = self._state.deliveries
+        return [waiting[i] for i in sorted(waiting)[:limit]]
+
+    def finish(self, delivery_ids: Sequence[int], at: datetime) -> None:
+        for delivery_id in delivery_ids:
+            self._undo.remove(self._state.deliveries, delivery_id)
+            self._undo.set(self._state.processed_deliveries, delivery_id, at)
+
+    def prune_processed(self, before: datetime, limit: int) -> int:
+        done = self._state.processed_deliveries
+        old = [i for i, at in sorted(done.items(), key=lambda kv: kv[1]) if at < before][:limit]
+        for delivery_id in old:
+            self._undo.remove(done, delivery_id)
+        return len(old)
+
+    def quarantine(self, entry: QuarantineEntry) -> None:
+        self._undo.set(self._state.quarantine, entry.id, entry)
+
+    def quarantined(
+        self, state: QuarantineState, limit: int, after_id: str | None = None
+    ) -> Sequence[QuarantineEntry]:
+        entries = sorted(
+            (e for e in self._state.quarantine.values() if e.state is state), key=lambda e: e.id
+        )
+        return [e for e in entries if after_id is None or e.id > after_id][:limit]
+
+    def update_quarantined(self, entry: QuarantineEntry) -> None:
+        if entry.id in self._state.quarantine:
+            self._undo.set(self._state.quarantine, entry.id, entry)
+
+    def add_channel_event(self, event: StoredChannelEvent) -> None:
+        self._undo.set(self._state.channel_events, event.id, event)

@@ -58,6 +58,8 @@ def conversation_values(c: Conversation) -> dict[str, Any]:
         "opted_out": c.opted_out,
         "recent_bot_replies": [at.isoformat() for at in c.recent_bot_replies],
         "after_hours_notice_at": c.after_hours_notice_at,
+        "marketing_opt_out": c.marketing_opt_out,
+        "marketing_preference_at": c.marketing_preference_at,
     }
 
 
@@ -85,6 +87,8 @@ def conversation_from_row(row: Row) -> Conversation:
         opted_out=bool(row["opted_out"]),
         recent_bot_replies=tuple(datetime.fromisoformat(at) for at in row["recent_bot_replies"]),
         after_hours_notice_at=row["after_hours_notice_at"],
+        marketing_opt_out=bool(row["marketing_opt_out"]),
+        marketing_preference_at=row["marketing_preference_at"],
     )
 
 

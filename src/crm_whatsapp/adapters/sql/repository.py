@@ -54,6 +54,12 @@ class SqlConversationRepository:
         # SQLite's search trigger (``UPDATE OF search_text``) only fires when text changes.
         self._known_rows: dict[str, Conversation | Message | dict[str, Any]] = {}
 
+    def forget(self) -> None:
+        """Drop what this transaction remembers of rows (after a rollback to a savepoint,
+        it may describe changes that were undone); the next writes send every column."""
+        self._known_keys.clear()
+        self._known_rows.clear()
+
     # -- conversations -----------------------------------------------------------------
 
     def get_or_start(self, new: Conversation) -> Conversation:

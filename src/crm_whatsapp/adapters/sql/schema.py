@@ -8,7 +8,6 @@ The Alembic migrations create exactly this metadata, and a test fails if they dr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -28,44 +26,13 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.types import DateTime, TypeDecorator
+
+from crm_whatsapp.adapters.sql.ingest_schema import IngestTables, build_ingest_tables
+from crm_whatsapp.adapters.sql.schema_types import UtcDateTime, utc_text
+
+__all__ = ["DEFAULT_PREFIX", "Tables", "UtcDateTime", "build_tables", "utc_text"]
 
 DEFAULT_PREFIX = "crm_whatsapp_"
-
-_SQLITE_FORMAT = "-%m-%d %H:%M:%S.%f"  # after the year, which strftime does not pad
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware datetimes in, UTC-aware datetimes out, on every database.
-
-    SQLite has no timestamp type: values are stored as fixed-width UTC text
-    (``2026-03-10 15:00:00.000000``), so text order is time order and indexes sort right.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(26))
-        return dialect.type_descriptor(DateTime(timezone=True))
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: every stored moment needs a timezone")
-        utc = value.astimezone(UTC)
-        return _sqlite_text(utc) if dialect.name == "sqlite" else utc
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            # fromisoformat reads the fixed format 40x faster than strptime
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def search_table_name(prefix: str) -> str:
@@ -77,17 +44,6 @@ def is_compared_table(name: str, prefix: str) -> bool:
     """Tables the migrations own and the models describe: ours, except SQLite's FTS5 index
     and its shadow tables, which no SQLAlchemy model can describe."""
     return name.startswith(prefix) and not name.startswith(search_table_name(prefix))
-
-
-def utc_text(moment: datetime) -> str:
-    """A moment as SQLite stores it (for raw SQL that compares with stored values)."""
-    return _sqlite_text(moment.astimezone(UTC))
-
-
-def _sqlite_text(utc: datetime) -> str:
-    # The year padded to four digits: strftime writes year 500 as "500", which sorts after
-    # "2026" and turned ``until=0500-01-01T00:00:00Z`` into "everything".
-    return f"{utc.year:04d}{utc.strftime(_SQLITE_FORMAT)}"
 
 
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -105,6 +61,7 @@ class Tables:
     parked_statuses: Table
     client_phone_keys: Table
     send_rate_slots: Table
+    ingest: IngestTables
 
 
 def build_tables(
@@ -144,6 +101,7 @@ def build_tables(
         Column("opted_out", Boolean, nullable=False, default=False),
         Column("recent_bot_replies", Json, nullable=False),
         Column("after_hours_notice_at", UtcDateTime()),
+        *marketing_columns(),
         Index(f"ix_{p}conversations_activity", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_client", "client_id", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_phone", "phone_key", "last_activity_at", "id"),
@@ -303,6 +261,7 @@ def build_tables(
         parked_statuses,
         client_phone_keys,
         send_rate_slots,
+        build_ingest_tables(prefix, md),
     )
 
 
@@ -321,4 +280,12 @@ def media_columns() -> list[Column[Any]]:
         Column("media_next_attempt_at", UtcDateTime()),
         Column("media_error", Text),
         Column("media_stored_at", UtcDateTime()),
+    ]
+
+
+def marketing_columns() -> list[Column[Any]]:
+    """The customer's marketing choice (``user_preferences``); the migration adds the same."""
+    return [
+        Column("marketing_opt_out", Boolean, nullable=False, default=False, server_default=false()),
+        Column("marketing_preference_at", UtcDateTime()),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Self
@@ -10,6 +12,7 @@ from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
+from crm_whatsapp.adapters.sql.deliveries import SqlDeliveryRepository
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
 
 
@@ -25,6 +28,7 @@ class SqlUnitOfWork:
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
         self._repository: SqlConversationRepository | None = None
+        self._deliveries: SqlDeliveryRepository | None = None
         self._turn: AbstractContextManager[None] | None = None
 
     @property
@@ -32,6 +36,33 @@ class SqlUnitOfWork:
         if self._repository is None:
             raise RuntimeError("use the unit of work inside a with block")
         return self._repository
+
+    @property
+    def deliveries(self) -> SqlDeliveryRepository:
+        if self._deliveries is None:
+            if self._connection is None:
+                raise RuntimeError("use the unit of work inside a with block")
+            self._deliveries = SqlDeliveryRepository(self._connection, self._database.tables.ingest)
+        return self._deliveries
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        if self._connection is None or self._repository is None:
+            raise RuntimeError("use the unit of work inside a with block")
+        repository = self._repository
+        with translate_errors(self._database):
+            nested = self._connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                with translate_errors(self._database):
+                    nested.rollback()
+            # what the repository remembers of this transaction may be what was undone
+            repository.forget()
+            raise
+        with translate_errors(self._database):
+            nested.commit()
 
     def __enter__(self) -> Self:
         turn = self._database.writing()
@@ -60,6 +91,7 @@ class SqlUnitOfWork:
     ) -> None:
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = self._repository = None
+        self._deliveries = None
         try:
             if transaction is not None and transaction.is_active:
                 # A rollback on a connection the database dropped fails too: as a

@@ -1,7 +1,7 @@
 """Receive a customer's message: store it once, let the bot decide once, queue the reply.
 
-Everything happens in one unit of work, so the webhook's 200 means the message and the
-pending reply are both durable, and a duplicate delivery changes nothing at all.
+The message, the decision and the pending reply are one unit of work (or one savepoint of
+the batch processor's), so a duplicate delivery changes nothing at all.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from crm_whatsapp.domain.delivery import Delivery
 from crm_whatsapp.domain.errors import ClientLookupUnavailable
 from crm_whatsapp.domain.events import ConversationChanged, Event, MessageStored
 from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.ingest import bounded_time
 from crm_whatsapp.domain.media import MediaFile
 from crm_whatsapp.domain.message import (
     Author,
@@ -33,8 +34,12 @@ from crm_whatsapp.domain.policy import (
     ReplyText,
     decide,
 )
-from crm_whatsapp.domain.ports import ClientLookup, IdGenerator
+from crm_whatsapp.domain.ports import ClientLookup, IdGenerator, UnitOfWork
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+
+OUT_OF_RANGE_DETAIL = "whatsapp_timestamp_out_of_range"
+"""In ``details``: the time Meta claimed, when it was implausible and the receipt time was
+kept instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,46 +54,74 @@ class InboundOutcome:
 
 
 def receive_inbound(deps: Dependencies, incoming: IncomingMessage) -> InboundOutcome:
-    now = deps.clock.now()
+    """Store one message in its own unit of work (the batch processor uses ``store_inbound``
+    inside its own)."""
     with deps.unit_of_work() as uow:
-        repo = uow.conversations
-        conversation = repo.get_or_start(
-            Conversation.start(
-                deps.ids.new_id(), incoming.business_number_id, incoming.customer, now
-            )
-        )
-        message = _stored_form(incoming, conversation.id, deps.ids.new_id(), now)
-        if not repo.add_inbound(message):
-            return InboundOutcome(duplicate=True, conversation_id=conversation.id)
-
-        before = conversation.with_customer(incoming.customer)
-        decision: Decision | None = None
-        try:
-            before, client = _with_client(before, deps.clients)
-            decision = decide(before, message, client, now, deps.rules)
-        except ClientLookupUnavailable as exc:
-            message = message.with_processing(ProcessingState.FAILED, f"client lookup: {exc}")
-        after = before.with_inbound(message, incoming.profile_name)
-        reply = None
-        if decision is not None:
-            after = _apply_effects(after, decision, now)
-            reply = _reply_for(decision, after, message, deps.ids, now)
-            message = _processed(message, decision, reply)
-        if reply is not None:
-            repo.add_outbound(reply)
-            after = after.with_outbound(reply).with_bot_reply(
-                now, deps.rules.remember_bot_replies_for
-            )
-        repo.update_message(message)
-        repo.save(after)
+        outcome = store_inbound(uow, deps, incoming, deps.clock.now())
+        if outcome.duplicate:
+            return outcome
         uow.commit()
-    deps.events.publish(_events(after, message, reply))
+    deps.events.publish(inbound_events(outcome))
+    return outcome
+
+
+def store_inbound(
+    uow: UnitOfWork, deps: Dependencies, incoming: IncomingMessage, received_at: datetime
+) -> InboundOutcome:
+    """The message, the bot's decision and its queued reply, in ``uow`` (not committed).
+
+    ``received_at`` is when the webhook stored the body: the message's time in our records,
+    and its WhatsApp time too when Meta's is implausible (see ``bounded_time``).
+    """
+    now = deps.clock.now()
+    repo = uow.conversations
+    conversation = repo.get_or_start(
+        Conversation.start(deps.ids.new_id(), incoming.business_number_id, incoming.customer, now)
+    )
+    message = _stored_form(incoming, conversation.id, deps.ids.new_id(), received_at)
+    if not repo.add_inbound(message):
+        return InboundOutcome(duplicate=True, conversation_id=conversation.id)
+
+    before = conversation.with_customer(incoming.customer)
+    decision: Decision | None = None
+    try:
+        before, client = _with_client(before, deps.clients)
+        decision = decide(before, message, client, now, deps.rules)
+    except ClientLookupUnavailable as exc:
+        message = message.with_processing(ProcessingState.FAILED, f"client lookup: {exc}")
+    after = before.with_inbound(message, incoming.profile_name)
+    reply = None
+    if decision is not None:
+        after = _apply_effects(after, decision, now)
+        reply = _reply_for(decision, after, message, deps.ids, now)
+        message = _processed(message, decision, reply)
+    if reply is not None:
+        repo.add_outbound(reply)
+        after = after.with_outbound(reply).with_bot_reply(now, deps.rules.remember_bot_replies_for)
+    repo.update_message(message)
+    repo.save(after)
     return InboundOutcome(False, after.id, message, decision, reply)
+
+
+def inbound_events(outcome: InboundOutcome) -> list[Event]:
+    """What the inbox hears once ``store_inbound``'s work is committed."""
+    if outcome.duplicate or outcome.message is None or outcome.conversation_id is None:
+        return []
+    events: list[Event] = [MessageStored(outcome.conversation_id, outcome.message.id)]
+    if outcome.reply is not None:
+        events.append(MessageStored(outcome.conversation_id, outcome.reply.id))
+    events.append(ConversationChanged(outcome.conversation_id))
+    return events
 
 
 def _stored_form(
     incoming: IncomingMessage, conversation_id: str, message_id: str, now: datetime
 ) -> Message:
+    sent_at = bounded_time(incoming.timestamp, now)
+    details = incoming.details
+    if sent_at is None:
+        sent_at = now
+        details = {**details, OUT_OF_RANGE_DETAIL: incoming.timestamp.isoformat()}
     return Message(
         id=message_id,
         conversation_id=conversation_id,
@@ -98,10 +131,10 @@ def _stored_form(
         author=Author.customer(),
         text=incoming.text,
         wamid=incoming.wamid,
-        whatsapp_timestamp=incoming.timestamp,
+        whatsapp_timestamp=sent_at,
         media_id=incoming.media_id,
         reply_to_wamid=incoming.reply_to_wamid,
-        details=incoming.details,
+        details=details,
         raw=incoming.raw,
         processing=Processing(),
         media=_file_of(incoming, now),
@@ -190,11 +223,3 @@ def _processed(message: Message, decision: Decision, reply: Message | None) -> M
             ProcessingState.SKIPPED, decision.reason.value, decision.rule
         )
     return message.with_processing(ProcessingState.SKIPPED, "handed_off_silently", decision.rule)
-
-
-def _events(conversation: Conversation, message: Message, reply: Message | None) -> list[Event]:
-    events: list[Event] = [MessageStored(conversation.id, message.id)]
-    if reply is not None:
-        events.append(MessageStored(conversation.id, reply.id))
-    events.append(ConversationChanged(conversation.id))
-    return events

@@ -1,9 +1,10 @@
 """WhatsApp Cloud API webhooks: signature check, subscription check, and body parsing.
 
 The HTTP layer does, for a POST: ``verify_signature(body, header, app_secret)`` (401 on
-``InvalidSignature``), then ``parse_webhook(body)`` (413 on ``PayloadTooLarge``, 400 on
-``InvalidWebhookPayload``), then hands the batch's messages and statuses to the use cases;
-for a GET: ``answer_verification(query, verify_token)`` (403 on ``VerificationRefused``).
+``InvalidSignature``), a size check (413), then stores the raw body; the processor reads it
+with ``WebhookBodyReader`` (every part on its own; what cannot be read is quarantined).
+``parse_webhook`` reads a body all or nothing, for callers that want that. For a GET:
+``answer_verification(query, verify_token)`` (403 on ``VerificationRefused``).
 """
 
 from crm_whatsapp.adapters.whatsapp.webhook.conversion import (
@@ -20,6 +21,7 @@ from crm_whatsapp.adapters.whatsapp.webhook.parsing import (
     PayloadTooLarge,
     parse_webhook,
 )
+from crm_whatsapp.adapters.whatsapp.webhook.reading import WebhookBodyReader
 from crm_whatsapp.adapters.whatsapp.webhook.security import (
     SIGNATURE_HEADER,
     InvalidSignature,
@@ -39,6 +41,7 @@ __all__ = [
     "ProblemKind",
     "VerificationRefused",
     "WebhookBatch",
+    "WebhookBodyReader",
     "WebhookProblem",
     "answer_verification",
     "is_retryable",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,3 +26,17 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout:g} s: {what or condition}")
         time.sleep(interval)
+
+
+def processed(app: Any, timeout: float = 30.0) -> None:
+    """Wait until the service's processor has read every webhook delivery stored so far.
+
+    The webhook answers 200 once a body is stored; reading it (messages, statuses, the
+    quarantine) happens right after, on the processor's thread. ``app`` is the Starlette
+    app of ``create_app``, started (its lifespan runs the processor).
+    """
+    ingest = app.state.ingest
+    if ingest is None:
+        raise AssertionError("the app runs no ingest processor (ingest_in_process is off)")
+    if not ingest.wait_idle(timeout):
+        raise AssertionError(f"the ingest processor did not catch up within {timeout:g} s")

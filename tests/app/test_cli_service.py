@@ -116,7 +116,7 @@ def test_serve_then_simulate_a_customer_and_watch_the_reply_go_out(
             env, port, "--from", "+52 1 55 1234 5678", "--name", "Ana", "Hola, ¿tienen envíos?"
         )
         assert simulated.returncode == 0, simulated.stderr
-        assert simulated.stdout.startswith('200 {"messages":1')
+        assert simulated.stdout.startswith('200 {"received":true')
         reply = _wait_for_reply(fake_graph)[0]
         assert reply["body"]["to"] == "5215512345678"  # type: ignore[index]
         listed = httpx.get(

@@ -55,4 +55,4 @@ def client(app: Starlette) -> Iterator[TestClient]:
 def live_server(app: Starlette) -> Iterator[LiveServer]:
     """The app under uvicorn on a loopback port, with an httpx client pointed at it."""
     with running_asgi_app(app) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
-        yield LiveServer(base_url, http)
+        yield LiveServer(base_url, http, app)

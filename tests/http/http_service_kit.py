@@ -19,7 +19,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
-from polling import wait_until
+from polling import processed, wait_until
 
 APP_SECRET = "test-app-secret-1f2e9a"
 VERIFY_TOKEN = "verify-token-7c01"
@@ -62,9 +62,18 @@ def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
 class LiveServer:
     base_url: str
     http: httpx.Client
+    app: Any = None
+    """The Starlette app behind ``base_url``: ``post_webhook`` waits for its processor."""
 
-    def post_webhook(self, body: bytes, secret: str = APP_SECRET) -> httpx.Response:
-        return self.http.post("/webhook", content=body, headers=signed(body, secret))
+    def post_webhook(
+        self, body: bytes, secret: str = APP_SECRET, *, wait: bool = True
+    ) -> httpx.Response:
+        """POST a signed body; with ``wait``, return once the processor has read it (the
+        200 only says it is stored)."""
+        answer = self.http.post("/webhook", content=body, headers=signed(body, secret))
+        if wait and answer.status_code == 200 and self.app is not None:
+            processed(self.app)
+        return answer
 
 
 wait_for = wait_until  # the name these suites grew up with

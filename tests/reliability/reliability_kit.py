@@ -479,6 +479,35 @@ def read_stored(database_url: str, prefix: str = "crm_whatsapp_") -> Stored:
         database.dispose()
 
 
+@dataclass(frozen=True)
+class Journal:
+    """What the webhook's journal holds: the wamids of the messages in its stored bodies,
+    and how many bodies the processor had not read yet."""
+
+    wamids: set[str]
+    unprocessed: int
+
+
+def read_journal(database_url: str, prefix: str = "crm_whatsapp_") -> Journal:
+    """The delivery journal read straight from the database: an acknowledged webhook is a
+    row here before it is a message anywhere else."""
+    database = Database(database_url, prefix=prefix)
+    try:
+        deliveries = database.tables.ingest.deliveries
+        wamids: set[str] = set()
+        unprocessed = 0
+        with database.reader.connect() as connection:
+            for row in connection.execute(select(deliveries.c.body, deliveries.c.processed_at)):
+                unprocessed += row.processed_at is None
+                body = json.loads(bytes(row.body))
+                for entry in body["entry"]:
+                    for change in entry["changes"]:
+                        wamids.update(m["id"] for m in change["value"].get("messages", ()))
+        return Journal(wamids, unprocessed)
+    finally:
+        database.dispose()
+
+
 def drop_prefixed_tables(url: str, prefix: str) -> None:
     """Drop every table of ``public`` whose name starts with ``prefix`` (a test's own)."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")

@@ -28,7 +28,7 @@ from crm_whatsapp.domain.use_cases.ingest import (
 logger = logging.getLogger("crm_whatsapp.ingest")
 
 PRUNE_EVERY_SECONDS = 3600.0
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
 
 
 class IngestProcessor:

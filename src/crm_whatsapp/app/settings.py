@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     ingest_in_process: bool = True
     """Read stored webhook deliveries in the service's process; false when only
     ``crm-whatsapp worker`` processes do (the service then only stores them)."""
-    ingest_batch: int = Field(default=200, ge=1, le=5000)
+    ingest_batch: int = Field(default=50, ge=1, le=5000)
     """Webhook deliveries the processor reads per transaction."""
     delivery_retention_days: int = Field(default=7, ge=0)
     """Processed raw deliveries are deleted after this many days (0 keeps them all);

@@ -7,7 +7,7 @@ separate so that inbox queries can be tuned without touching the use cases.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -17,13 +17,11 @@ from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef, CustomerIdentity
-from crm_whatsapp.domain.ingest import (
-    ChannelHealth,
-    QuarantineEntry,
-    QuarantineState,
-    RawDelivery,
-    ReadDelivery,
-    StoredChannelEvent,
+from crm_whatsapp.domain.ingest_ports import (
+    DeliveryJournal,
+    DeliveryRepository,
+    IngestQueries,
+    WebhookReader,
 )
 from crm_whatsapp.domain.media import MediaUsage, RemoteMedia, StoredObject
 from crm_whatsapp.domain.message import Message, MessageKind, TemplateMessage
@@ -31,6 +29,24 @@ from crm_whatsapp.domain.pagination import Page
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics
+
+__all__ = [
+    "ClientLookup",
+    "Clock",
+    "ConversationQueries",
+    "ConversationRepository",
+    "DeliveryJournal",
+    "DeliveryRepository",
+    "EventPublisher",
+    "IdGenerator",
+    "IngestQueries",
+    "MediaDownload",
+    "MediaStore",
+    "MessagingGateway",
+    "SendRateLimiter",
+    "UnitOfWork",
+    "WebhookReader",
+]
 
 
 class Clock(Protocol):
@@ -145,41 +161,6 @@ class ConversationRepository(Protocol):
         ...
 
 
-class DeliveryRepository(Protocol):
-    """Raw deliveries waiting to be read, the quarantine, and channel events."""
-
-    def claim(self, limit: int) -> Sequence[RawDelivery]:
-        """The oldest unprocessed deliveries, held by this transaction until it ends (on
-        PostgreSQL, ``SKIP LOCKED``: another worker takes the next ones)."""
-        ...
-
-    def finish(self, delivery_ids: Sequence[int], at: datetime) -> None:
-        """Mark deliveries processed; they are kept for audit until pruned."""
-        ...
-
-    def prune_processed(self, before: datetime, limit: int) -> int:
-        """Delete up to ``limit`` deliveries processed before ``before``; how many went."""
-        ...
-
-    def quarantine(self, entry: QuarantineEntry) -> None:
-        """Keep an item that could not be understood."""
-        ...
-
-    def quarantined(
-        self, state: QuarantineState, limit: int, after_id: str | None = None
-    ) -> Sequence[QuarantineEntry]:
-        """Quarantined items in the given state, oldest first, after ``after_id``."""
-        ...
-
-    def update_quarantined(self, entry: QuarantineEntry) -> None:
-        """Store a replay's outcome (replayed, or a new reason and one more attempt)."""
-        ...
-
-    def add_channel_event(self, event: StoredChannelEvent) -> None:
-        """Keep an event about the channel (template status, account alerts, other fields)."""
-        ...
-
-
 class UnitOfWork(Protocol):
     """One transaction: everything a use case changes is committed together or not at all."""
 
@@ -211,41 +192,6 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None:
         """Make the changes durable; raises StorageUnavailable if they could not be."""
-        ...
-
-
-class DeliveryJournal(Protocol):
-    """Where the webhook puts a body before it answers 200."""
-
-    def on_append(self, listener: Callable[[], object]) -> None:
-        """Call ``listener`` after bodies are stored (the processor's wake-up); it may run
-        on another thread and must be quick."""
-        ...
-
-    async def append(self, body: bytes) -> int:
-        """Store the body durably (survives a crash and a power cut) and return its id;
-        raises StorageUnavailable if it could not."""
-        ...
-
-
-class WebhookReader(Protocol):
-    """Turns a raw body into items; never raises, whatever the bytes (what it cannot read
-    becomes a quarantined item)."""
-
-    def read(self, body: bytes, received_at: datetime) -> ReadDelivery: ...
-
-
-class IngestQueries(Protocol):
-    """The read side of ingest, for operators: the quarantine and the channel's health."""
-
-    def quarantine(
-        self, state: QuarantineState | None, limit: int, cursor: str | None = None
-    ) -> Page[QuarantineEntry]:
-        """Quarantined items, newest first; ``state`` None: every state."""
-        ...
-
-    def health(self, since: datetime) -> ChannelHealth:
-        """The backlog, the open quarantine, and channel events since ``since``."""
         ...
 
 

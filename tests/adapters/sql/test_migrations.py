@@ -22,6 +22,9 @@ OUR_TABLES = {
     "crm_whatsapp_parked_statuses",
     "crm_whatsapp_client_phone_keys",
     "crm_whatsapp_send_rate_slots",
+    "crm_whatsapp_deliveries",
+    "crm_whatsapp_quarantine",
+    "crm_whatsapp_channel_events",
 }
 
 
@@ -93,7 +96,7 @@ def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_data
             text("SELECT version_num FROM crm_whatsapp_alembic_version")
         ).scalars()
         assert list(host) == ["host_crm_0042"]
-        assert list(ours) == ["0004"]
+        assert list(ours) == ["0005"]
     assert {"clientes", "alembic_version"} <= table_names(empty_database)
 
 

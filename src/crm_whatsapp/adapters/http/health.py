@@ -16,12 +16,21 @@ async def health(context: ApiContext, call: Call) -> schemas.Status:
 
 
 def ready(context: ApiContext, call: Call) -> schemas.Status | Response:
+    """The database answers; for operators, how far behind ingest is and what waits in
+    the quarantine (counts only)."""
     try:
         context.queries.conversations(ConversationFilter(), 1)
+        ingest = None
+        if context.ingest is not None:
+            health = context.ingest.health(context.deps.clock.now())
+            ingest = schemas.IngestStatus(
+                pending_deliveries=health.pending_deliveries,
+                quarantine_open=health.quarantine_open,
+            )
     except CrmWhatsAppError as exc:
         return JSONResponse(
             {"status": "unavailable", "detail": f"database: {exc}"},
             status_code=503,
             headers={"Retry-After": "5"},
         )
-    return schemas.Status(status="ok")
+    return schemas.Status(status="ok", ingest=ingest)

@@ -180,9 +180,17 @@ class ErrorBody(_Out):
     error: ErrorDetail
 
 
+class IngestStatus(_Out):
+    pending_deliveries: int = Field(description="stored webhook bodies not read yet")
+    quarantine_open: int = Field(description="webhook items waiting in the quarantine")
+
+
 class Status(_Out):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
+    ingest: IngestStatus | None = Field(
+        default=None, description="/ready only: the webhook backlog and the quarantine"
+    )
 
 
 class TemplateIn(_In):

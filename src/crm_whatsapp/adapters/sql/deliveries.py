@@ -1,18 +1,33 @@
 """The DeliveryRepository port on SQL: raw deliveries, the quarantine, channel events.
 
-``claim`` runs in the processor's transaction: on PostgreSQL the rows are locked
-``FOR UPDATE SKIP LOCKED`` until it commits, so several workers take disjoint batches and a
-worker that dies releases its batch with its connection; on SQLite the transaction already
-holds the database's write lock. No lease is needed either way.
+``claim`` runs in the processor's transaction and holds its batch until the commit; a
+worker that dies releases it with its connection, so no lease is needed. Batches are
+processed one at a time, in the journal's order, whichever worker takes them: a customer's
+second message must never be decided before their first, and two messages of one customer
+may be in any two deliveries. On PostgreSQL each batch first takes a transaction-level
+advisory lock on the journal (the next worker waits for the commit, then takes the next
+batch), and the rows are claimed ``FOR UPDATE SKIP LOCKED`` as well; on SQLite the
+transaction already holds the database's write lock. Several workers therefore give
+failover, not parallel ingest: one processor reads thousands of items per second.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, delete, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    TextClause,
+    bindparam,
+    delete,
+    select,
+    text,
+    update,
+)
 
 from crm_whatsapp.adapters.sql.ingest_schema import IngestTables
 from crm_whatsapp.domain.ingest import (
@@ -34,11 +49,17 @@ class SqlDeliveryRepository:
             .order_by(d.c.id)
             .limit(bindparam("limit"))
         )
+        self._turn: TextClause | None = None
         if connection.dialect.name == "postgresql":
             claim = claim.with_for_update(skip_locked=True)
+            self._turn = text("SELECT pg_advisory_xact_lock(:key)").bindparams(
+                key=journal_lock_key(d.name)
+            )
         self._claim = claim
 
     def claim(self, limit: int) -> Sequence[RawDelivery]:
+        if self._turn is not None:
+            self._db.execute(self._turn)
         rows = self._db.execute(self._claim, {"limit": limit})
         return [RawDelivery(row.id, row.received_at, bytes(row.body)) for row in rows]
 
@@ -83,27 +104,38 @@ class SqlDeliveryRepository:
             self._t.channel_events.insert(),
             {
                 "id": event.id,
-                "field": e.field[:128],
+                "field": storable(e.field)[:128],
                 "kind": e.kind.value,
-                "summary": e.summary,
-                "payload": e.payload,
-                "account_id": (e.account_id or "")[:64] or None,
-                "business_number_id": e.business_number_id,
+                "summary": storable(e.summary),
+                "payload": storable(e.payload),
+                "account_id": storable(e.account_id or "")[:64] or None,
+                "business_number_id": storable(e.business_number_id or "")[:64] or None,
                 "received_at": event.received_at,
             },
         )
+
+
+def journal_lock_key(table_name: str) -> int:
+    """A stable signed 64-bit advisory lock key per journal table (per table prefix)."""
+    digest = hashlib.sha256(f"crm_whatsapp journal {table_name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def storable(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: a quarantined item is kept with U+FFFD instead."""
+    return value.replace("\x00", "\ufffd")
 
 
 def _quarantine_values(entry: QuarantineEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
         "delivery_id": entry.delivery_id,
-        "location": entry.location,
-        "reason": entry.reason,
-        "raw": entry.raw,
+        "location": storable(entry.location),
+        "reason": storable(entry.reason),
+        "raw": storable(entry.raw),
         "replay_body": entry.replay_body,
-        "field": (entry.field or "")[:128] or None,
-        "business_number_id": (entry.business_number_id or "")[:64] or None,
+        "field": storable(entry.field or "")[:128] or None,
+        "business_number_id": storable(entry.business_number_id or "")[:64] or None,
         "created_at": entry.created_at,
         "state": entry.state.value,
         "attempts": entry.attempts,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from crm_whatsapp import __version__
 from crm_whatsapp.app.cli.clients import add_clients_commands
 from crm_whatsapp.app.cli.db import add_db_commands
+from crm_whatsapp.app.cli.deliveries import add_deliveries_commands
 from crm_whatsapp.app.cli.demo import add_demo_command
 from crm_whatsapp.app.cli.fake_graph_api import APP_SECRET_ENV, add_fake_graph_api_command
 from crm_whatsapp.app.cli.media import add_media_commands
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_commands(commands)
     add_clients_commands(commands)
     add_media_commands(commands)
+    add_deliveries_commands(commands)
     return parser
 
 

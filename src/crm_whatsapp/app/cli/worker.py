@@ -1,8 +1,10 @@
-"""``crm-whatsapp worker``: the outbox sent from a process of its own.
+"""``crm-whatsapp worker``: the outbox, media fetching and the processor of stored webhook
+deliveries, in a process of its own.
 
-For several processes: ``CRM_WHATSAPP_OUTBOX_IN_PROCESS=false`` on the servers and one or
-more workers on the same database. On PostgreSQL a worker wakes at once when any process
-queues a reply (NOTIFY); on SQLite it polls.
+For several processes: ``CRM_WHATSAPP_OUTBOX_IN_PROCESS=false`` (and, to leave reading
+webhooks to the workers too, ``CRM_WHATSAPP_INGEST_IN_PROCESS=false``) on the servers, and
+one or more workers on the same database. On PostgreSQL a worker wakes at once when any
+process queues a reply (NOTIFY); it polls the delivery journal, and on SQLite everything.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from crm_whatsapp.app.settings import MissingSetting, Settings
 def add_worker_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = commands.add_parser(
         "worker",
-        help="envía las respuestas pendientes (outbox) en un proceso aparte",
+        help="lee los webhooks guardados y envía las respuestas pendientes en un proceso aparte",
         description=(
             "Para varios procesos: pon CRM_WHATSAPP_OUTBOX_IN_PROCESS=false en el servidor y "
             "arranca uno o más workers contra la misma base de datos."
@@ -54,6 +56,7 @@ async def _send_until_stopped(settings: Settings) -> None:
         build_container,
         close_owned,
     )
+    from crm_whatsapp.app.ingest_processor import IngestProcessor  # noqa: PLC0415
     from crm_whatsapp.app.media_fetch_worker import (  # noqa: PLC0415
         MediaFetchWorker,
         may_have_queued_a_file,
@@ -91,6 +94,8 @@ async def _send_until_stopped(settings: Settings) -> None:
         hub.add_listener(wake_up)
         listener = PostgresEventListener(database, hub)
         listener.start()
+    ingest: IngestProcessor = container.resolve(IngestProcessor)
+    ingest.start()
     print(f"crm-whatsapp worker: sending from {database.describe()}", flush=True)
     try:
         async with gateways() as gateway:
@@ -113,6 +118,7 @@ async def _send_until_stopped(settings: Settings) -> None:
                 jobs.append(fetcher.run(stop, media_wake))
             await asyncio.gather(*jobs)
     finally:
+        await asyncio.to_thread(ingest.stop)
         if listener is not None:
             listener.stop()
         close_owned(container)

@@ -39,7 +39,7 @@ from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.inbound import inbound_events, store_inbound
 from crm_whatsapp.domain.use_cases.status import store_status_update
 
-DEFAULT_BATCH = 200
+DEFAULT_BATCH = 50
 """Deliveries per transaction: large enough that a commit (one fsync) serves many webhooks,
 small enough that a batch holds the database for tens of milliseconds, not seconds."""
 REASON_LIMIT = 500
@@ -54,16 +54,65 @@ class _Applied:
 def process_deliveries(
     deps: Dependencies, reader: WebhookReader, batch: int = DEFAULT_BATCH
 ) -> IngestReport:
-    """One batch of the oldest unprocessed deliveries; an empty report when none wait."""
-    with deps.unit_of_work() as uow:
-        deliveries = uow.deliveries.claim(batch)
-        if not deliveries:
-            return IngestReport()
-        applied = _apply_deliveries(uow, deps, reader, deliveries)
-        uow.deliveries.finish([d.id for d in deliveries], deps.clock.now())
-        uow.commit()
+    """One batch of the oldest unprocessed deliveries; an empty report when none wait.
+
+    Should a whole batch fail for anything but storage (a bug, not an item: items are
+    isolated already), its deliveries are done one by one, and one that fails alone is
+    quarantined whole, so no delivery can block the ones behind it.
+    """
+    try:
+        with deps.unit_of_work() as uow:
+            deliveries = uow.deliveries.claim(batch)
+            if not deliveries:
+                return IngestReport()
+            applied = _apply_deliveries(uow, deps, reader, deliveries)
+            uow.deliveries.finish([d.id for d in deliveries], deps.clock.now())
+            uow.commit()
+    except StorageUnavailable:
+        raise
+    except Exception:
+        return _one_by_one(deps, reader, batch)
     deps.events.publish(applied.events)
     return applied.report
+
+
+def _one_by_one(deps: Dependencies, reader: WebhookReader, batch: int) -> IngestReport:
+    total = IngestReport()
+    for _ in range(batch):
+        try:
+            with deps.unit_of_work() as uow:
+                deliveries = uow.deliveries.claim(1)
+                if not deliveries:
+                    break
+                applied = _apply_deliveries(uow, deps, reader, deliveries)
+                uow.deliveries.finish([deliveries[0].id], deps.clock.now())
+                uow.commit()
+        except StorageUnavailable:
+            raise
+        except Exception as exc:  # this delivery alone fails: keep it whole, go on
+            total += _quarantine_whole(deps, exc)
+            continue
+        deps.events.publish(applied.events)
+        total += applied.report
+    return total
+
+
+def _quarantine_whole(deps: Dependencies, failure: Exception) -> IngestReport:
+    with deps.unit_of_work() as uow:
+        deliveries = uow.deliveries.claim(1)
+        if not deliveries:
+            return IngestReport()
+        delivery = deliveries[0]
+        _quarantine(
+            uow,
+            deps,
+            Quarantined("body", _reason(failure), _text_of(delivery.body), delivery.body),
+            delivery.received_at,
+            delivery.id,
+        )
+        uow.deliveries.finish([delivery.id], deps.clock.now())
+        uow.commit()
+    return IngestReport(deliveries=1, quarantined=1)
 
 
 def apply_body(
@@ -195,8 +244,7 @@ def _apply_isolated(
     except StorageUnavailable:
         raise
     except Exception as exc:  # any failure of one item is that item's alone
-        reason = f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
-        _quarantine(uow, deps, item.source.quarantined(reason), received_at, delivery_id)
+        _quarantine(uow, deps, item.source.quarantined(_reason(exc)), received_at, delivery_id)
         return _Applied(IngestReport(quarantined=1), [])
 
 
@@ -228,16 +276,41 @@ def _quarantine(
     received_at: datetime,
     delivery_id: int | None,
 ) -> None:
-    uow.deliveries.quarantine(
-        QuarantineEntry(
-            id=deps.ids.new_id(),
-            delivery_id=delivery_id,
-            location=item.location,
-            reason=item.reason,
-            raw=item.raw,
-            replay_body=item.replay_body,
-            created_at=received_at,
-            field=item.field,
-            business_number_id=item.business_number_id,
-        )
+    """Keep the item; should even that fail for its content, keep where it was and why
+    (the delivery itself still holds the bytes until it is pruned)."""
+    entry = QuarantineEntry(
+        id=deps.ids.new_id(),
+        delivery_id=delivery_id,
+        location=item.location,
+        reason=item.reason,
+        raw=item.raw,
+        replay_body=item.replay_body,
+        created_at=received_at,
+        field=item.field,
+        business_number_id=item.business_number_id,
     )
+    try:
+        with uow.savepoint():
+            uow.deliveries.quarantine(entry)
+    except StorageUnavailable:
+        raise
+    except Exception as exc:
+        uow.deliveries.quarantine(
+            replace(
+                entry,
+                location=item.location[:200],
+                reason=f"{item.reason[:200]} (its raw JSON could not be kept: {_reason(exc)})",
+                raw="",
+                replay_body=b"",
+                field=None,
+                business_number_id=None,
+            )
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:REASON_LIMIT]
+
+
+def _text_of(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")

@@ -28,7 +28,10 @@ from crm_whatsapp.adapters.memory import (
     RecordingEventPublisher,
     build_in_memory,
 )
+from crm_whatsapp.adapters.memory.journal import InMemoryDeliveryJournal
 from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.adapters.sql.delivery_journal import GroupCommitJournal
+from crm_whatsapp.adapters.sql.ingest_queries import SqlIngestQueries
 from crm_whatsapp.adapters.sql.mapping import (
     conversation_from_row,
     message_from_row,
@@ -41,7 +44,7 @@ from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.policy.rules import BotRules
-from crm_whatsapp.domain.ports import ConversationQueries
+from crm_whatsapp.domain.ports import ConversationQueries, IngestQueries
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 
 POSTGRES_URL_VARIABLE = "CRM_WHATSAPP_TEST_POSTGRES_URL"
@@ -172,6 +175,9 @@ class Backend:
     clock: FixedClock
     events: RecordingEventPublisher
     snapshot: Callable[[], Stored]
+    journal: InMemoryDeliveryJournal | GroupCommitJournal
+    """Where webhook bodies are stored before they are read (``append_now`` for tests)."""
+    ingest: IngestQueries
 
 
 BackendFactory = Callable[..., Backend]
@@ -222,6 +228,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendF
     """
     database: Database | None = None
     schema: PostgresSchema | None = None
+    journals: list[GroupCommitJournal] = []
     if request.param != "memory":
         database, schema = open_database(request.param, tmp_path)
         database.migrate()
@@ -243,10 +250,14 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendF
                 memory.clock,
                 memory.events,
                 _memory_snapshot(memory.store),
+                memory.journal,
+                memory.ingest,
             )
         clear_tables(database)
         sql_database = database
         deps = dataclasses.replace(memory.deps, unit_of_work=lambda: SqlUnitOfWork(sql_database))
+        journal = GroupCommitJournal(database, memory.clock)
+        journals.append(journal)
         return Backend(
             request.param,
             deps,
@@ -256,11 +267,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendF
             memory.clock,
             memory.events,
             _sql_snapshot(database),
+            journal,
+            SqlIngestQueries(database),
         )
 
     try:
         yield build
     finally:
+        for journal in journals:
+            journal.close()
         if database is not None:
             database.dispose()
         if schema is not None:

@@ -9,6 +9,15 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
+from crm_whatsapp.domain.delivery import DeliveryStatus
+from crm_whatsapp.domain.identity import ClientMatch, ClientRef
+from crm_whatsapp.domain.ingest import QuarantineState
+from crm_whatsapp.domain.message import AuthorKind, Direction, MessageKind
+from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.queries import ConversationFilter
+from crm_whatsapp.domain.use_cases.ingest import drain_deliveries, replay_quarantine
 from webhook_bodies import (
     ACCOUNT_ID,
     NUMBER_ID,
@@ -22,14 +31,6 @@ from webhook_bodies import (
     status,
     text_message,
 )
-
-from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
-from crm_whatsapp.domain.identity import ClientMatch, ClientRef
-from crm_whatsapp.domain.ingest import QuarantineState
-from crm_whatsapp.domain.message import AuthorKind, Direction, MessageKind
-from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.use_cases.ingest import drain_deliveries, replay_quarantine
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 SECONDS = str(int(T0.timestamp()))
@@ -108,10 +109,10 @@ def test_a_body_with_good_messages_and_each_kind_of_irregular_item_stores_the_go
     assert "interactive" in kept[f"{prefix}.messages[3]"].reason
     assert json.loads(kept[f"{prefix}.messages[1]"].raw) == no_id
     assert all(entry.delivery_id is not None for entry in kept.values())
-    assert report.messages == 3 and report.quarantined == 5 and report.deliveries == 1
+    assert (report.messages, report.quarantined, report.deliveries) == (3, 5, 1)
     health = setup.ingest.health(T0 - timedelta(days=1))
     assert health.other_fields == {"some_future_field": 1}
-    assert health.quarantine_open == 5 and health.pending_deliveries == 0
+    assert (health.quarantine_open, health.pending_deliveries) == (5, 0)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,8 @@ def test_replay_after_quarantine_stores_exactly_once(backend) -> None:
     replies = [m for m in setup.snapshot().messages.values() if m.author.kind is AuthorKind.BOT]
     assert len(replies) == 1
     replayed = quarantined(setup, QuarantineState.REPLAYED)
-    assert len(replayed) == 2 and all(e.replayed_at is not None for e in replayed)
+    assert len(replayed) == 2
+    assert all(e.replayed_at is not None for e in replayed)
 
 
 @pytest.mark.parametrize("claimed", ["253402300799", "0", "1"])
@@ -260,7 +262,7 @@ def test_a_message_from_the_business_app_is_stored_as_sent_by_the_phone_and_paus
     assert echoes[0].direction is Direction.OUTBOUND
     assert echoes[0].author.kind is AuthorKind.PHONE_APP
     assert echoes[0].text == "Te llamo"
-    assert echoes[0].delivery_status is not None and echoes[0].delivery_status.value == "sent"
+    assert echoes[0].delivery_status is DeliveryStatus.SENT
     deliver(setup, body(change("messages", messages_value([text_message(ANA, "¿Y?", "w.2")]))))
     bot = [m for m in setup.snapshot().messages.values() if m.author.kind is AuthorKind.BOT]
     assert len(bot) == 1  # only the answer to the first message, none after the echo

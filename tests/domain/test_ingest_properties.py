@@ -13,7 +13,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webhook_bodies import body, change, encoded, messages_value, text_message
 
 from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
 from crm_whatsapp.domain.ingest import (
@@ -24,6 +23,7 @@ from crm_whatsapp.domain.ingest import (
 from crm_whatsapp.domain.message import Direction
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.use_cases.ingest import drain_deliveries
+from webhook_bodies import body, change, encoded, messages_value, text_message
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 LATEST_META_SECONDS = 253402300799  # 9999-12-31T23:59:59Z, the latest a body may claim
@@ -100,7 +100,8 @@ def test_every_message_item_of_a_signed_body_is_stored_or_quarantined_exactly_on
     kept = setup.ingest.quarantine(QuarantineState.OPEN, 200).items
     assert len(kept) == 2 * broken  # once per delivery: each stored raw, with its place
     for entry in kept:
-        assert entry.reason and ".messages[" in entry.location
+        assert entry.reason
+        assert ".messages[" in entry.location
         assert json.loads(entry.replay_body)["entry"][0]["changes"][0]["value"]["messages"]
     assert setup.ingest.health(T0).pending_deliveries == 0
 
@@ -120,4 +121,5 @@ def test_a_claimed_time_is_bounded_before_any_date_is_computed_from_it(
     assert T0 - OLDEST_ACCEPTED_AGE <= stored.whatsapp_timestamp <= T0 + FURTHEST_ACCEPTED_LEAD
     (conversation,) = setup.queries.conversations(ConversationFilter(), 5).items
     closes = conversation.service_window_closes_at
-    assert closes is not None and closes - timedelta(hours=24) <= T0 + FURTHEST_ACCEPTED_LEAD
+    assert closes is not None
+    assert closes - timedelta(hours=24) <= T0 + FURTHEST_ACCEPTED_LEAD

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from polling import wait_until
 from reliability_kit import (
     Processes,
     build_storm,
@@ -25,6 +24,7 @@ from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.sql.delivery_journal import GroupCommitJournal
 from crm_whatsapp.adapters.system import SystemClock
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import running_fake_graph_api
+from polling import wait_until
 
 
 def _journal_backlog(database_url: str, prefix: str, bodies: list[bytes]) -> None:

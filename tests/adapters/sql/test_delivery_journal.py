@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from webhook_bodies import body, change, encoded, messages_value, text_message
 
 from crm_whatsapp.adapters.memory import FixedClock, build_in_memory
 from crm_whatsapp.adapters.sql import Database, SqlUnitOfWork
@@ -18,6 +17,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
 from crm_whatsapp.domain.errors import StorageUnavailable
 from crm_whatsapp.domain.message import AuthorKind, Direction
 from crm_whatsapp.domain.use_cases.ingest import process_deliveries
+from webhook_bodies import body, change, encoded, messages_value, text_message
 
 T0 = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Meta delivers messages and statuses
-         * @description Signed with X-Hub-Signature-256; 200 only once everything in the body is stored (503 otherwise, so Meta retries).
+         * @description Signed with X-Hub-Signature-256; 200 once the body is stored durably (503 otherwise, so Meta retries). It is read right after: what cannot be understood is quarantined (GET /api/v1/entregas-fallidas), never refused.
          */
         post: operations["receive_delivery_post"];
         delete?: never;
@@ -274,6 +274,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/entregas-fallidas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook items that could not be understood (the quarantine)
+         * @description Newest first, each with its raw JSON, its place in the body and the reason; `crm-whatsapp deliveries replay` reads them again after an upgrade.
+         */
+        get: operations["quarantine_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/salud-canal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ingest backlog, quarantine and Meta's alerts about the channel */
+        get: operations["channel_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -344,9 +381,63 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "customer" | "bot" | "agent";
+            kind: "customer" | "bot" | "agent" | "phone_app";
             /** Name */
             name: string | null;
+        };
+        /** ChannelEventOut */
+        ChannelEventOut: {
+            /** Id */
+            id: string;
+            /** Field */
+            field: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "template" | "account" | "quality" | "webhook_error" | "unknown_status" | "other";
+            /** Summary */
+            summary: string;
+            /** Account Id */
+            account_id: string | null;
+            /** Business Number Id */
+            business_number_id: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+        };
+        /** ChannelHealthOut */
+        ChannelHealthOut: {
+            /**
+             * Pending Deliveries
+             * @description stored bodies not read yet (the backlog)
+             */
+            pending_deliveries: number;
+            /** Oldest Pending At */
+            oldest_pending_at: string | null;
+            /**
+             * Quarantine Open
+             * @description items waiting in GET /api/v1/entregas-fallidas
+             */
+            quarantine_open: number;
+            /**
+             * Events By Kind
+             * @description channel events in the last 24 hours
+             */
+            events_by_kind: {
+                [key: string]: number;
+            };
+            /**
+             * Other Fields
+             * @description webhook fields we do not handle, in the last 24 hours, by name
+             */
+            other_fields: {
+                [key: string]: number;
+            };
+            /** Latest Alerts */
+            latest_alerts: components["schemas"]["ChannelEventOut"][];
         };
         /** ClientList */
         ClientList: {
@@ -403,6 +494,16 @@ export interface components {
             assigned_agent: string | null;
             /** Opted Out */
             opted_out: boolean;
+            /**
+             * Marketing Opt Out
+             * @description the customer stopped marketing messages in WhatsApp (user_preferences)
+             */
+            marketing_opt_out: boolean;
+            /**
+             * Marketing Preference At
+             * @description when they last stopped or resumed them
+             */
+            marketing_preference_at: string | null;
         };
         /** ConversationPage */
         ConversationPage: {
@@ -480,6 +581,19 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+        };
+        /** IngestStatus */
+        IngestStatus: {
+            /**
+             * Pending Deliveries
+             * @description stored webhook bodies not read yet
+             */
+            pending_deliveries: number;
+            /**
+             * Quarantine Open
+             * @description webhook items waiting in the quarantine
+             */
+            quarantine_open: number;
         };
         /** LinkClientIn */
         LinkClientIn: {
@@ -590,6 +704,59 @@ export interface components {
             /** Rule */
             rule: string | null;
         };
+        /** QuarantinePage */
+        QuarantinePage: {
+            /** Items */
+            items: components["schemas"]["QuarantinedOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** QuarantinedOut */
+        QuarantinedOut: {
+            /** Id */
+            id: string;
+            /**
+             * Delivery Id
+             * @description the delivery it came from
+             */
+            delivery_id: number | null;
+            /**
+             * Location
+             * @description its place in the body (entry[0].changes[0]...)
+             */
+            location: string;
+            /** Reason */
+            reason: string;
+            /**
+             * Raw
+             * @description the item's JSON as Meta sent it
+             */
+            raw: string;
+            /**
+             * Field
+             * @description the webhook field of its change
+             */
+            field: string | null;
+            /** Business Number Id */
+            business_number_id: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "open" | "replayed";
+            /**
+             * Attempts
+             * @description replays tried
+             */
+            attempts: number;
+            /** Replayed At */
+            replayed_at: string | null;
+        };
         /** SendFailureOut */
         SendFailureOut: {
             /** Code */
@@ -659,6 +826,11 @@ export interface components {
              * @default null
              */
             detail?: string | null;
+            /**
+             * @description /ready only: the webhook backlog and the quarantine
+             * @default null
+             */
+            ingest?: components["schemas"]["IngestStatus"] | null;
         };
         /** TakeOverIn */
         TakeOverIn: {
@@ -688,12 +860,16 @@ export interface components {
         };
         /** WebhookAck */
         WebhookAck: {
-            /** Messages */
-            messages: number;
-            /** Duplicates */
-            duplicates: number;
-            /** Statuses */
-            statuses: number;
+            /**
+             * Received
+             * @description true: the body is stored durably; it is read and applied right after
+             */
+            received: boolean;
+            /**
+             * Delivery Id
+             * @description the stored delivery, as the processor logs it
+             */
+            delivery_id: number;
         };
     };
     responses: never;
@@ -1859,6 +2035,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClientList"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    quarantine_get: {
+        parameters: {
+            query?: {
+                /** @description abiertas (default), reprocesadas or todas */
+                estado?: string;
+                /** @description page size, 1 to 200 (default 50) */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuarantinePage"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channel_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelHealthOut"];
                 };
             };
             /** @description bad parameter, cursor, number or JSON */

@@ -21,6 +21,7 @@ from crm_whatsapp.adapters.http.errors import EXCEPTION_HANDLERS
 from crm_whatsapp.adapters.http.inbox import inbox_routes
 from crm_whatsapp.adapters.http.openapi import build_openapi
 from crm_whatsapp.adapters.http.routes import OPERATIONS
+from crm_whatsapp.adapters.http.webhook_fast_path import WebhookFastPath
 
 
 def build_http_app(
@@ -46,15 +47,16 @@ def build_http_app(
     routes.extend(extra_routes)
     routes.extend(inbox_routes())
     middleware = [
+        Middleware(WebhookFastPath, context=context),
         Middleware(
             BodyLimitMiddleware,
             max_bytes=context.max_body_bytes,
             upload_max_bytes=context.upload_max_bytes,
-        )
+        ),
     ]
     if context.cors_origins:
         middleware.insert(
-            0,
+            1,
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(context.cors_origins),

@@ -28,12 +28,17 @@ def verify_subscription(context: ApiContext, call: Call) -> PlainTextResponse:
 
 
 async def receive_delivery(context: ApiContext, call: Call) -> WebhookAck:
+    """The operation's handler; in the running app ``WebhookFastPath`` answers first."""
+    return await store_delivery(context, call.raw_body, call.headers.get(SIGNATURE_HEADER))
+
+
+async def store_delivery(context: ApiContext, body: bytes, signature: str | None) -> WebhookAck:
     """On the event loop: the journal's writer thread does the I/O, many requests share
     one commit, and no threadpool slot is held while the commit runs."""
-    verify_signature(call.raw_body, call.headers.get(SIGNATURE_HEADER), context.app_secret)
-    if len(call.raw_body) > context.max_body_bytes:
-        raise PayloadTooLarge(len(call.raw_body), context.max_body_bytes)
+    verify_signature(body, signature, context.app_secret)
+    if len(body) > context.max_body_bytes:
+        raise PayloadTooLarge(len(body), context.max_body_bytes)
     if context.journal is None:
         raise StorageUnavailable("no delivery journal is configured")
-    delivery_id = await context.journal.append(call.raw_body)
+    delivery_id = await context.journal.append(body)
     return WebhookAck(received=True, delivery_id=delivery_id)

@@ -56,22 +56,33 @@ def process_deliveries(
 ) -> IngestReport:
     """One batch of the oldest unprocessed deliveries; an empty report when none wait.
 
-    Should a whole batch fail for anything but storage (a bug, not an item: items are
-    isolated already), its deliveries are done one by one, and one that fails alone is
-    quarantined whole, so no delivery can block the ones behind it.
+    The batch is first applied as it is, without a savepoint per item (they cost two
+    statements each, a fifth of a batch's time); only if an item fails is the transaction
+    rolled back and the batch applied again with every item in a savepoint, so that the
+    failing one is quarantined alone. Should even that fail (a bug, not an item), the
+    deliveries are done one by one, and one that fails alone is quarantined whole: no
+    delivery can block the ones behind it.
     """
-    try:
-        with deps.unit_of_work() as uow:
-            deliveries = uow.deliveries.claim(batch)
-            if not deliveries:
-                return IngestReport()
-            applied = _apply_deliveries(uow, deps, reader, deliveries)
-            uow.deliveries.finish([d.id for d in deliveries], deps.clock.now())
-            uow.commit()
-    except StorageUnavailable:
-        raise
-    except Exception:
-        return _one_by_one(deps, reader, batch)
+    for isolated in (False, True):
+        try:
+            return _process_batch(deps, reader, batch, isolated=isolated)
+        except StorageUnavailable:
+            raise
+        except Exception:  # an item failed: again, more carefully
+            continue
+    return _one_by_one(deps, reader, batch)
+
+
+def _process_batch(
+    deps: Dependencies, reader: WebhookReader, batch: int, *, isolated: bool
+) -> IngestReport:
+    with deps.unit_of_work() as uow:
+        deliveries = uow.deliveries.claim(batch)
+        if not deliveries:
+            return IngestReport()
+        applied = _apply_deliveries(uow, deps, reader, deliveries, isolated=isolated)
+        uow.deliveries.finish([d.id for d in deliveries], deps.clock.now())
+        uow.commit()
     deps.events.publish(applied.events)
     return applied.report
 
@@ -196,7 +207,7 @@ def _replay_one(
         return _Applied(IngestReport(), []), reason
     report, events = IngestReport(), []
     for item in items:
-        outcome = _apply_isolated(uow, deps, item, entry.created_at)
+        outcome = _apply_item(uow, deps, item, entry.created_at)
         report += outcome.report
         events.extend(outcome.events)
     if report.quarantined:  # applying failed again: still open, with the reason
@@ -214,30 +225,41 @@ def _replay_one(
 
 
 def _apply_deliveries(
-    uow: UnitOfWork, deps: Dependencies, reader: WebhookReader, deliveries: Sequence[RawDelivery]
+    uow: UnitOfWork,
+    deps: Dependencies,
+    reader: WebhookReader,
+    deliveries: Sequence[RawDelivery],
+    *,
+    isolated: bool = True,
 ) -> _Applied:
     report, events = IngestReport(), []
     for delivery in deliveries:
         report += IngestReport(deliveries=1)
         delivery_id = delivery.id or None
         for item in reader.read(delivery.body, delivery.received_at).items:
-            outcome = _apply_isolated(uow, deps, item, delivery.received_at, delivery_id)
+            outcome = _apply_item(
+                uow, deps, item, delivery.received_at, delivery_id, isolated=isolated
+            )
             report += outcome.report
             events.extend(outcome.events)
     return _Applied(report, events)
 
 
-def _apply_isolated(
+def _apply_item(
     uow: UnitOfWork,
     deps: Dependencies,
     item: ReadItem,
     received_at: datetime,
     delivery_id: int | None = None,
+    *,
+    isolated: bool = True,
 ) -> _Applied:
-    """One item in its own savepoint; an item that raises is quarantined instead."""
+    """One item; ``isolated``: in its own savepoint, quarantined instead if it raises."""
     if isinstance(item.value, Quarantined):
         _quarantine(uow, deps, item.value, received_at, delivery_id)
         return _Applied(IngestReport(quarantined=1), [])
+    if not isolated:
+        return _apply(uow, deps, item.value, received_at)
     try:
         with uow.savepoint():
             return _apply(uow, deps, item.value, received_at)

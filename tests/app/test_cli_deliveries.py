@@ -7,15 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from webhook_bodies import (
-    NUMBER_ID,
-    body,
-    change,
-    encoded,
-    messages_value,
-    now_seconds,
-    text_message,
-)
 
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.sql.delivery_journal import GroupCommitJournal
@@ -25,6 +16,15 @@ from crm_whatsapp.app.container import build_container, close_owned
 from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.domain.ports import ConversationQueries, DeliveryJournal
 from crm_whatsapp.domain.queries import ConversationFilter
+from webhook_bodies import (
+    NUMBER_ID,
+    body,
+    change,
+    encoded,
+    messages_value,
+    now_seconds,
+    text_message,
+)
 
 WA_ID = "5215512345678"
 

@@ -21,6 +21,10 @@
  * @typedef {Schemas['TemplateIn']} TemplateIn
  * @typedef {Schemas['Status']} Status
  * @typedef {Schemas['ErrorBody']} ErrorBody
+ * @typedef {Schemas['ChannelHealthOut']} ChannelHealthOut
+ * @typedef {Schemas['ChannelEventOut']} ChannelEventOut
+ * @typedef {Schemas['QuarantinePage']} QuarantinePage
+ * @typedef {Schemas['QuarantinedOut']} QuarantinedOut
  */
 
 /**
@@ -69,6 +73,10 @@
  * @property {string} [apiBase] the service's root address (default: where this module is served from)
  * @property {string | null} [token] an API token (default: the one this tab signed in with)
  * @property {() => void} [onUnauthorized] called on any 401 (the token was revoked, say)
+ */
+/**
+ * Which quarantined items `quarantine` lists: still open (the default), replayed, or all.
+ * @typedef {'abiertas' | 'reprocesadas' | 'todas'} QuarantineState
  */
 /** @typedef {string | number | boolean | null | undefined} QueryValue */
 /** @typedef {'GET' | 'POST' | 'PUT' | 'DELETE'} Method */
@@ -496,6 +504,31 @@ export class ConversationsService {
   async searchClients(q, limit = 20) {
     const path = /** @satisfies {keyof Paths} */ ('/api/v1/clientes-crm');
     return /** @type {ClientList} */ (await this.request('GET', path, { params: { q, limit } }));
+  }
+
+  // -- channel health ------------------------------------------------------------------------
+
+  /**
+   * `GET /api/v1/salud-canal`: the webhook backlog, the quarantine's size and Meta's latest
+   * alerts about the account, its quality and the webhook.
+   * @returns {Promise<ChannelHealthOut>}
+   */
+  async channelHealth() {
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/salud-canal');
+    return /** @type {ChannelHealthOut} */ (await this.request('GET', path));
+  }
+
+  /**
+   * `GET /api/v1/entregas-fallidas`: webhook items that could not be understood, newest
+   * first, each with its raw JSON, its place in the body and the reason.
+   * @param {{ state?: QuarantineState, cursor?: string | null, limit?: number }} [options]
+   * @returns {Promise<QuarantinePage>}
+   */
+  async quarantine({ state = 'abiertas', cursor = null, limit = 50 } = {}) {
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/entregas-fallidas');
+    return /** @type {QuarantinePage} */ (
+      await this.request('GET', path, { params: { estado: state, limit, cursor } })
+    );
   }
 
   // -- the service itself (no token needed) --------------------------------------------------

@@ -1,7 +1,9 @@
 // @ts-check
 // The inbox page: sign-in, then the conversation list and the chat side by side (one at a
-// time on a phone), kept current by one live event stream.
+// time on a phone), kept current by one live event stream; the header says when the
+// WhatsApp channel needs the admin's attention (views/channel-health.js).
 import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
+import { ChannelHealthIndicator } from '../views/channel-health.js';
 import { ChatView } from '../views/chat.js';
 import { ConversationList } from '../views/conversation-list.js';
 import { h } from '../lib/dom.js';
@@ -50,6 +52,7 @@ function startInbox() {
   const main = h('main', { class: 'inbox', id: 'main' });
   const layout = h('div', { class: 'layout' });
   const indicator = new LiveIndicator();
+  const health = new ChannelHealthIndicator({ service });
   const title = h('h1', { class: 'list-title' }, t('list.label'));
 
   const list = new ConversationList({
@@ -107,7 +110,7 @@ function startInbox() {
   main.append(layout);
   root.replaceChildren(
     h('a', { class: 'skip-link', href: '#main' }, t('nav.skip')),
-    renderHeader('inbox'),
+    renderHeader('inbox', [health.element]),
     main,
   );
   document.title = `${t('nav.inbox')} · ${t('app.name')}`;
@@ -120,13 +123,15 @@ function startInbox() {
   list.reload();
   if (openId) openConversation(openId);
 
-  const stream = followListAndChat(service, indicator, list, chat);
+  const stream = followListAndChat(service, indicator, list, chat, () => health.nudge());
+  health.start();
 
   stopCurrent = () => {
     stream.abort();
     list.destroy();
     chat.destroy();
     indicator.destroy();
+    health.destroy();
     form.destroy();
     window.removeEventListener('languagechange', onLanguage);
   };

@@ -5,7 +5,7 @@ import { ApiError, messageOf } from '../lib/conversaciones-whatsapp.js';
 import { Composer, agentName } from './composer.js';
 import { customerNumber } from './conversation-list.js';
 import { activeElementOf, h, uid } from '../lib/dom.js';
-import { t } from '../lib/i18n.js';
+import { formatDateTime, t } from '../lib/i18n.js';
 import { chooseClient } from './link-dialog.js';
 import { keepLink } from '../lib/media-links.js';
 import { mediaHeight } from './media-view.js';
@@ -54,6 +54,22 @@ function inTimeOrder(messages) {
       (a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0),
   );
   return keyed.map((entry) => entry.message);
+}
+
+/**
+ * "No acepta mensajes de marketing desde <fecha>": the customer stopped them in WhatsApp.
+ * @param {string | null} since when they did, if known
+ * @returns {HTMLParagraphElement}
+ */
+function marketingNotice(since) {
+  const text = since ? t('chat.marketing_opt_out.since') : t('chat.marketing_opt_out');
+  const [before, after = ''] = text.split('{date}');
+  return h(
+    'p',
+    { class: 'chat-marketing' },
+    before,
+    since && [h('time', { datetime: since }, formatDateTime(since)), after],
+  );
 }
 
 export class ChatView {
@@ -588,6 +604,7 @@ export class ChatView {
           ),
           c.opted_out && [' · ', h('span', { class: 'chat-opted-out' }, t('chat.opted_out'))],
         ),
+        c.marketing_opt_out && marketingNotice(c.marketing_preference_at),
       ),
       h('div', { class: 'chat-actions', role: 'group', 'aria-label': t('chat.actions') }, actions),
     );

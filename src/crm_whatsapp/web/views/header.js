@@ -47,9 +47,11 @@ export function renderBareHeader() {
 /**
  * A <header> with the app name, navigation, the language switch and sign-out.
  * @param {'inbox' | 'dashboard'} active the page it heads
+ * @param {readonly Node[]} [tools] more before the language switch (the inbox's channel
+ *   health); they keep their state when the header is drawn again in another language
  * @returns {HTMLElement}
  */
-export function renderHeader(active) {
+export function renderHeader(active, tools = []) {
   const header = h('header', { class: 'app-header' });
   const render = () => {
     /** @type {(page: string, key: string, href: string) => HTMLAnchorElement} */
@@ -85,7 +87,7 @@ export function renderHeader(active) {
         link('inbox', 'nav.inbox', 'index.html'),
         link('dashboard', 'nav.dashboard', 'dashboard.html'),
       ),
-      h('div', { class: 'header-tools' }, languageSwitch(), signOut),
+      h('div', { class: 'header-tools' }, tools, languageSwitch(), signOut),
     );
   };
   render();

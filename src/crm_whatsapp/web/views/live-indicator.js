@@ -76,12 +76,14 @@ export function follow(service, indicator, { onEvent, onResync }) {
  * @param {LiveIndicator} indicator
  * @param {ConversationList} list
  * @param {ChatView} chat
+ * @param {() => void} [onAny] after any event or gap too (the inbox's channel health)
  * @returns {AbortController}
  */
-export function followListAndChat(service, indicator, list, chat) {
+export function followListAndChat(service, indicator, list, chat, onAny = () => {}) {
   const reloadBoth = () => {
     list.reload();
     chat.reload();
+    onAny();
   };
   return follow(service, indicator, {
     onEvent: (event) => {
@@ -89,6 +91,7 @@ export function followListAndChat(service, indicator, list, chat) {
         reloadBoth();
         return;
       }
+      onAny();
       if (event.type === 'message_stored' || event.type === 'conversation_changed') {
         if (event.conversation_id) list.refresh(event.conversation_id);
       }

@@ -89,6 +89,8 @@ function authorLabel(message) {
   const author = message.author || {};
   if (author.kind === 'bot') return t('chat.bot');
   if (author.kind === 'agent') return text(author.name) || t('chat.agent');
+  // sent from the WhatsApp Business app on the same number (that pauses the bot)
+  if (author.kind === 'phone_app') return t('chat.phone_app');
   return null;
 }
 

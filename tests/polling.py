@@ -40,3 +40,14 @@ def processed(app: Any, timeout: float = 30.0) -> None:
         raise AssertionError("the app runs no ingest processor (ingest_in_process is off)")
     if not ingest.wait_idle(timeout):
         raise AssertionError(f"the ingest processor did not catch up within {timeout:g} s")
+
+
+def processed_over_http(http: Any, timeout: float = 30.0) -> None:
+    """``processed`` for a service in another process: wait until its ``/ready`` reports
+    no stored webhook delivery left to read (``http`` is an httpx client on its base URL)."""
+
+    def caught_up() -> bool:
+        ingest = http.get("ready").json().get("ingest") or {}
+        return ingest.get("pending_deliveries") == 0
+
+    wait_until(caught_up, timeout, "the ingest processor to read every stored delivery")

@@ -23,7 +23,7 @@ import httpx
 
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.demo_data import message_webhook_body
-from polling import wait_until
+from polling import processed_over_http, wait_until
 
 API_TOKEN = "browser-test-token-4c1d"
 APP_SECRET = "browser-test-app-secret-9e7a"
@@ -68,6 +68,8 @@ class DemoService:
         return answer.json()
 
     def post_webhook(self, body: Mapping[str, Any], secret: str = APP_SECRET) -> httpx.Response:
+        """POST a signed body and wait until the service has read it (its 200 only says
+        the body is stored)."""
         raw = json.dumps(body).encode()
         answer = self.http.post(
             "webhook",
@@ -75,6 +77,7 @@ class DemoService:
             headers={SIGNATURE_HEADER: sign(raw, secret), "Content-Type": "application/json"},
         )
         answer.raise_for_status()
+        processed_over_http(self.http)
         return answer
 
     def customer_writes(

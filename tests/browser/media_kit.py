@@ -34,7 +34,7 @@ from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_datab
 from crm_whatsapp.app.demo_data import message_webhook_body
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.ports import MessagingGateway
-from polling import wait_until
+from polling import processed_over_http, wait_until
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """The service's largest file here (``CRM_WHATSAPP_MEDIA_MAX_BYTES``): a 413 is cheap to get."""
@@ -102,6 +102,7 @@ class MediaService:
             headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
         )
         answer.raise_for_status()
+        processed_over_http(self.http)
         return wamid
 
     def post_many(self, wa_id: str, texts: list[str]) -> None:
@@ -126,6 +127,7 @@ class MediaService:
             headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
         )
         answer.raise_for_status()
+        processed_over_http(self.http)
 
     def customer_sends_file(
         self,

@@ -337,9 +337,12 @@ def scroll_to_the_start(page: Any) -> None:
     viewport = page.locator(".messages")
     for _ in range(100):
         viewport.evaluate("el => { el.scrollTop = 0 }")
-        if page.locator(".chat-top", has_text="Inicio de la conversación").count():
-            return
         page.wait_for_timeout(100)
+        # the last older page keeps the view where it was (scroll anchoring): at the top
+        # only once the first message is loaded and the view stayed at 0
+        at_top = viewport.evaluate("el => el.scrollTop === 0")
+        if at_top and page.locator(".chat-top", has_text="Inicio de la conversación").count():
+            return
     raise AssertionError("the chat never reached its first message")
 
 

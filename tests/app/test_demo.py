@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm_whatsapp.app import Settings
-from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
+from crm_whatsapp.app.demo import (
+    DemoOptions,
+    MessageStream,
+    demo_settings,
+    prepare_demo_database,
+)
 from crm_whatsapp.app.demo_data import demo_clients
 
 
@@ -20,3 +25,10 @@ def test_a_short_history_where_customers_start_in_the_same_minute_is_written(
     history = prepare_demo_database(settings, DemoOptions(history_days=1, seed=2026))
 
     assert history.conversations >= len(demo_clients(seed=2026)) // 2
+
+
+def test_a_stream_that_never_started_stops_quietly() -> None:
+    """``demo --no-stream`` stopped with a traceback: stop() joined a thread never started."""
+    stream = MessageStream("http://127.0.0.1:9/webhook", "secret", [], (1.0, 2.0), seed=1)
+    stream.stop()
+    assert stream.sent == 0

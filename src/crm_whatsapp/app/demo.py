@@ -194,8 +194,10 @@ class MessageStream:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the stream if it runs (``demo --no-stream`` never starts it)."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5)
 
     def next_body(self) -> bytes:
         rng = self._rng

@@ -34,8 +34,8 @@ def quarantine(context: ApiContext, call: Call) -> QuarantinePage:
 
 
 def channel_health(context: ApiContext, call: Call) -> ChannelHealthOut:
-    since = context.deps.clock.now() - HEALTH_WINDOW
-    return channel_health_out(_ingest(context).health(since))
+    now = context.deps.clock.now()
+    return channel_health_out(_ingest(context).health(now - HEALTH_WINDOW), now)
 
 
 def _ingest(context: ApiContext) -> IngestQueries:

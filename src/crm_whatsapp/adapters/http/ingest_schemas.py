@@ -53,6 +53,9 @@ class ChannelEventOut(_Out):
 class ChannelHealthOut(_Out):
     pending_deliveries: int = Field(description="stored bodies not read yet (the backlog)")
     oldest_pending_at: datetime | None
+    oldest_pending_seconds: float | None = Field(
+        description="how long the oldest unread body has waited, by the server's clock"
+    )
     quarantine_open: int = Field(description="items waiting in GET /api/v1/entregas-fallidas")
     events_by_kind: dict[str, int] = Field(description="channel events in the last 24 hours")
     other_fields: dict[str, int] = Field(
@@ -90,10 +93,12 @@ def channel_event_out(stored: StoredChannelEvent) -> ChannelEventOut:
     )
 
 
-def channel_health_out(health: ChannelHealth) -> ChannelHealthOut:
+def channel_health_out(health: ChannelHealth, now: datetime) -> ChannelHealthOut:
+    oldest = health.oldest_pending_at
     return ChannelHealthOut(
         pending_deliveries=health.pending_deliveries,
-        oldest_pending_at=health.oldest_pending_at,
+        oldest_pending_at=oldest,
+        oldest_pending_seconds=None if oldest is None else max(0.0, (now - oldest).total_seconds()),
         quarantine_open=health.quarantine_open,
         events_by_kind=dict(health.events_by_kind),
         other_fields=dict(health.other_fields),

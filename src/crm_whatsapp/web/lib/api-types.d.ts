@@ -418,6 +418,11 @@ export interface components {
             /** Oldest Pending At */
             oldest_pending_at: string | null;
             /**
+             * Oldest Pending Seconds
+             * @description how long the oldest unread body has waited, by the server's clock
+             */
+            oldest_pending_seconds: number | null;
+            /**
              * Quarantine Open
              * @description items waiting in GET /api/v1/entregas-fallidas
              */

@@ -23,7 +23,7 @@ export const LARGE_BACKLOG = 500;
 
 /**
  * Whether the webhook backlog is late: large, or its oldest body older than DELAY_MS
- * (by this browser's clock).
+ * (as the server counts it; by this browser's clock only for an older server).
  * @param {ChannelHealthOut} health
  * @param {number} [now] milliseconds since the epoch
  * @returns {boolean}
@@ -31,6 +31,8 @@ export const LARGE_BACKLOG = 500;
 export function backlogDelayed(health, now = Date.now()) {
   if (health.pending_deliveries <= 0) return false;
   if (health.pending_deliveries >= LARGE_BACKLOG) return true;
+  const waited = health.oldest_pending_seconds;
+  if (typeof waited === 'number') return waited * 1000 > DELAY_MS; // the server's clock
   const oldest = health.oldest_pending_at ? Date.parse(health.oldest_pending_at) : NaN;
   return Number.isFinite(oldest) && now - oldest > DELAY_MS;
 }

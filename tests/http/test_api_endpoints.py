@@ -4,6 +4,7 @@ the API. The clock is the app's own (a ``FixedClock`` override), so times are ex
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,9 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup, Clock
+from polling import processed
 
+_wamids = itertools.count(1)
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # a Tuesday; 12:00 in Mexico City
 ANA, BRUNO, DIEGO, EVA, FER = (
     "5215512345678",  # Mexico, as WhatsApp writes it (521 + 10 digits)
@@ -79,11 +82,15 @@ class Inbox:
         returns the conversation's id."""
         if when is not None:
             self.clock.set(when)
-        body = text_webhook_at(wa_id, text, self.clock.now(), name=name)
+        wamid = f"wamid.inbox.{next(_wamids)}"
+        body = text_webhook_at(wa_id, text, self.clock.now(), wamid=wamid, name=name)
         answer = self.client.post("/webhook", content=body, headers=signed(body))
         assert answer.status_code == 200, answer.text
-        assert answer.json()["messages"] == 1
+        assert answer.json()["received"] is True
+        processed(self.client.app)
         conversation_id: str = self.conversation_of(wa_id)["id"]
+        stored = [m for m in self.messages(conversation_id) if m["wamid"] == wamid]
+        assert [(m["direction"], m["text"]) for m in stored] == [("inbound", text)]
         return conversation_id
 
     def get(self, path: str, **params: Any) -> Any:

@@ -145,8 +145,11 @@ def test_a_status_webhook_is_announced_as_a_delivery_status_change(
     reply = wait_for(sent_reply)
     with events(live_server) as stream:
         answer = live_server.post_webhook(status_webhook(reply["wamid"], ANA, "delivered"))
-        assert answer.json()["statuses"] == 1
+        assert answer.status_code == 200
+        assert answer.json()["received"] is True
         seen = stream.until(lambda e: e.type == "delivery_status_changed")
+    ticks = next(m for m in messages_of(live_server.http, conversation) if m["id"] == reply["id"])
+    assert ticks["delivery"]["status"] == "delivered"
     assert seen[-1].data == {
         "type": "delivery_status_changed",
         "conversation_id": conversation,

@@ -16,7 +16,6 @@ from http_service_kit import (
     LiveServer,
     make_settings,
     media_webhook,
-    signed,
     text_webhook,
 )
 
@@ -56,7 +55,8 @@ def _messages(server: LiveServer, conversation_id: str) -> list[dict[str, Any]]:
 
 
 def _post(server: LiveServer, body: bytes) -> None:
-    answer = server.http.post("/webhook", content=body, headers=signed(body))
+    """Meta delivers ``body``; returns once the processor has stored its message."""
+    answer = server.post_webhook(body)
     assert answer.status_code == 200, answer.text
 
 

@@ -28,6 +28,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import running_asgi_app, runn
 from crm_whatsapp.app import create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
+from polling import processed
 
 # OPENAPI_31 is the OpenAPI 3.1 meta-schema as shipped inside schemathesis:
 # openapi-spec-validator is not installed in this project.
@@ -171,6 +172,7 @@ def seeded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             for wa_id, name in CUSTOMERS.items():
                 body = text_webhook(wa_id, f"Hola, soy {name}", name=name)
                 assert http.post("/webhook", content=body, headers=signed(body)).status_code == 200
+            processed(app)
             ids = [c["id"] for c in http.get(API, headers=AUTH).json()["items"]]
             assert len(ids) == 3
             REAL_ROWS["conversation_id"][:] = ids

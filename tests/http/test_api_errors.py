@@ -4,6 +4,7 @@ whose message names what is wrong, and writes nothing; a database that is down g
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from http_service_kit import (
     make_settings,
     signed,
     text_webhook,
+    wait_for,
 )
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -33,6 +35,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
+from polling import processed
 
 ANA = "5215512345678"
 UNKNOWN_ID = "no-such-conversation"
@@ -75,12 +78,33 @@ def error_of(answer: httpx.Response, status: int, code: str, *named: str) -> str
     return message
 
 
+_wamids = itertools.count(1)
+
+
 def customer_writes(client: httpx.Client, text: str, wa_id: str = ANA) -> str:
-    body = text_webhook(wa_id, text)
+    """The customer's text, delivered by Meta and stored (read by the processor; a
+    ``TestClient`` waits for its app's processor, another client polls the API); returns
+    its conversation's id."""
+    wamid = f"wamid.errors.{next(_wamids)}"
+    body = text_webhook(wa_id, text, wamid=wamid)
     assert client.post("/webhook", content=body, headers=signed(body)).status_code == 200
-    page = client.get(API, headers=AUTH).json()
-    conversation_id: str = next(c["id"] for c in page["items"] if c["customer"]["wa_id"] == wa_id)
-    return conversation_id
+
+    def stored() -> str | None:
+        page = client.get(API, params={"limit": 200}, headers=AUTH).json()
+        for conversation in page["items"]:
+            if conversation["customer"]["wa_id"] != wa_id:
+                continue
+            messages = client.get(f"{API}/{conversation['id']}/mensajes", headers=AUTH)
+            if any(m["wamid"] == wamid for m in messages.json()["items"]):
+                return str(conversation["id"])
+        return None
+
+    if isinstance(client, TestClient):
+        processed(client.app)
+        conversation_id = stored()
+        assert conversation_id is not None, f"{wamid} was not stored"
+        return conversation_id
+    return wait_for(stored, what=f"{wamid} stored")
 
 
 def stored_messages(client: httpx.Client) -> int:
@@ -584,7 +608,7 @@ def assert_storage_is_down(client: TestClient) -> None:
     ready = client.get("/ready")
     assert ready.status_code == 503
     assert ready.json()["status"] == "unavailable"
-    assert client.get("/health").json() == {"status": "ok", "detail": None}
+    assert client.get("/health").json() == {"status": "ok", "detail": None, "ingest": None}
 
 
 def test_with_sqlite_unreachable_the_webhook_and_readiness_answer_503(

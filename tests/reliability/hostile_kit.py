@@ -5,6 +5,10 @@ modules import the ones they use by name. The service is the real one: ``create_
 SQLite and PostgreSQL, the fake Graph API on loopback behind the real gateway. What it
 stored is counted straight from its tables, so "nothing partial" means every row of every
 table, not what the API happens to show.
+
+A signed webhook is answered once its body is stored; the service's processor reads it
+right after. ``Service.post_webhook`` waits for that reading (``polling.processed``), so
+what a test finds in the tables afterwards is what the body became.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
+from polling import processed
 
 APP_SECRET = "hostile-app-secret-8d1c3f"
 VERIFY_TOKEN = "hostile-verify-token-52ae"
@@ -48,6 +53,8 @@ SECRETS = (APP_SECRET, VERIFY_TOKEN, ACCESS_TOKEN, *API_TOKENS)
 
 BUSINESS_NUMBER_ID = "106540352242922"
 API = "/api/v1/conversaciones-whatsapp"
+QUARANTINE = "/api/v1/entregas-fallidas"
+CHANNEL_HEALTH = "/api/v1/salud-canal"
 AUTH = {"Authorization": f"Bearer {API_TOKENS[0]}"}
 CLIENTS = [(ClientRef("C-100", "Ana López"), ["55 1234 5678"])]
 POSTGRES_URL_VARIABLE = "CRM_WHATSAPP_TEST_POSTGRES_URL"
@@ -138,10 +145,41 @@ class Service:
         """Every endpoint the app routes, as it describes them."""
         return list(OPERATIONS)
 
-    def post_webhook(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
-        return self.client.post(
+    def post_webhook(
+        self, body: bytes, headers: dict[str, str] | None = None, *, wait: bool = True
+    ) -> httpx.Response:
+        """POST the body (signed unless ``headers`` say otherwise); after a 200, with
+        ``wait``, return once the processor has read it."""
+        answer = self.client.post(
             "/webhook", content=body, headers=signed(body) if headers is None else headers
         )
+        if wait and answer.status_code == 200:
+            self.processed()
+        return answer
+
+    def processed(self) -> None:
+        """Wait until the processor has read every delivery stored so far (it fails the
+        test if the processor is stuck)."""
+        processed(self.app)
+
+    def quarantine(self) -> list[dict[str, Any]]:
+        """Every quarantined item, open or replayed, newest first, as the API lists it."""
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"estado": "todas", "limit": 200}
+        while True:
+            answer = self.client.get(QUARANTINE, params=params, headers=AUTH)
+            assert answer.status_code == 200, answer.text
+            page = answer.json()
+            items += page["items"]
+            if page["next_cursor"] is None:
+                return items
+            params["cursor"] = page["next_cursor"]
+
+    def channel_health(self) -> dict[str, Any]:
+        answer = self.client.get(CHANNEL_HEALTH, headers=AUTH)
+        assert answer.status_code == 200, answer.text
+        health: dict[str, Any] = answer.json()
+        return health
 
 
 def build_app(database: Database, fake_graph: RunningFakeGraphApi, **changes: Any) -> Starlette:

@@ -1,7 +1,8 @@
 """The whole flow at DEBUG on every logger, and not one secret in a log line, an answer or
 the OpenAPI document: not the access token (even when the Graph API echoes it back in an
 error), not the app secret, not the verify token (which Meta sends in a query string that
-uvicorn logs), not the API tokens.
+uvicorn logs), not the API tokens. The flow includes signed deliveries that cannot be read:
+their quarantine (reasons included) and the channel's health are read through the API too.
 
 Once as operators run it (``crm-whatsapp serve`` with ``CRM_WHATSAPP_LOG_LEVEL=DEBUG``, its
 stdout and stderr read whole) and once in process (every record captured, tracebacks
@@ -29,6 +30,8 @@ from hostile_kit import (
     API_TOKENS,
     APP_SECRET,
     AUTH,
+    CHANNEL_HEALTH,
+    QUARANTINE,
     VERIFY_TOKEN,
     build_app,
     encoded,
@@ -159,8 +162,33 @@ def drive_full_flow(http: httpx.Client, fake: FakeGraphApiState) -> list[httpx.R
     assert keep(http.post(f"{one}/mensajes", content=b"{}", headers=bad_body)).status_code == 422
     assert keep(http.get(f"{API}/no-such-id", headers=AUTH)).status_code == 404
     assert keep(http.post("/webhook", content=body, headers=signed(body, "x"))).status_code == 401
-    assert keep(http.post("/webhook", content=b"{", headers=signed(b"{"))).status_code == 400
+
+    # signed but unreadable: stored, answered 200, then quarantined (never refused)
+    for unreadable in (b"{", broken_message_body()):
+        answer = keep(http.post("/webhook", content=unreadable, headers=signed(unreadable)))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["received"] is True
+    wait_until(lambda: len(quarantined(http)) >= 2, "the unreadable deliveries quarantined")
+    for path in (QUARANTINE, CHANNEL_HEALTH):
+        assert keep(http.get(path, headers=AUTH)).status_code == 200, path
+    reasons = " ".join(item["reason"] for item in quarantined(http))
+    assert "JSON" in reasons
+    assert "timestamp" in reasons
+    assert "ayer" not in reasons, "a reason names the problem, never the customer's value"
+    assert "confirmas" not in reasons
     return answers
+
+
+def broken_message_body() -> bytes:
+    """A customer's message whose timestamp is no time: quarantined alone."""
+    document = meta_body(ANA, "¿Me confirmas el pedido?", "wamid.secrets.broken")
+    document["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "ayer"
+    return encoded(document)
+
+
+def quarantined(http: httpx.Client) -> list[dict[str, object]]:
+    items: list[dict[str, object]] = http.get(QUARANTINE, headers=AUTH).json()["items"]
+    return items
 
 
 def assert_nothing_leaked(answers: list[httpx.Response], logs: str) -> None:

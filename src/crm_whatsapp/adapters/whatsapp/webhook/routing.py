@@ -84,7 +84,8 @@ def preference_of(raw: Any, business_number_id: str | None) -> PreferenceUpdate:
     try:
         choice = MarketingChoice(preference.value.lower())
     except ValueError:
-        raise ValueError(f"value: {preference.value[:20]!r} is neither stop nor resume") from None
+        # never the value itself: reasons are shown and logged, bodies are customers' data
+        raise ValueError("value: neither stop nor resume") from None
     if not preference.wa_id:
         raise ValueError("wa_id: empty")
     return PreferenceUpdate(

@@ -11,13 +11,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
+from crm_whatsapp.adapters.whatsapp.webhook.reading import MAX_ITEMS, MAX_QUARANTINED
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef
 from crm_whatsapp.domain.ingest import QuarantineState
 from crm_whatsapp.domain.message import AuthorKind, Direction, MessageKind
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
-from crm_whatsapp.domain.use_cases.ingest import drain_deliveries, replay_quarantine
+from crm_whatsapp.domain.use_cases.ingest import (
+    ITEM_BUDGET,
+    drain_deliveries,
+    process_deliveries,
+    replay_quarantine,
+)
 from webhook_bodies import (
     ACCOUNT_ID,
     NUMBER_ID,
@@ -303,3 +309,44 @@ def test_template_status_and_account_alerts_are_kept_as_channel_events(backend) 
     assert all(alert.event.account_id == ACCOUNT_ID for alert in health.latest_alerts[:2])
     assert quarantined(setup) == []
     assert NUMBER_ID  # the bodies' number: not in any allowlist here
+
+
+def test_a_body_of_many_broken_parts_costs_a_bounded_number_of_rows(backend) -> None:
+    """250,000 tiny broken items in one signed body once held the processor a minute."""
+    setup = backend(now=T0)
+    good = text_message(ANA, "Hola", "w.good", SECONDS)
+    deliver(setup, body(change("messages", messages_value([good, *[{}] * 3000]))))
+
+    assert set(inbound(setup)) == {"w.good"}
+    kept = quarantined(setup)
+    assert len(kept) == MAX_QUARANTINED + 1
+    (whole,) = [entry for entry in kept if entry.location == "body"]
+    assert whole.reason.startswith(f"{3000 - MAX_QUARANTINED} more items")
+    assert json.loads(whole.replay_body)["entry"][0]["changes"][0]["value"]["messages"][0] == good
+
+
+def test_a_body_of_more_items_than_a_delivery_may_hold_is_kept_whole(backend) -> None:
+    setup = backend(now=T0)
+    good = text_message(ANA, "Hola", "w.good", SECONDS)
+    deliver(setup, body(change("messages", messages_value([good, *[{}] * MAX_ITEMS]))))
+
+    assert inbound(setup) == {}
+    (entry,) = quarantined(setup)
+    assert (entry.location, entry.reason) == (
+        "body",
+        f"{MAX_ITEMS + 1} items in one delivery, more than {MAX_ITEMS}",
+    )
+
+
+def test_a_batch_stops_after_the_delivery_that_reaches_the_item_budget(backend) -> None:
+    setup = backend(now=T0)
+    statuses = [status(f"w.out.{n}", ANA, "delivered") for n in range(ITEM_BUDGET * 4 // 5)]
+    for _ in range(3):
+        setup.journal.append_now(
+            encoded(body(change("messages", messages_value(statuses=statuses))))
+        )
+
+    first = process_deliveries(setup.deps, READER)
+    assert (first.deliveries, first.statuses) == (2, 2 * len(statuses))
+    assert setup.ingest.health(T0).pending_deliveries == 1
+    assert process_deliveries(setup.deps, READER).deliveries == 1

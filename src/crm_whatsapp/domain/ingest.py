@@ -109,27 +109,35 @@ class ChannelEvent:
     business_number_id: str | None = None
 
 
+def _nothing() -> tuple[str, bytes]:
+    return "", b""
+
+
 @dataclass(frozen=True, slots=True)
 class Quarantined:
     """A part of a signed body we could not understand: never applied, never dropped.
 
-    ``replay_body`` is a complete webhook body holding only this item (and the context it
-    needs: the business number, the sender's contact), so a later version can read it again.
+    ``contents()`` gives its raw JSON and a complete webhook body holding only this item
+    (and the context it needs: the business number, the sender's contact), so a later
+    version can read it again. Computed only when the item is stored: a body of many
+    broken parts keeps a bounded number of them one by one (see the reader).
     """
 
     location: str
     reason: str
-    raw: str
-    replay_body: bytes
+    describe: Callable[[], tuple[str, bytes]] = _nothing
     field: str | None = None
     business_number_id: str | None = None
 
+    @classmethod
+    def holding(cls, location: str, reason: str, raw: str, replay_body: bytes) -> Quarantined:
+        return cls(location, reason, lambda: (raw, replay_body))
+
+    def contents(self) -> tuple[str, bytes]:
+        return self.describe()
+
 
 Understood = IncomingMessage | StatusUpdate | PreferenceUpdate | MessageEcho | ChannelEvent
-
-
-def _nothing() -> tuple[str, bytes]:
-    return "", b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +154,8 @@ class ItemSource:
     describe: Callable[[], tuple[str, bytes]] = _nothing
 
     def quarantined(self, reason: str) -> Quarantined:
-        raw, replay_body = self.describe()
         return Quarantined(
-            self.location, reason, raw, replay_body, self.field, self.business_number_id
+            self.location, reason, self.describe, self.field, self.business_number_id
         )
 
 

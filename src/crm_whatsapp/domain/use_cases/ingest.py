@@ -42,6 +42,9 @@ from crm_whatsapp.domain.use_cases.status import store_status_update
 DEFAULT_BATCH = 50
 """Deliveries per transaction: large enough that a commit (one fsync) serves many webhooks,
 small enough that a batch holds the database for tens of milliseconds, not seconds."""
+ITEM_BUDGET = 1000
+"""Items per transaction: a batch stops after the delivery that reaches it, so that a few
+deliveries of thousands of items never hold the database for seconds."""
 REASON_LIMIT = 500
 
 
@@ -49,6 +52,8 @@ REASON_LIMIT = 500
 class _Applied:
     report: IngestReport
     events: list[Event]
+    done: tuple[int, ...] = ()
+    """The deliveries read whole (the rest of a claimed batch waits for the next pass)."""
 
 
 def process_deliveries(
@@ -81,7 +86,7 @@ def _process_batch(
         if not deliveries:
             return IngestReport()
         applied = _apply_deliveries(uow, deps, reader, deliveries, isolated=isolated)
-        uow.deliveries.finish([d.id for d in deliveries], deps.clock.now())
+        uow.deliveries.finish(applied.done, deps.clock.now())
         uow.commit()
     deps.events.publish(applied.events)
     return applied.report
@@ -117,7 +122,7 @@ def _quarantine_whole(deps: Dependencies, failure: Exception) -> IngestReport:
         _quarantine(
             uow,
             deps,
-            Quarantined("body", _reason(failure), _text_of(delivery.body), delivery.body),
+            Quarantined.holding("body", _reason(failure), _text_of(delivery.body), delivery.body),
             delivery.received_at,
             delivery.id,
         )
@@ -232,17 +237,22 @@ def _apply_deliveries(
     *,
     isolated: bool = True,
 ) -> _Applied:
-    report, events = IngestReport(), []
+    report, events, done, items = IngestReport(), [], [], 0
     for delivery in deliveries:
+        if items >= ITEM_BUDGET:
+            break
         report += IngestReport(deliveries=1)
         delivery_id = delivery.id or None
-        for item in reader.read(delivery.body, delivery.received_at).items:
+        read = reader.read(delivery.body, delivery.received_at).items
+        items += len(read)
+        for item in read:
             outcome = _apply_item(
                 uow, deps, item, delivery.received_at, delivery_id, isolated=isolated
             )
             report += outcome.report
             events.extend(outcome.events)
-    return _Applied(report, events)
+        done.append(delivery.id)
+    return _Applied(report, events, tuple(done))
 
 
 def _apply_item(
@@ -300,13 +310,14 @@ def _quarantine(
 ) -> None:
     """Keep the item; should even that fail for its content, keep where it was and why
     (the delivery itself still holds the bytes until it is pruned)."""
+    raw, replay_body = item.contents()
     entry = QuarantineEntry(
         id=deps.ids.new_id(),
         delivery_id=delivery_id,
         location=item.location,
         reason=item.reason,
-        raw=item.raw,
-        replay_body=item.replay_body,
+        raw=raw,
+        replay_body=replay_body,
         created_at=received_at,
         field=item.field,
         business_number_id=item.business_number_id,

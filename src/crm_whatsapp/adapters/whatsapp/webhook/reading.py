@@ -53,6 +53,7 @@ from crm_whatsapp.adapters.whatsapp.webhook.routing import (
 )
 from crm_whatsapp.domain.ingest import (
     ItemSource,
+    Quarantined,
     ReadDelivery,
     ReadItem,
     Understood,
@@ -60,6 +61,13 @@ from crm_whatsapp.domain.ingest import (
 from crm_whatsapp.domain.message import IncomingMessage
 
 TIMESTAMP_MISSING_DETAIL = "whatsapp_timestamp_missing"
+MAX_ITEMS = 5000
+"""Items (messages, statuses, echoes...) one delivery may hold to be read part by part.
+Meta batches a few hundred at most; a signed body of 250,000 tiny items once held the
+processor for a minute. More than this, and the body is kept whole in the quarantine."""
+MAX_QUARANTINED = 100
+"""Irregular items kept one by one per delivery; past this, the rest of them are one
+quarantine entry holding the whole body (whose good items are stored all the same)."""
 _LIST_KEYS = ("messages", "statuses", "errors", "message_echoes", "user_preferences")
 _UNLIMITED = 1 << 62  # the webhook already checked the size before storing the body
 
@@ -98,7 +106,7 @@ class WebhookBodyReader:
 
     def read(self, body: bytes, received_at: datetime) -> ReadDelivery:
         try:
-            return ReadDelivery(tuple(self._items(body, received_at)))
+            return ReadDelivery(_capped(self._items(body, received_at), body))
         except RecursionError:
             return ReadDelivery((_whole_body(body, "JSON nested too deeply"),))
 
@@ -114,6 +122,10 @@ class WebhookBodyReader:
         entries = document.get("entry")
         if not isinstance(entries, list):
             yield _whole_body(body, "entry: expected a list")
+            return
+        items = _item_count(entries)
+        if items > MAX_ITEMS:
+            yield _whole_body(body, f"{items} items in one delivery, more than {MAX_ITEMS}")
             return
         for e, entry in enumerate(entries):
             changes = entry.get("changes") if isinstance(entry, dict) else None
@@ -152,6 +164,38 @@ class WebhookBodyReader:
             yield from _listed(read, "user_preferences", lambda raw: preference_of(raw, number))
         else:
             yield ReadItem(channel_event(field, value, entry_id), read.source(None, None, change))
+
+
+def _item_count(entries: list[Any]) -> int:
+    """How many items the body holds, counted before any is validated."""
+    count = 0
+    for entry in entries:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else ():
+            value = change.get("value") if isinstance(change, dict) else None
+            if isinstance(value, dict):
+                count += sum(
+                    len(v) for k, v in value.items() if k in _LIST_KEYS and isinstance(v, list)
+                )
+    return count
+
+
+def _capped(items: Iterator[ReadItem], body: bytes) -> tuple[ReadItem, ...]:
+    """The items, with at most ``MAX_QUARANTINED`` quarantined ones; the others become
+    one entry for the whole body, so that a body of many broken parts costs one row."""
+    kept: list[ReadItem] = []
+    quarantined = 0
+    for item in items:
+        if isinstance(item.value, Quarantined):
+            quarantined += 1
+            if quarantined > MAX_QUARANTINED:
+                continue
+        kept.append(item)
+    if quarantined > MAX_QUARANTINED:
+        more = quarantined - MAX_QUARANTINED
+        reason = f"{more} more items could not be understood; the whole body is kept"
+        kept.append(_whole_body(body, reason))
+    return tuple(kept)
 
 
 def _messages_change(change: _Change, received_at: datetime) -> Iterator[ReadItem]:

@@ -8,36 +8,20 @@ runs ``npm ci`` on first use.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_kit import axe_violations, load_axe_source
 from browser_kit import API_TOKEN, DemoService, new_wa_id
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    path = Path(os.environ.get("CRM_WHATSAPP_AXE_JS", AXE_JS))
-    if not path.exists() and shutil.which("npm"):
-        subprocess.run(
-            ["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=ROOT, check=False, timeout=300
-        )
-    if not path.exists():
-        message = f"axe-core not found at {path} (run npm ci at the repository's root)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path.read_text(encoding="utf-8")
+    return load_axe_source()
 
 
 @pytest.fixture
@@ -51,16 +35,7 @@ def axe_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context.close()
 
 
-def violations(page: Any, axe_source: str) -> list[str]:
-    page.evaluate(axe_source)
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(", ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"]
-    ]
+violations = axe_violations
 
 
 def sign_in(page: Any) -> None:

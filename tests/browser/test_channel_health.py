@@ -12,16 +12,13 @@ what it posted to show in the API (or, live, in the page).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_kit import axe_violations, load_axe_source
 from browser_kit import API_TOKEN, DemoService, new_wa_id, start_demo
 
 from crm_whatsapp.app.demo_data import (
@@ -31,8 +28,6 @@ from crm_whatsapp.app.demo_data import (
 )
 from polling import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 HEALTH = "api/v1/salud-canal"
 QUARANTINE = "api/v1/entregas-fallidas"
 DIALOG_NAME = "Salud del canal de WhatsApp"
@@ -54,31 +49,7 @@ def health_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServic
 
 @pytest.fixture(scope="module")
 def axe_js() -> str:
-    path = Path(
-        os.environ.get("CRM_WHATSAPP_AXE_JS", ROOT / "node_modules" / "axe-core" / "axe.min.js")
-    )
-    if not path.exists() and shutil.which("npm"):
-        subprocess.run(
-            ["npm", "ci", "--silent", "--no-audit", "--no-fund"], cwd=ROOT, check=False, timeout=300
-        )
-    if not path.exists():
-        message = f"axe-core not found at {path} (run npm ci at the repository's root)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path.read_text(encoding="utf-8")
-
-
-def axe_violations(page: Any, axe_source: str) -> list[str]:
-    page.evaluate(axe_source)
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — "
-        + "; ".join(", ".join(node["target"]) for node in v["nodes"][:5])
-        for v in result["violations"]
-    ]
+    return load_axe_source()
 
 
 # -- webhooks, as Meta sends them ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """A queued reply wakes the sender at once, not at its next poll: in the web process (an
-event from the webhook's thread) and in a ``crm-whatsapp worker`` process of its own
-(PostgreSQL NOTIFY). The poll interval here is 60 s, so a reply that waited for it would
-take a minute; each of these leaves within seconds of its message.
+event from the processor's thread) and in a ``crm-whatsapp worker`` process of its own
+(PostgreSQL NOTIFY, or its own processor's events). The outbox's poll interval here is
+60 s, so a reply that waited for it would take a minute; each of these leaves within
+seconds of its message.
 """
 
 from __future__ import annotations
@@ -67,6 +68,28 @@ def test_a_worker_process_is_woken_through_postgresql(
             fake.base_url,
             CRM_WHATSAPP_TABLE_PREFIX=table_prefix,
             CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
+            **POLL,
+        )
+        server = processes.serve(env)
+        processes.worker(env)
+        time.sleep(1.0)
+        waits = [reply_seconds(server, fake, storm, d) for d in storm.deliveries]
+    print(f"reply after {', '.join(f'{w:.3f}' for w in waits)} s (poll: 60 s)")
+
+
+def test_a_worker_on_sqlite_is_woken_by_the_replies_its_own_processor_queues(
+    tmp_path: Path, processes: Processes
+) -> None:
+    """The server only stores webhooks; the worker reads them and its processor queues the
+    replies: its outbox hears them at once (it was woken only through PostgreSQL's NOTIFY,
+    so on SQLite every reply waited for the poll)."""
+    storm = build_storm(3, duplicate_share=0.0, seed=53)
+    with running_fake_graph_api() as fake:
+        env = service_env(
+            f"sqlite:///{tmp_path / 'wake.db'}",
+            fake.base_url,
+            CRM_WHATSAPP_OUTBOX_IN_PROCESS="false",
+            CRM_WHATSAPP_INGEST_IN_PROCESS="false",
             **POLL,
         )
         server = processes.serve(env)

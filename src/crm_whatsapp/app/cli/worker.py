@@ -81,17 +81,19 @@ async def _send_until_stopped(settings: Settings) -> None:
     stop, wake, media_wake = asyncio.Event(), asyncio.Event(), asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    hub: LocalEventHub = container.resolve(LocalEventHub)
+
+    def wake_up(events: Sequence[Event]) -> None:
+        if may_have_queued_a_reply(events):
+            loop.call_soon_threadsafe(wake.set)
+        if may_have_queued_a_file(events):
+            loop.call_soon_threadsafe(media_wake.set)
+
+    # this worker's own processor queues replies too: its events reach the hub directly
+    # (on SQLite), or through NOTIFY with every other process's (on PostgreSQL)
+    hub.add_listener(wake_up)
     listener = None
     if database.is_postgresql:  # wake at once when any process queues a reply
-        hub: LocalEventHub = container.resolve(LocalEventHub)
-
-        def wake_up(events: Sequence[Event]) -> None:
-            if may_have_queued_a_reply(events):
-                loop.call_soon_threadsafe(wake.set)
-            if may_have_queued_a_file(events):
-                loop.call_soon_threadsafe(media_wake.set)
-
-        hub.add_listener(wake_up)
         listener = PostgresEventListener(database, hub)
         listener.start()
     ingest: IngestProcessor = container.resolve(IngestProcessor)

@@ -2,8 +2,9 @@
 
 Meta's deliveries are most of the traffic (every outbound message comes back as three
 status webhooks), and since the webhook only checks and stores the body, the framework
-around it was half of its cost: measured with wrk on 2 cores, the journal behind the full
-middleware stack and router took 2,891 requests/s, behind this 5,916. So the deliveries
+around it was much of its cost: measured with wrk (32 connections, 8 s, the processor in
+another process, SQLite) on 2 cores, one after the other, the journal behind the full
+middleware stack and router took 4,820 requests/s, behind this 8,057. So the deliveries
 skip the body-limit middleware, the exception middleware and the router, and do what those
 would: the same size limit (413), the same error bodies and statuses from the same table
 (``errors.py``), 503 with ``Retry-After`` when storage fails. The operation table still

@@ -171,12 +171,6 @@ class ReadDelivery:
 
     items: tuple[ReadItem, ...] = ()
 
-    def values(self) -> list[Understood | Quarantined]:
-        return [item.value for item in self.items]
-
-    def count(self, kind: type[Any]) -> int:
-        return sum(1 for item in self.items if isinstance(item.value, kind))
-
 
 class QuarantineState(enum.Enum):
     OPEN = "open"

@@ -24,6 +24,10 @@ from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
 
 ENV_PREFIX = "CRM_WHATSAPP_"
 REQUIRED_SECRETS = ("app_secret", "verify_token", "access_token")
+MIN_API_TOKEN_LENGTH = 24
+"""A static API token holds every scope forever: shorter ones are guessable."""
+MIN_AGENT_SECRET_BYTES = 32
+"""HS256 keys shorter than the hash's output weaken it (RFC 7518, section 3.2)."""
 
 CommaList = Annotated[tuple[str, ...], NoDecode]
 NamedColumns = Annotated[dict[str, str], NoDecode]
@@ -70,6 +74,12 @@ class Settings(BaseSettings):
     graph_api_timeout_seconds: float = Field(default=20.0, gt=0)
     """How long a send waits for Meta's answer; past it the outcome is unknown (retried)."""
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    """Server-to-server tokens (the CRM's backend): every scope, the ``service`` actor."""
+    agent_token_secret: SecretStr | None = None
+    """Verifies the agent tokens (JWT, HS256) the host CRM signs for each of its users;
+    at least 32 bytes. Unset: only the static API tokens are accepted."""
+    agent_token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    """Clock difference tolerated between the CRM that signs and this service."""
     default_region: str = "MX"
     timezone: str = "America/Mexico_City"
     bot_rules_file: Path | None = None
@@ -149,6 +159,27 @@ class Settings(BaseSettings):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
 
+    @field_validator("api_tokens")
+    @classmethod
+    def _long_tokens(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for position, token in enumerate(value, start=1):
+            if len(token.get_secret_value()) < MIN_API_TOKEN_LENGTH:
+                raise ValueError(
+                    f"token {position} is shorter than {MIN_API_TOKEN_LENGTH} characters; "
+                    "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        return value
+
+    @field_validator("agent_token_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_AGENT_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_AGENT_SECRET_BYTES} bytes (HS256); make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
+
     @field_validator("clients_phone_columns", "cors_origins", "phone_number_ids", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
@@ -213,6 +244,8 @@ class Settings(BaseSettings):
         values += [t.get_secret_value() for t in self.api_tokens]
         if self.signing_key is not None:
             values.append(self.signing_key.get_secret_value())
+        if self.agent_token_secret is not None:
+            values.append(self.agent_token_secret.get_secret_value())
         aws = self.aws_environment()
         values += [aws.get(name, "") for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
         for url in (self.database_url, self.clients_database_url):

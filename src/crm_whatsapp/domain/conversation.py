@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
 from crm_whatsapp.domain.message import Message
 
 SERVICE_WINDOW = timedelta(hours=24)
 """Meta allows free-form text only this long after the customer's last message."""
+
+
+class ConversationStatus(StrEnum):
+    """Where the team's work on a conversation stands: ``open`` needs someone, ``pending``
+    waits (on the customer, on another team), ``resolved`` is done until the customer
+    writes again."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,10 @@ class Conversation:
     unread_count: int = 0
     bot_paused: bool = False
     assigned_agent: str | None = None
+    """The name of the person who answers (shown in the inbox)."""
+    assigned_agent_id: str | None = None
+    """Their id in the host CRM, when a signed agent token said it ("mine" filters by it)."""
+    status: ConversationStatus = ConversationStatus.OPEN
     opted_out: bool = False
     recent_bot_replies: tuple[datetime, ...] = ()
     after_hours_notice_at: datetime | None = None
@@ -84,6 +99,7 @@ class Conversation:
         last_inbound = max(self.last_inbound_at, sent_at) if self.last_inbound_at else sent_at
         return replace(
             self._with_activity(message),
+            status=ConversationStatus.OPEN if self.is_resolved else self.status,
             last_inbound_at=last_inbound,
             unread_count=self.unread_count + 1,
             profile_name=profile_name or self.profile_name,
@@ -111,15 +127,37 @@ class Conversation:
         return replace(self, client_id=None, client_name=None, client_linked_manually=True)
 
     # -- who answers -------------------------------------------------------------------
-    def taken_over_by(self, agent: str) -> Conversation:
-        return replace(self, bot_paused=True, assigned_agent=agent)
+    def taken_over_by(self, agent: str, agent_id: str | None = None) -> Conversation:
+        """Assigned to a person, who answers from now on: assignment and take-over are one
+        thing, so the bot stays silent while someone is assigned."""
+        return replace(self, bot_paused=True, assigned_agent=agent, assigned_agent_id=agent_id)
+
+    def unassigned(self) -> Conversation:
+        """Nobody is assigned, but the bot stays paused: the conversation waits for a
+        person in the "unassigned" queue until someone takes it or gives it back."""
+        return replace(self, bot_paused=True, assigned_agent=None, assigned_agent_id=None)
 
     def handed_off(self) -> Conversation:
         """The customer asked for a person: the bot steps back until someone gives it back."""
-        return replace(self, bot_paused=True, assigned_agent=None)
+        return self.unassigned()
 
     def given_back_to_bot(self) -> Conversation:
-        return replace(self, bot_paused=False, assigned_agent=None)
+        return replace(self, bot_paused=False, assigned_agent=None, assigned_agent_id=None)
+
+    def is_assigned_to(self, agent_id: str) -> bool:
+        return self.assigned_agent_id == agent_id
+
+    @property
+    def is_assigned(self) -> bool:
+        return self.assigned_agent is not None or self.assigned_agent_id is not None
+
+    # -- the team's status -------------------------------------------------------------
+    @property
+    def is_resolved(self) -> bool:
+        return self.status is ConversationStatus.RESOLVED
+
+    def with_status(self, status: ConversationStatus) -> Conversation:
+        return replace(self, status=status)
 
     def marked_read(self) -> Conversation:
         return replace(self, unread_count=0)

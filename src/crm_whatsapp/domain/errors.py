@@ -80,6 +80,14 @@ class MessageNotFound(CrmWhatsAppError, LookupError):
         self.message_id = message_id
 
 
+class ActivityNotFound(CrmWhatsAppError, LookupError):
+    code = "activity_not_found"
+
+    def __init__(self, activity_id: str) -> None:
+        super().__init__(f"activity {activity_id!r} not found")
+        self.activity_id = activity_id
+
+
 class ClientNotFound(CrmWhatsAppError, LookupError):
     code = "client_not_found"
 
@@ -156,6 +164,29 @@ class InvalidStateTransition(CrmWhatsAppError):
     """A change the life cycle forbids (an inbound message processed twice)."""
 
     code = "invalid_state_transition"
+
+
+class InvalidActor(CrmWhatsAppError, ValueError):
+    """Who is acting is not said well enough to record it (an empty name, an unknown
+    scope, an agent without an id)."""
+
+    code = "invalid_actor"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class InvalidNote(CrmWhatsAppError, ValueError):
+    """A private note that cannot be stored (empty, too long)."""
+
+    code = "invalid_note"
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"text: {problem}")
+        self.field = "text"
+        self.problem = problem
 
 
 class InvalidOutboundMessage(CrmWhatsAppError, ValueError):

@@ -35,4 +35,19 @@ class MediaStatusChanged:
     status: MediaStatus
 
 
-Event = MessageStored | DeliveryStatusChanged | ConversationChanged | MediaStatusChanged
+@dataclass(frozen=True, slots=True)
+class ActivityRecorded:
+    """Someone acted on a conversation (a note, an assignment...): the chat shows it."""
+
+    conversation_id: str
+    activity_id: str
+    kind: str
+
+
+Event = (
+    MessageStored
+    | DeliveryStatusChanged
+    | ConversationChanged
+    | MediaStatusChanged
+    | ActivityRecorded
+)

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
@@ -31,6 +32,7 @@ from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics
 
 __all__ = [
+    "ActivityLog",
     "ClientLookup",
     "Clock",
     "ConversationQueries",
@@ -161,6 +163,13 @@ class ConversationRepository(Protocol):
         ...
 
 
+class ActivityLog(Protocol):
+    """The activity log, inside the current unit of work: appended with the change it
+    records, never edited."""
+
+    def record(self, activity: Activity) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything a use case changes is committed together or not at all."""
 
@@ -172,6 +181,11 @@ class UnitOfWork(Protocol):
     @property
     def deliveries(self) -> DeliveryRepository:
         """Raw deliveries and the quarantine, in this same transaction."""
+        ...
+
+    @property
+    def activity(self) -> ActivityLog:
+        """The activity log, appended in this same transaction."""
         ...
 
     def savepoint(self) -> AbstractContextManager[None]:
@@ -216,6 +230,16 @@ class ConversationQueries(Protocol):
 
     def message(self, message_id: str) -> Message:
         """One message, read without locking; else MessageNotFound."""
+        ...
+
+    def activity(
+        self, conversation_id: str, limit: int, cursor: str | None = None
+    ) -> Page[Activity]:
+        """The conversation's activity log, newest first (the cursor leads to older ones)."""
+        ...
+
+    def activity_entry(self, activity_id: str) -> Activity:
+        """One entry of the log; else ActivityNotFound."""
         ...
 
     def statistics(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.errors import InvalidQueryParameter
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy.text import normalize
@@ -26,6 +26,11 @@ class ConversationFilter:
     bot_paused: bool | None = None
     opted_out: bool | None = None
     text: str | None = None
+    assigned_agent_id: str | None = None
+    """Only conversations assigned to this agent (the inbox's "mine")."""
+    assigned: bool | None = None
+    """Assigned to someone (true) or to nobody (false, the "unassigned" queue)."""
+    status: ConversationStatus | None = None
 
     def __post_init__(self) -> None:
         for name in ("since", "until"):
@@ -53,4 +58,7 @@ class ConversationFilter:
             and (self.linked is None or c.is_linked == self.linked)
             and (self.bot_paused is None or c.bot_paused == self.bot_paused)
             and (self.opted_out is None or c.opted_out == self.opted_out)
+            and (self.assigned_agent_id is None or c.assigned_agent_id == self.assigned_agent_id)
+            and (self.assigned is None or c.is_assigned == self.assigned)
+            and (self.status is None or c.status is self.status)
         )

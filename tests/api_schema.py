@@ -15,6 +15,7 @@ import schemathesis
 from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.http import API, ApiContext, BearerTokens, build_http_app
+from crm_whatsapp.adapters.http.auth import Authenticator
 from crm_whatsapp.adapters.memory import build_in_memory
 
 EVENTS = f"{API}/eventos"
@@ -29,7 +30,7 @@ BASE_CHECKS = (
 def the_document() -> dict[str, Any]:
     """``/openapi.json`` as the app serves it (the document does not depend on the data)."""
     memory = build_in_memory()
-    services = ApiContext(memory.deps, memory.queries, BearerTokens(()), "", "")
+    services = ApiContext(memory.deps, memory.queries, Authenticator(BearerTokens(())), "", "")
     document: dict[str, Any] = TestClient(build_http_app(services)).get("/openapi.json").json()
     return document
 

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine
 
 from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
 from crm_whatsapp.adapters.http import ApiContext, BearerTokens
+from crm_whatsapp.adapters.http.agent_tokens import AgentTokens
+from crm_whatsapp.adapters.http.auth import Authenticator
 from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.media import media_store_from_url
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
@@ -273,7 +275,7 @@ def api_context(
     context = ApiContext(
         deps=deps,
         queries=queries,
-        tokens=BearerTokens(t.get_secret_value() for t in settings.api_tokens),
+        auth=authenticator(settings),
         app_secret=settings.secret("app_secret"),
         verify_token=settings.secret("verify_token"),
         live_events=hub,
@@ -287,9 +289,19 @@ def api_context(
         journal=journal,
         ingest=ingest,
     )
-    if not context.tokens.configured:
+    if not context.auth.configured:
         logger.warning(
-            "CRM_WHATSAPP_API_TOKENS is empty: the webhook and the bot work, the CRM API "
-            "answers 401 to everyone"
+            "CRM_WHATSAPP_API_TOKENS and CRM_WHATSAPP_AGENT_TOKEN_SECRET are empty: the "
+            "webhook and the bot work, the CRM API answers 401 to everyone"
         )
     return context
+
+
+def authenticator(settings: Settings) -> Authenticator:
+    secret = settings.agent_token_secret
+    agents = (
+        AgentTokens(secret.get_secret_value().encode(), settings.agent_token_leeway_seconds)
+        if secret is not None
+        else None
+    )
+    return Authenticator(BearerTokens(t.get_secret_value() for t in settings.api_tokens), agents)

@@ -12,6 +12,7 @@ from typing import assert_never
 
 from crm_whatsapp.domain.delivery import DeliveryStatus
 from crm_whatsapp.domain.events import (
+    ActivityRecorded,
     ConversationChanged,
     DeliveryStatusChanged,
     Event,
@@ -24,6 +25,7 @@ MESSAGE_STORED = "message_stored"
 DELIVERY_STATUS_CHANGED = "delivery_status_changed"
 CONVERSATION_CHANGED = "conversation_changed"
 MEDIA_STATUS_CHANGED = "media_status_changed"
+ACTIVITY_RECORDED = "activity_recorded"
 
 _STATUSES = {status.value: status for status in DeliveryStatus}
 _MEDIA_STATUSES = {status.value: status for status in MediaStatus}
@@ -54,6 +56,13 @@ def event_to_json(event: Event) -> dict[str, str]:
                 "message_id": event.message_id,
                 "status": event.status.value,
             }
+        case ActivityRecorded():
+            return {
+                "type": ACTIVITY_RECORDED,
+                "conversation_id": event.conversation_id,
+                "activity_id": event.activity_id,
+                "kind": event.kind,
+            }
     assert_never(event)
 
 
@@ -82,10 +91,22 @@ def event_from_json(data: Mapping[str, object]) -> Event:
             _text(data, kind, "message_id"),
             _MEDIA_STATUSES[status],
         )
+    if kind == ACTIVITY_RECORDED:
+        return ActivityRecorded(
+            _text(data, kind, "conversation_id"),
+            _text(data, kind, "activity_id"),
+            _text(data, kind, "kind"),
+        )
     if "type" not in data:
         raise ValueError("an event needs a 'type'")
     known = ", ".join(
-        (MESSAGE_STORED, DELIVERY_STATUS_CHANGED, CONVERSATION_CHANGED, MEDIA_STATUS_CHANGED)
+        (
+            MESSAGE_STORED,
+            DELIVERY_STATUS_CHANGED,
+            CONVERSATION_CHANGED,
+            MEDIA_STATUS_CHANGED,
+            ACTIVITY_RECORDED,
+        )
     )
     raise ValueError(f"unknown event type {kind!r} (known: {known})")
 

@@ -98,7 +98,7 @@ class AgentTokens:
 
 def _access(claims: dict[str, Any], token: str, now: datetime, leeway: int) -> Access:
     sub, name = claims.get("sub"), claims.get("name")
-    scope, client_id = claims.get("scope", None), claims.get("client_id", None)
+    scope, client_id = claims.get("scope"), claims.get("client_id")
     for claim, value in (("sub", sub), ("name", name)):
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_CLAIM_LENGTH:
             raise AgentTokenRefused(f"the claim {claim!r} must be text of 1 to 200 characters")
@@ -116,7 +116,8 @@ def _access(claims: dict[str, Any], token: str, now: datetime, leeway: int) -> A
         raise AgentTokenRefused("the agent token lives longer than 7 days")
     try:
         scopes = parse_scopes(scope) if scope is not None else DEFAULT_AGENT_SCOPES
-        assert isinstance(sub, str) and isinstance(name, str)
+        assert isinstance(sub, str)
+        assert isinstance(name, str)
         actor = Actor.agent(sub.strip(), name.strip())
     except InvalidActor as exc:
         raise AgentTokenRefused(f"the claim {exc.field!r}: {exc.problem}") from None

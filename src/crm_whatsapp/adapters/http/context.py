@@ -17,9 +17,11 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers, UploadFile
 
 from crm_whatsapp.adapters.events import LocalEventHub
-from crm_whatsapp.adapters.http.auth import BearerTokens
+from crm_whatsapp.adapters.http.auth import Authenticator
 from crm_whatsapp.adapters.http.media_links import MediaLinks
+from crm_whatsapp.adapters.http.stream_slots import StreamSlots
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
+from crm_whatsapp.domain.access import Access
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.ports import (
     ConversationQueries,
@@ -37,7 +39,7 @@ class ApiContext:
 
     deps: Dependencies
     queries: ConversationQueries
-    tokens: BearerTokens
+    auth: Authenticator
     app_secret: str = field(repr=False)
     verify_token: str = field(repr=False)
     live_events: LocalEventHub | None = None
@@ -55,6 +57,9 @@ class ApiContext:
     """Where the webhook stores bodies before it answers; None: the webhook answers 503."""
     ingest: IngestQueries | None = None
     """The quarantine and channel health, for operators."""
+    max_streams_per_token: int = 20
+    """Live event streams one credential may hold open at once (an agent's tabs)."""
+    stream_slots: StreamSlots = field(default_factory=StreamSlots)
 
 
 Value = str | int | bool | datetime | PhoneNumber | None
@@ -73,6 +78,16 @@ class Call:
     upload: UploadFile | None = None
     """The ``file`` of a multipart request (spooled to disk past 1 MB by Starlette); the
     other form fields are in ``body``."""
+    address: str = "unknown"
+    """The client's address, as the throttle on failed authentications counts it."""
+    access: Access | None = None
+    """Who is calling, from their token; None only on the unauthenticated operations
+    (Meta's webhook, the probes)."""
+
+    @property
+    def caller(self) -> Access:
+        assert self.access is not None, "an authenticated operation"
+        return self.access
 
     def text(self, name: str) -> str | None:
         value = self.values[name]

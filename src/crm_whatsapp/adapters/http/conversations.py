@@ -12,11 +12,23 @@ import logging
 from anyio import from_thread
 from starlette.concurrency import run_in_threadpool
 
-from crm_whatsapp.adapters.http import schemas
+from crm_whatsapp.adapters.http import schemas, team_schemas
+from crm_whatsapp.adapters.http.callers import (
+    acting_actor,
+    assignee_filter,
+    confined_filter,
+    visible_conversation,
+)
 from crm_whatsapp.adapters.http.context import ApiContext, Call
+from crm_whatsapp.adapters.http.errors import ApiError
 from crm_whatsapp.adapters.http.uploads import send_file
-from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.errors import GatewayError
+from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
+from crm_whatsapp.domain.errors import (
+    ConversationNotFound,
+    GatewayError,
+    InvalidQueryParameter,
+    MessageNotFound,
+)
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.use_cases import (
     agent_reply,
@@ -27,6 +39,7 @@ from crm_whatsapp.domain.use_cases import (
     unlink_client,
 )
 from crm_whatsapp.domain.use_cases.media_fetch import retry_media_fetch
+from crm_whatsapp.domain.use_cases.team import Assignee, add_note, assign, set_status
 
 logger = logging.getLogger("crm_whatsapp.http")
 CONVERSATION = "conversation_id"
@@ -34,6 +47,7 @@ CONVERSATION = "conversation_id"
 
 # -- reading -------------------------------------------------------------------------------
 def list_conversations(context: ApiContext, call: Call) -> schemas.ConversationPage:
+    assigned_agent_id, assigned = assignee_filter(call.caller, call.text("assignee"))
     return _page(
         context,
         call,
@@ -46,6 +60,9 @@ def list_conversations(context: ApiContext, call: Call) -> schemas.ConversationP
             bot_paused=call.flag("bot_paused"),
             opted_out=call.flag("opted_out"),
             text=call.text("q"),
+            status=_status(call.text("status")),
+            assigned_agent_id=assigned_agent_id,
+            assigned=assigned,
         ),
     )
 
@@ -59,12 +76,12 @@ def conversations_with_number(context: ApiContext, call: Call) -> schemas.Conver
 
 
 def one_conversation(context: ApiContext, call: Call) -> schemas.ConversationOut:
-    return _out(context, context.queries.conversation(call.required(CONVERSATION)))
+    return _out(context, visible_conversation(context, call, call.required(CONVERSATION)))
 
 
 def messages(context: ApiContext, call: Call) -> schemas.MessagePage:
     conversation_id = call.required(CONVERSATION)
-    context.queries.conversation(conversation_id)  # 404 rather than an empty page
+    visible_conversation(context, call, conversation_id)  # 404 rather than an empty page
     page = context.queries.messages(conversation_id, call.integer("limit"), call.text("cursor"))
     now = context.deps.clock.now()
     return schemas.MessagePage(
@@ -94,10 +111,12 @@ async def reply(context: ApiContext, call: Call) -> schemas.MessageOut:
 
 def _reply(context: ApiContext, call: Call) -> schemas.MessageOut:
     body = call.body_as(schemas.AgentReplyIn)
+    actor = acting_actor(call, body.agent)
+    conversation_id = visible_conversation(context, call, call.required(CONVERSATION)).id
     message = agent_reply(
         context.deps,
-        call.required(CONVERSATION),
-        body.agent,
+        conversation_id,
+        actor,
         text=body.text,
         template=body.template.to_domain() if body.template else None,
         reply_to_wamid=body.reply_to_wamid,
@@ -107,41 +126,68 @@ def _reply(context: ApiContext, call: Call) -> schemas.MessageOut:
 
 
 def retry_media(context: ApiContext, call: Call) -> schemas.MessageOut:
-    message = retry_media_fetch(context.deps, call.required("message_id"))
+    message_id = call.required("message_id")
+    if call.caller.is_confined:
+        owner = context.queries.message(message_id).conversation_id
+        try:
+            visible_conversation(context, call, owner)
+        except ConversationNotFound:
+            raise MessageNotFound(message_id) from None
+    message = retry_media_fetch(context.deps, message_id)
     return schemas.message_out(message, context.media_links, context.deps.clock.now())
 
 
 def link(context: ApiContext, call: Call) -> schemas.ConversationOut:
     client_id = call.body_as(schemas.LinkClientIn).client_id
-    return _out(context, link_client(context.deps, call.required(CONVERSATION), client_id))
+    target = _target(context, call)
+    if call.caller.is_confined and client_id != call.caller.client_id:
+        raise ApiError(403, "forbidden", "client_id: a token for one client links to it only")
+    return _out(context, link_client(context.deps, target, client_id, call.caller.actor))
 
 
 def unlink(context: ApiContext, call: Call) -> schemas.ConversationOut:
-    return _out(context, unlink_client(context.deps, call.required(CONVERSATION)))
+    target = _target(context, call)
+    return _out(context, unlink_client(context.deps, target, call.caller.actor))
 
 
 def pause_bot(context: ApiContext, call: Call) -> schemas.ConversationOut:
-    agent = call.body_as(schemas.TakeOverIn).agent
-    return _out(context, take_over(context.deps, call.required(CONVERSATION), agent))
+    actor = acting_actor(call, call.body_as(schemas.TakeOverIn).agent)
+    return _out(context, take_over(context.deps, _target(context, call), actor))
 
 
 def resume_bot(context: ApiContext, call: Call) -> schemas.ConversationOut:
-    return _out(context, give_back_to_bot(context.deps, call.required(CONVERSATION)))
+    target = _target(context, call)
+    return _out(context, give_back_to_bot(context.deps, target, call.caller.actor))
 
 
 def read(context: ApiContext, call: Call) -> schemas.ConversationOut:
-    conversation = mark_read(context.deps, call.required(CONVERSATION))
+    conversation = mark_read(context.deps, _target(context, call), call.caller.actor)
     _send_read_receipt(context, conversation)
     return _out(context, conversation)
 
 
 # -- helpers -------------------------------------------------------------------------------
+def _target(context: ApiContext, call: Call) -> str:
+    """The path's conversation, once the caller is known to see it."""
+    return visible_conversation(context, call, call.required(CONVERSATION)).id
+
+
+def _status(text: str | None) -> ConversationStatus | None:
+    if text is None:
+        return None
+    try:
+        return ConversationStatus(text)
+    except ValueError:
+        raise InvalidQueryParameter("status", "must be open, pending or resolved") from None
+
+
 def _page(
     context: ApiContext, call: Call, conversation_filter: ConversationFilter
 ) -> schemas.ConversationPage:
-    page = context.queries.conversations(
-        conversation_filter, call.integer("limit"), call.text("cursor")
-    )
+    allowed = confined_filter(call.caller, conversation_filter)
+    if allowed is None:
+        return schemas.ConversationPage(items=[], next_cursor=None)
+    page = context.queries.conversations(allowed, call.integer("limit"), call.text("cursor"))
     now = context.deps.clock.now()
     return schemas.ConversationPage(
         items=[schemas.conversation_out(c, now) for c in page.items],
@@ -167,3 +213,41 @@ def _send_read_receipt(context: ApiContext, conversation: Conversation) -> None:
         from_thread.run(gateway.mark_read, conversation.business_number_id, latest.wamid)
     except GatewayError as exc:
         logger.warning("read receipt for conversation %s failed: %s", conversation.id, exc)
+
+
+# -- the team's work -------------------------------------------------------------------------
+def me(context: ApiContext, call: Call) -> team_schemas.MeOut:
+    return team_schemas.me_out(call.caller)
+
+
+def activity(context: ApiContext, call: Call) -> team_schemas.ActivityPage:
+    conversation_id = _target(context, call)
+    page = context.queries.activity(conversation_id, call.integer("limit"), call.text("cursor"))
+    return team_schemas.ActivityPage(
+        items=[team_schemas.activity_out(a) for a in page.items], next_cursor=page.next_cursor
+    )
+
+
+def assign_conversation(context: ApiContext, call: Call) -> schemas.ConversationOut:
+    wanted = call.body_as(team_schemas.AssignIn).agent
+    actor = call.caller.actor
+    if wanted == "me":
+        assignee: Assignee | None = Assignee.of(actor)
+    elif wanted is None:
+        assignee = None
+    else:
+        assignee = Assignee(wanted.name, wanted.id)
+    return _out(context, assign(context.deps, _target(context, call), assignee, actor))
+
+
+def change_status(context: ApiContext, call: Call) -> schemas.ConversationOut:
+    status = ConversationStatus(call.body_as(team_schemas.StatusIn).status)
+    return _out(
+        context, set_status(context.deps, _target(context, call), status, call.caller.actor)
+    )
+
+
+def write_note(context: ApiContext, call: Call) -> team_schemas.ActivityOut:
+    text = call.body_as(team_schemas.NoteIn).text
+    entry = add_note(context.deps, _target(context, call), text, call.caller.actor)
+    return team_schemas.activity_out(entry)

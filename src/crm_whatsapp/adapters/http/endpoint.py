@@ -24,14 +24,14 @@ from crm_whatsapp.adapters.http.context import ApiContext, BodyModel, Call
 from crm_whatsapp.adapters.http.errors import ApiError, describe_validation_error
 from crm_whatsapp.adapters.http.operations import Answer, Operation
 from crm_whatsapp.adapters.http.params import parse_parameters
+from crm_whatsapp.domain.access import Access
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def endpoint_for(operation: Operation, context: ApiContext) -> Endpoint:
     async def endpoint(request: Request) -> Response:
-        if operation.authenticated:
-            context.tokens.check(request)
+        access = authorize(operation, context, request) if operation.authenticated else None
         values = parse_parameters(
             operation.path_params,
             request.path_params,
@@ -45,17 +45,50 @@ def endpoint_for(operation: Operation, context: ApiContext) -> Endpoint:
             async with request.form(max_files=1, max_fields=20) as form:
                 upload, fields = _file_and_fields(form)
                 fields_body = validate_fields(fields, operation.form)
-                call = Call(values, fields_body, b"", request.headers, upload=upload)
+                call = Call(
+                    values,
+                    fields_body,
+                    b"",
+                    request.headers,
+                    upload=upload,
+                    address=client_address(request),
+                    access=access,
+                )
                 return render(operation, await _run(operation, context, call))
         raw = await request.body() if operation.body or operation.raw_body else b""
         body = decode_body(raw, operation.body) if operation.body is not None else None
-        call = Call(values=values, body=body, raw_body=raw, headers=request.headers)
+        call = Call(
+            values=values,
+            body=body,
+            raw_body=raw,
+            headers=request.headers,
+            address=client_address(request),
+            access=access,
+        )
         answer = await _run(operation, context, call)
         return render(operation, answer)
 
     endpoint.__name__ = operation.name
     endpoint.__doc__ = operation.summary
     return endpoint
+
+
+def authorize(operation: Operation, context: ApiContext, request: Request) -> Access:
+    """The token (401), the throttle on failures (429), the operation's scope and, for a
+    token confined to one client, whether the operation is open to it (403)."""
+    access = context.auth.authenticate(request.headers, client_address(request))
+    scope = operation.scope
+    if scope is not None and not access.allows(scope):
+        raise ApiError(403, "forbidden", f"this token lacks the scope {scope.value!r}")
+    if access.is_confined and not operation.confinable:
+        raise ApiError(403, "forbidden", "a token for one client's conversations cannot call this")
+    return access
+
+
+def client_address(request: Request) -> str:
+    """The peer's address as the server saw it (behind a proxy, the proxy's, unless uvicorn
+    is told to trust its forwarded headers)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def _is_multipart(request: Request) -> bool:

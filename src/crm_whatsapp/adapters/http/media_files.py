@@ -23,7 +23,8 @@ from starlette.responses import Response, StreamingResponse
 
 from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.http.errors import ApiError
-from crm_whatsapp.domain.errors import MediaNotStored
+from crm_whatsapp.domain.access import Access, Scope
+from crm_whatsapp.domain.errors import MediaNotStored, MessageNotFound
 from crm_whatsapp.domain.media import MediaStatus
 from crm_whatsapp.domain.media_types import serves_inline
 from crm_whatsapp.domain.message import Message
@@ -48,11 +49,17 @@ _EXTENSIONS = {
 
 async def serve_media(context: ApiContext, call: Call) -> Response:
     message_id = call.required(MESSAGE)
-    _authorize(context, call, message_id)
+    access = _authorize(context, call, message_id)
     store = context.deps.media
     if store is None:
         raise ApiError(503, "unavailable", "this service keeps no media files")
     message = await run_in_threadpool(context.queries.message, message_id)
+    if access is not None and access.is_confined:
+        conversation = await run_in_threadpool(
+            context.queries.conversation, message.conversation_id
+        )
+        if not access.sees(conversation):
+            raise MessageNotFound(message_id)
     media = message.media
     if media is None:
         raise ApiError(404, "not_found", f"message {message_id} has no file")
@@ -79,11 +86,15 @@ async def serve_media(context: ApiContext, call: Call) -> Response:
     )
 
 
-def _authorize(context: ApiContext, call: Call, message_id: str) -> None:
+def _authorize(context: ApiContext, call: Call, message_id: str) -> Access | None:
+    """The token's access (scope ``read``), or None for a valid signed link (made for a
+    caller who could read the message)."""
     signature, expires = call.text("firma"), call.values.get("expira")
     if signature is None and expires is None:
-        context.tokens.check_headers(call.headers)
-        return
+        access = context.auth.authenticate(call.headers, call.address)
+        if not access.allows(Scope.READ):
+            raise ApiError(403, "forbidden", "this token lacks the scope 'read'")
+        return access
     links = context.media_links
     now = context.deps.clock.now()
     if not isinstance(expires, int) or signature is None or links is None:
@@ -95,6 +106,7 @@ def _authorize(context: ApiContext, call: Call, message_id: str) -> None:
             "the media link expired or was not made for this file; list the messages "
             "again for a fresh one",
         )
+    return None
 
 
 def file_headers(message: Message, sha256: str) -> dict[str, str]:

@@ -16,12 +16,13 @@ _REF = "#/components/schemas/{model}"
 _ERROR_TEXT = {
     400: "bad parameter, cursor, number or JSON",
     401: "missing or invalid token",
-    403: "refused",
+    403: "refused: the token lacks the scope, or is confined to one client",
     404: "not found",
     409: "not allowed now (24-hour window closed, customer opted out)",
     413: "body too large",
     415: "a file type WhatsApp does not accept (checked by content)",
     422: "body fails validation (names the field)",
+    429: "too many failed authentications from this address (see Retry-After)",
     503: "database unavailable; retry later",
 }
 
@@ -76,6 +77,8 @@ def _operation(operation: Operation) -> dict[str, Any]:
         spec["description"] = operation.description
     if operation.authenticated:
         spec["security"] = [{"bearer": []}]
+        if operation.scope is not None:
+            spec["x-scope"] = operation.scope.value
     if operation.body is not None:
         spec["requestBody"] = {
             "required": True,
@@ -115,7 +118,9 @@ def _responses(operation: Operation) -> dict[str, Any]:
             }
     statuses = set(operation.extra_statuses) | {400}
     if operation.authenticated:
-        statuses.add(401)
+        statuses.update((401, 429))
+        if operation.scope is not None or not operation.confinable:
+            statuses.add(403)
     if operation.body is not None or operation.form is not None:
         statuses |= {413, 422}
     if operation.form is not None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from crm_whatsapp.adapters.http.context import ApiContext, Call
+from crm_whatsapp.domain.access import Scope
 
 ParamKind = Literal[
     "text", "integer", "boolean", "date_from", "date_until", "timezone", "phone", "cursor", "id"
@@ -77,6 +78,12 @@ class Operation:
     """Status -> body model; a string is a media type with no JSON schema (text, SSE). The
     first entry is the status of a handler's model answer."""
     authenticated: bool = True
+    scope: Scope | None = None
+    """What the caller's token must allow (every authenticated operation names one)."""
+    confinable: bool = True
+    """A token confined to one client may call it (its answers are filtered to that
+    client's conversations); False for figures about everyone (statistics, operations of
+    the channel), which such a token is refused with 403."""
     query: tuple[Param, ...] = ()
     path_params: tuple[Param, ...] = ()
     body: type[BaseModel] | None = None

@@ -7,7 +7,7 @@ Fixed paths come before ``{conversation_id}`` so that they are not taken for ids
 from __future__ import annotations
 
 from crm_whatsapp.adapters.http import conversations as api
-from crm_whatsapp.adapters.http import ingest, schemas
+from crm_whatsapp.adapters.http import ingest, schemas, team_schemas
 from crm_whatsapp.adapters.http.health import health, ready
 from crm_whatsapp.adapters.http.ingest_schemas import ChannelHealthOut, QuarantinePage, WebhookAck
 from crm_whatsapp.adapters.http.live import live_events
@@ -15,7 +15,10 @@ from crm_whatsapp.adapters.http.media_files import serve_media
 from crm_whatsapp.adapters.http.media_links import MEDIA_PATH as MEDIA
 from crm_whatsapp.adapters.http.operations import Operation, Param
 from crm_whatsapp.adapters.http.webhook import receive_delivery, verify_subscription
+from crm_whatsapp.domain.access import Scope
 from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+READ, REPLY, MANAGE = Scope.READ, Scope.REPLY, Scope.MANAGE
 
 API = "/api/v1/conversaciones-whatsapp"
 ONE = API + "/{conversation_id}"
@@ -42,6 +45,8 @@ LIST = (
     Param("bot_paused", "taken over by a person (true) or with the bot (false)", "boolean"),
     Param("opted_out", "customers who opted out (true) or not (false)", "boolean"),
     Param("q", "words in any message, ignoring case and accents", max_length=200),
+    Param("status", "open, pending or resolved", max_length=20),
+    Param("assignee", "me (an agent token's agent), nobody, or an agent's id", max_length=200),
     *PAGE,
 )
 STATISTICS = (
@@ -100,26 +105,27 @@ OPERATIONS: tuple[Operation, ...] = (
               "be understood is quarantined (GET /api/v1/entregas-fallidas), never refused."),
     Operation("GET", API, api.list_conversations, "Conversations, newest activity first",
               "conversations", {200: schemas.ConversationPage}, query=LIST,
-              extra_statuses=(503,)),
+              extra_statuses=(503,), scope=READ),
     Operation("GET", API + "/estadisticas", api.statistics, "Statistics for a date range",
               "statistics", {200: schemas.StatisticsOut}, query=STATISTICS,
-              extra_statuses=(503,)),
+              extra_statuses=(503,),
+              scope=READ, confinable=False),
     Operation("GET", API + "/eventos", live_events, "Live updates (server-sent events)",
-              "live", {200: "text/event-stream"}, query=EVENTS, extra_statuses=(503,)),
+              "live", {200: "text/event-stream"}, query=EVENTS, extra_statuses=(503,), scope=READ),
     Operation("GET", API + "/cliente/{cliente_id}", api.conversations_of_client,
               "Conversations of a CRM client", "conversations",
               {200: schemas.ConversationPage}, path_params=CLIENT_ID, query=PAGE,
-              extra_statuses=(503,)),
+              extra_statuses=(503,), scope=READ),
     Operation("GET", API + "/numero/{numero}", api.conversations_with_number,
               "Conversations with a phone number (any format)", "conversations",
               {200: schemas.ConversationPage}, path_params=NUMBER, query=PAGE,
-              extra_statuses=(503,)),
+              extra_statuses=(503,), scope=READ),
     Operation("GET", ONE, api.one_conversation, "One conversation", "conversations",
               {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              extra_statuses=(404, 503)),
+              extra_statuses=(404, 503), scope=READ),
     Operation("GET", ONE + "/mensajes", api.messages, "Messages, newest first", "messages",
               {200: schemas.MessagePage}, path_params=CONVERSATION_ID, query=PAGE,
-              extra_statuses=(404, 503)),
+              extra_statuses=(404, 503), scope=READ),
     Operation("POST", ONE + "/mensajes", api.reply, "An agent replies (queued for sending)",
               "messages", {201: schemas.MessageOut}, path_params=CONVERSATION_ID,
               body=schemas.AgentReplyIn, form=schemas.AgentFileIn,
@@ -127,23 +133,49 @@ OPERATIONS: tuple[Operation, ...] = (
               description="Free text and files only within 24 hours of the customer's last "
               "message (409 outside_service_window); a template at any time. A file goes "
               "as multipart/form-data: its type is checked by content (415) and against "
-              "WhatsApp's limit for its kind (413) before anything is stored or sent."),
+              "WhatsApp's limit for its kind (413) before anything is stored or sent.",
+              scope=REPLY),
     Operation("PUT", ONE + "/cliente", api.link, "Link the customer to a CRM client",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              body=schemas.LinkClientIn, extra_statuses=(404, 503)),
+              body=schemas.LinkClientIn, extra_statuses=(404, 503), scope=MANAGE),
     Operation("DELETE", ONE + "/cliente", api.unlink, "Unlink the customer's CRM client",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              extra_statuses=(404, 503)),
+              extra_statuses=(404, 503), scope=MANAGE),
     Operation("POST", ONE + "/pausar-bot", api.pause_bot, "A person takes over",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              body=schemas.TakeOverIn, extra_statuses=(404, 503)),
+              body=schemas.TakeOverIn, extra_statuses=(404, 503), scope=REPLY),
     Operation("POST", ONE + "/reanudar-bot", api.resume_bot,
               "Give the conversation back to the bot", "conversations",
               {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              extra_statuses=(404, 503)),
+              extra_statuses=(404, 503), scope=REPLY),
     Operation("POST", ONE + "/leida", api.read, "Mark read (and send blue ticks)",
               "conversations", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
-              extra_statuses=(404, 503)),
+              extra_statuses=(404, 503), scope=REPLY),
+    Operation("GET", "/api/v1/yo", api.me, "Who the token says I am", "agents",
+              {200: team_schemas.MeOut},
+              description="The agent (or service), the scopes and the one client a confined "
+              "token may see; any valid token may ask."),
+    Operation("GET", ONE + "/actividad", api.activity,
+              "What the team did, newest first", "activity",
+              {200: team_schemas.ActivityPage}, path_params=CONVERSATION_ID, query=PAGE,
+              extra_statuses=(404, 503), scope=READ,
+              description="Replies, take-overs, assignments, status changes, links, reads "
+              "and private notes, each with its actor (from the token) and time."),
+    Operation("PUT", ONE + "/asignacion", api.assign_conversation,
+              "Assign to me, to an agent, or to nobody", "activity",
+              {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              body=team_schemas.AssignIn, extra_statuses=(404, 503), scope=REPLY,
+              description="Assigning is taking over: the bot is paused while someone has "
+              "the conversation; nobody leaves it paused in the unassigned queue."),
+    Operation("PUT", ONE + "/estado", api.change_status, "Open, pending or resolved",
+              "activity", {200: schemas.ConversationOut}, path_params=CONVERSATION_ID,
+              body=team_schemas.StatusIn, extra_statuses=(404, 503), scope=REPLY,
+              description="A new message from the customer reopens a resolved conversation."),
+    Operation("POST", ONE + "/notas", api.write_note, "A private note for the team",
+              "activity", {201: team_schemas.ActivityOut}, path_params=CONVERSATION_ID,
+              body=team_schemas.NoteIn, extra_statuses=(404, 503), scope=REPLY,
+              description="Stored with the conversation and shown in the chat; never sent "
+              "to WhatsApp."),
     Operation("GET", MEDIA + "/{message_id}", serve_media, "A message's file",
               "media", {200: "*/*"}, path_params=MESSAGE_ID,
               query=MEDIA_LINK, authenticated=False, extra_statuses=(401, 403, 404, 416, 503),
@@ -153,19 +185,20 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", MEDIA + "/{message_id}/reintentar", api.retry_media,
               "Fetch a failed file from Meta again", "media", {202: schemas.MessageOut},
               path_params=MESSAGE_ID, extra_statuses=(404, 409, 503),
-              description="Within Meta's 7 days (409 media_expired_at_meta after)."),
+              description="Within Meta's 7 days (409 media_expired_at_meta after).", scope=REPLY),
     Operation("GET", "/api/v1/clientes-crm", api.search_clients,
               "CRM clients by id or name (to link a conversation)", "clients",
-              {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,)),
+              {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,),
+              scope=READ, confinable=False),
     Operation("GET", "/api/v1/entregas-fallidas", ingest.quarantine,
               "Webhook items that could not be understood (the quarantine)", "ingest",
               {200: QuarantinePage}, query=QUARANTINE, extra_statuses=(503,),
               description="Newest first, each with its raw JSON, its place in the body and "
               "the reason; `crm-whatsapp deliveries replay` reads them again after an "
-              "upgrade."),
+              "upgrade.", scope=MANAGE, confinable=False),
     Operation("GET", "/api/v1/salud-canal", ingest.channel_health,
               "Ingest backlog, quarantine and Meta's alerts about the channel", "ingest",
-              {200: ChannelHealthOut}, extra_statuses=(503,)),
+              {200: ChannelHealthOut}, extra_statuses=(503,), scope=MANAGE, confinable=False),
     Operation("GET", "/health", health, "The process answers", "health",
               {200: schemas.Status}, authenticated=False, ignore_unknown_query=True),
     Operation("GET", "/ready", ready, "The database answers", "health",

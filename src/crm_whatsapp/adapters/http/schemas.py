@@ -58,6 +58,8 @@ class ConversationOut(_Out):
     unread_count: int
     bot_paused: bool
     assigned_agent: str | None
+    assigned_agent_id: str | None = Field(description="the assignee's id in the host CRM")
+    status: Literal["open", "pending", "resolved"]
     opted_out: bool
     marketing_opt_out: bool = Field(
         description="the customer stopped marketing messages in WhatsApp (user_preferences)"
@@ -202,8 +204,14 @@ class TemplateIn(_In):
         return TemplateMessage(self.name, self.language, tuple(self.parameters))
 
 
+_AGENT = (
+    "who is answering: with an agent token, omit it (the token says who); with a service "
+    "token, the agent the CRM acts for"
+)
+
+
 class AgentReplyIn(_In):
-    agent: str = Field(min_length=1, max_length=200, description="who is answering")
+    agent: str | None = Field(default=None, min_length=1, max_length=200, description=_AGENT)
     text: str | None = Field(default=None, max_length=4096)
     template: TemplateIn | None = None
     reply_to_wamid: str | None = Field(default=None, max_length=200)
@@ -213,7 +221,7 @@ class AgentReplyIn(_In):
 class AgentFileIn(_In):
     """The form fields beside ``file`` when an agent sends a file (multipart/form-data)."""
 
-    agent: str = Field(min_length=1, max_length=200, description="who is answering")
+    agent: str | None = Field(default=None, min_length=1, max_length=200, description=_AGENT)
     caption: str | None = Field(default=None, max_length=1024)
     voice: bool = Field(
         default=False,
@@ -229,7 +237,7 @@ class LinkClientIn(_In):
 
 
 class TakeOverIn(_In):
-    agent: str = Field(min_length=1, max_length=200)
+    agent: str | None = Field(default=None, min_length=1, max_length=200, description=_AGENT)
 
 
 def conversation_out(conversation: Conversation, now: datetime) -> ConversationOut:
@@ -256,6 +264,8 @@ def conversation_out(conversation: Conversation, now: datetime) -> ConversationO
         unread_count=c.unread_count,
         bot_paused=c.bot_paused,
         assigned_agent=c.assigned_agent,
+        assigned_agent_id=c.assigned_agent_id,
+        status=c.status.value,
         opted_out=c.opted_out,
         marketing_opt_out=c.marketing_opt_out,
         marketing_preference_at=c.marketing_preference_at,

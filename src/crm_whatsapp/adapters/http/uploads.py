@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from crm_whatsapp.adapters.http import schemas
+from crm_whatsapp.adapters.http.callers import acting_actor, visible_conversation
 from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.http.errors import ApiError
 from crm_whatsapp.adapters.media.voice_remux import remux_webm_opus_to_ogg
@@ -38,10 +39,11 @@ async def send_file(context: ApiContext, call: Call, conversation_id: str) -> sc
     upload = call.upload
     assert upload is not None
     form = call.body_as(schemas.AgentFileIn)
+    actor = acting_actor(call, form.agent)
     store = context.deps.media
     if store is None:
         raise ApiError(503, "unavailable", "this service keeps no media files")
-    await _check_window(context, conversation_id)
+    await _check_window(context, call, conversation_id)
     size = await _size(upload)
     if size > context.upload_max_bytes:
         raise ApiError(
@@ -75,7 +77,7 @@ async def send_file(context: ApiContext, call: Call, conversation_id: str) -> sc
         lambda: agent_reply(
             context.deps,
             conversation_id,
-            form.agent,
+            actor,
             text=form.caption or None,
             attachment=attachment,
             reply_to_wamid=form.reply_to_wamid,
@@ -85,9 +87,10 @@ async def send_file(context: ApiContext, call: Call, conversation_id: str) -> sc
     return schemas.message_out(message, context.media_links, now)
 
 
-async def _check_window(context: ApiContext, conversation_id: str) -> None:
-    """Before storing anything: a file outside the window would only be refused after."""
-    conversation = await run_in_threadpool(context.queries.conversation, conversation_id)
+async def _check_window(context: ApiContext, call: Call, conversation_id: str) -> None:
+    """Before storing anything: a file outside the window would only be refused after (and
+    a conversation the caller cannot see is a 404 before a byte is kept)."""
+    conversation = await run_in_threadpool(visible_conversation, context, call, conversation_id)
     if not conversation.service_window_open(context.deps.clock.now()):
         raise OutsideServiceWindow(conversation.id, conversation.service_window_closes_at)
 

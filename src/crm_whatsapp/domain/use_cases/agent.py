@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_whatsapp.domain.activity import ActivityKind
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery
 from crm_whatsapp.domain.errors import (
@@ -12,10 +13,11 @@ from crm_whatsapp.domain.errors import (
     InvalidOutboundMessage,
     OutsideServiceWindow,
 )
-from crm_whatsapp.domain.events import ConversationChanged, MessageStored
+from crm_whatsapp.domain.events import ActivityRecorded, ConversationChanged, MessageStored
 from crm_whatsapp.domain.media import MediaFile
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.team import ActorLike, Assignee, acting, record_activity
 
 MAX_TEXT_LENGTH = 4096
 """WhatsApp refuses longer text bodies."""
@@ -42,7 +44,7 @@ class Attachment:
 def agent_reply(
     deps: Dependencies,
     conversation_id: str,
-    agent: str,
+    actor: ActorLike,
     *,
     text: str | None = None,
     template: TemplateMessage | None = None,
@@ -55,9 +57,12 @@ def agent_reply(
     Free text and files only within 24 hours of the customer's last message (else
     ``OutsideServiceWindow``); a template at any time, but never to a customer who opted
     out. With an ``attachment``, ``text`` is its caption. By default the agent takes the
-    conversation over, so the bot does not talk across them.
+    conversation over, so the bot does not talk across them. ``actor`` is who writes (an
+    agent from a signed token, or a name a library caller gives); the message is signed
+    with their name and the activity log records them.
     """
-    _check_content(agent, text, template, attachment)
+    who = acting(actor)
+    _check_content(text, template, attachment)
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
@@ -69,7 +74,7 @@ def agent_reply(
             direction=Direction.OUTBOUND,
             kind=_kind(text, attachment),
             created_at=now,
-            author=Author.agent(agent),
+            author=Author.agent(who.person or who.name),
             text=text,
             template=template,
             reply_to_wamid=reply_to_wamid,
@@ -78,12 +83,33 @@ def agent_reply(
         )
         repo.add_outbound(message)
         conversation = conversation.with_outbound(message)
-        if take_over:
-            conversation = conversation.taken_over_by(agent)
+        took_over = take_over
+        if take_over and who.person is not None:
+            assignee = Assignee.of(who)
+            conversation = conversation.taken_over_by(assignee.name, assignee.id)
+        elif take_over and not conversation.is_assigned:
+            conversation = conversation.unassigned()  # nobody named: the bot still steps back
         repo.save(conversation)
+        entry = record_activity(
+            uow,
+            deps,
+            conversation.id,
+            ActivityKind.TEMPLATE_SENT if template is not None else ActivityKind.REPLY,
+            who,
+            details={
+                "message_id": message.id,
+                "kind": message.kind.value,
+                "template": template.name if template is not None else None,
+                "took_over": took_over,
+            },
+        )
         uow.commit()
     deps.events.publish(
-        [MessageStored(conversation.id, message.id), ConversationChanged(conversation.id)]
+        [
+            MessageStored(conversation.id, message.id),
+            ConversationChanged(conversation.id),
+            ActivityRecorded(conversation.id, entry.id, entry.kind.value),
+        ]
     )
     return message
 
@@ -95,13 +121,10 @@ def _kind(text: str | None, attachment: Attachment | None) -> MessageKind:
 
 
 def _check_content(
-    agent: str,
     text: str | None,
     template: TemplateMessage | None,
     attachment: Attachment | None,
 ) -> None:
-    if not agent.strip():
-        raise InvalidOutboundMessage("agent", "must name the person answering")
     if attachment is not None:
         if template is not None:
             raise InvalidOutboundMessage("template", "a file goes without a template")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from crm_whatsapp import __version__
+from crm_whatsapp.app.cli.agents import add_agents_commands
 from crm_whatsapp.app.cli.clients import add_clients_commands
 from crm_whatsapp.app.cli.db import add_db_commands
 from crm_whatsapp.app.cli.deliveries import add_deliveries_commands
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_clients_commands(commands)
     add_media_commands(commands)
     add_deliveries_commands(commands)
+    add_agents_commands(commands)
     return parser
 
 

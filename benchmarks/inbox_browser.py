@@ -71,7 +71,7 @@ import queries  # noqa: E402
 
 CHROMIUM = os.environ.get("CRM_WHATSAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-TOKEN = "bench"
+TOKEN = "bench-inbox-token-58c3e0a9f1"
 API = "/api/v1/conversaciones-whatsapp"
 VIEWPORT = ViewportSize(width=1280, height=800)
 

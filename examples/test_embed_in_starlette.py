@@ -23,7 +23,7 @@ from crm_whatsapp.app import Settings
 from examples.embed_in_starlette import clientes, create_host_app
 
 APP_SECRET = "host-app-secret-42"
-API_TOKEN = "host-crm-token-17"
+API_TOKEN = "host-crm-token-17-0c5d9e3a7b"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 BUSINESS_NUMBER_ID = "106540352242922"
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from crm_whatsapp import Settings, create_app
 def served_document(folder: Path) -> dict[str, Any]:
     """``GET /openapi.json`` of an app on a throwaway SQLite file (the document does not
     depend on the data or the secrets, only on the operations the service has)."""
-    secret = SecretStr("openapi-document")
+    secret = SecretStr("openapi-document-secret-0a1b2c")
     settings = Settings(
         app_secret=secret,
         verify_token=secret,

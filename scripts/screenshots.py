@@ -18,7 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-TOKEN = "screenshots"
+TOKEN = "screenshots-token-2f9c6e1ab7d4"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 

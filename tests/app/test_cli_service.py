@@ -24,7 +24,7 @@ SECRETS = {
     "CRM_WHATSAPP_VERIFY_TOKEN": "cli-verify-token-12",
     "CRM_WHATSAPP_ACCESS_TOKEN": "EAAG-cli-access-token-55",
 }
-API_TOKEN = "cli-api-token-90"
+API_TOKEN = "cli-api-token-90-7f3e21c4ab55"
 CLI = [sys.executable, "-m", "crm_whatsapp.app.cli"]
 
 

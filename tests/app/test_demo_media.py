@@ -36,7 +36,7 @@ from crm_whatsapp.app.demo import (
 from crm_whatsapp.app.demo_files import held_by_fake
 from polling import wait_until
 
-TOKEN = "demo-media-test-token"
+TOKEN = "demo-media-test-token-6b20f1"
 COMMITTED = Path(crm_whatsapp.app.__file__).parent / "demo_media"
 FILE_OF_KIND = {"image": "photo.jpg", "audio": "voice.ogg", "document": "cotizacion.pdf"}
 TYPE_OF_KIND = {"image": "image/jpeg", "audio": "audio/ogg", "document": "application/pdf"}

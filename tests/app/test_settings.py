@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from crm_whatsapp.app import MissingSetting, Settings
+from crm_whatsapp.app.cli import main
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -19,11 +20,15 @@ def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
 def test_comma_separated_variables_become_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(
         monkeypatch,
-        API_TOKENS="uno, dos,,tres",
+        API_TOKENS="token-uno-0123456789abcd, token-dos-0123456789abcd,,token-tres-0123456789abc",
         CLIENTS_PHONE_COLUMNS="telefono,celular",
         CORS_ORIGINS="https://crm.example",
     )
-    assert [t.get_secret_value() for t in settings.api_tokens] == ["uno", "dos", "tres"]
+    assert [t.get_secret_value() for t in settings.api_tokens] == [
+        "token-uno-0123456789abcd",
+        "token-dos-0123456789abcd",
+        "token-tres-0123456789abc",
+    ]
     assert settings.clients_phone_columns == ("telefono", "celular")
     assert settings.cors_origins == ("https://crm.example",)
 
@@ -33,11 +38,11 @@ def test_secrets_never_show_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch
         monkeypatch,
         APP_SECRET="s3cr3t-app",
         ACCESS_TOKEN="EAAG-very-secret",
-        API_TOKENS="api-secret-1",
+        API_TOKENS="api-secret-1-0f3b8e5d2c7a9",
         DATABASE_URL="postgresql+psycopg://crm:pw-secret@db/crm",
     )
     shown = repr(settings) + str(settings)
-    for secret in ("s3cr3t-app", "EAAG-very-secret", "api-secret-1", "pw-secret"):
+    for secret in ("s3cr3t-app", "EAAG-very-secret", "api-secret-1-0f3b8e5d2c7a9", "pw-secret"):
         assert secret not in shown
 
 
@@ -100,3 +105,26 @@ def test_the_object_storage_secrets_are_among_those_kept_out_of_logs(
 def test_an_unknown_media_store_scheme_stops_start_up_naming_it() -> None:
     with pytest.raises(ValueError, match="s4"):
         Settings(_env_file=None, media_url="s4://archivos")  # type: ignore[call-arg]
+
+
+SHORT_TOKEN = "short-token-23-chars-ab"
+
+
+def test_a_guessable_api_token_stops_start_up_without_being_quoted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Attack: brute-forcing a short static token, which holds every scope forever. A
+    23-character token is refused when the service starts; the message says what is wrong
+    and how to make a good one, and never repeats the token (logs are read by many)."""
+    assert len(SHORT_TOKEN) == 23
+    with pytest.raises(ValidationError) as refused:
+        _settings(monkeypatch, API_TOKENS=f"{'x' * 24},{SHORT_TOKEN}")
+    assert "token 2 is shorter than 24 characters" in str(refused.value)
+    assert SHORT_TOKEN not in str(refused.value)
+
+    assert main(["check-config"]) == 2
+    stderr = capsys.readouterr().err
+    assert "CRM_WHATSAPP_API_TOKENS" in stderr
+    assert "shorter than 24 characters" in stderr
+    assert SHORT_TOKEN not in stderr
+    assert _settings(monkeypatch, API_TOKENS="x" * 24).api_tokens[0].get_secret_value() == "x" * 24

@@ -25,7 +25,7 @@ from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.demo_data import message_webhook_body
 from polling import processed_over_http, wait_until
 
-API_TOKEN = "browser-test-token-4c1d"
+API_TOKEN = "browser-test-token-4c1d-a9e2"
 APP_SECRET = "browser-test-app-secret-9e7a"
 API = "api/v1/conversaciones-whatsapp"
 CHROMIUM = os.environ.get("CRM_WHATSAPP_CHROMIUM", "/usr/bin/chromium")

@@ -24,7 +24,7 @@ from polling import processed, wait_until
 APP_SECRET = "test-app-secret-1f2e9a"
 VERIFY_TOKEN = "verify-token-7c01"
 ACCESS_TOKEN = "EAAG-test-access-token-93b1d0"
-API_TOKEN = "crm-api-token-5d4c77"
+API_TOKEN = "crm-api-token-5d4c77-e81f0a2b"
 BUSINESS_NUMBER_ID = "106540352242922"
 API = "/api/v1/conversaciones-whatsapp"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from hypothesis import strategies as st
 
-from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.identity import ClientRef, CustomerIdentity
 from crm_whatsapp.domain.message import (
     Author,
@@ -174,7 +174,8 @@ def incoming_messages(
 def conversations(
     now: datetime = NOW, customers: st.SearchStrategy[CustomerIdentity] | None = None
 ) -> st.SearchStrategy[Conversation]:
-    """Conversations in any state: linked or not, paused, opted out, with bot history."""
+    """Conversations in any state: linked or not, paused, assigned (by name, sometimes with
+    the agent's id), opted out, open, pending or resolved, with bot history."""
 
     @st.composite
     def build(draw: st.DrawFn) -> Conversation:
@@ -182,6 +183,8 @@ def conversations(
         last_inbound = draw(st.none() | moments(now, before=now - started))
         client = draw(st.none() | clients())
         paused = draw(st.booleans())
+        agent = draw(st.sampled_from(["Laura", None])) if paused else None
+        agent_id = draw(st.sampled_from(["agent-7", None])) if agent else None
         return Conversation(
             id=draw(st.integers(1, 10**6).map(lambda n: f"conversation-{n}")),
             business_number_id=BUSINESS_NUMBER_ID,
@@ -194,7 +197,9 @@ def conversations(
             last_inbound_at=last_inbound,
             unread_count=draw(st.integers(0, 20)),
             bot_paused=paused,
-            assigned_agent=draw(st.sampled_from(["Laura", None])) if paused else None,
+            assigned_agent=agent,
+            assigned_agent_id=agent_id,
+            status=draw(st.sampled_from(ConversationStatus)),
             opted_out=draw(st.booleans()),
             recent_bot_replies=tuple(
                 sorted(draw(st.lists(moments(now, before=timedelta(hours=1)), max_size=8)))

@@ -3,13 +3,20 @@ their own version table, a table prefix, and a host CRM's tables left alone."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import column, inspect, table, text
 
 from crm_whatsapp.adapters.sql.database import Database
+from crm_whatsapp.adapters.sql.mapping import conversation_values
 from crm_whatsapp.adapters.sql.migrations.runner import downgrade
+from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.schema import build_tables, is_compared_table
+from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
+from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.queries import ConversationFilter
 
 SQLITE_SEARCH_TABLES = {
     "crm_whatsapp_messages_search",
@@ -25,6 +32,7 @@ OUR_TABLES = {
     "crm_whatsapp_deliveries",
     "crm_whatsapp_quarantine",
     "crm_whatsapp_channel_events",
+    "crm_whatsapp_activity",
 }
 
 
@@ -96,7 +104,7 @@ def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_data
             text("SELECT version_num FROM crm_whatsapp_alembic_version")
         ).scalars()
         assert list(host) == ["host_crm_0042"]
-        assert list(ours) == ["0005"]
+        assert list(ours) == ["0006"]
     assert {"clientes", "alembic_version"} <= table_names(empty_database)
 
 
@@ -127,3 +135,57 @@ def test_a_table_prefix_names_every_table_and_index(empty_database: Database):
         assert drift(prefixed) == []
     finally:
         prefixed.dispose()
+
+
+def _insert_as_of_0005(database: Database, conversation: Conversation) -> None:
+    """A conversation row as revision 0005 stored it: without the columns 0006 adds."""
+    values = conversation_values(conversation)
+    del values["assigned_agent_id"], values["status"]
+    conversations = database.tables.conversations
+    old = table(conversations.name, *(column(k, conversations.c[k].type) for k in values))
+    with database.writer.begin() as connection:
+        connection.execute(old.insert().values(**values))
+
+
+def test_upgrading_from_0005_opens_the_stored_conversations_and_adds_the_activity_log(
+    empty_database: Database,
+):
+    t0 = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    empty_database.migrate("0005")
+    stored = Conversation.start("conv-1", "1065", CustomerIdentity.from_wa_id("5215512345678"), t0)
+    _insert_as_of_0005(empty_database, stored.taken_over_by("Ana López"))
+    assert "crm_whatsapp_activity" not in table_names(empty_database)
+
+    empty_database.migrate()
+
+    inbox = SqlConversationQueries(empty_database)
+    upgraded = inbox.conversation("conv-1")
+    assert upgraded.status is ConversationStatus.OPEN
+    assert (upgraded.assigned_agent, upgraded.assigned_agent_id) == ("Ana López", None)
+    assert upgraded == stored.taken_over_by("Ana López")
+    open_ones = inbox.conversations(ConversationFilter(status=ConversationStatus.OPEN), 10)
+    assert [c.id for c in open_ones.items] == ["conv-1"]
+    assert inbox.activity("conv-1", 10).items == []
+    assert drift(empty_database) == []
+
+
+def test_downgrading_from_0006_to_0005_keeps_the_conversations(empty_database: Database):
+    empty_database.migrate()
+    t0 = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    stored = Conversation.start("conv-1", "1065", CustomerIdentity.from_wa_id("5215512345678"), t0)
+    with empty_database.writer.begin() as connection:
+        connection.execute(
+            empty_database.tables.conversations.insert(),
+            conversation_values(stored.with_status(ConversationStatus.RESOLVED)),
+        )
+
+    downgrade(empty_database.writer, empty_database.tables.prefix, "0005")
+
+    assert "crm_whatsapp_activity" not in table_names(empty_database)
+    with empty_database.reader.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("crm_whatsapp_conversations")}
+        ids = connection.execute(text("SELECT id FROM crm_whatsapp_conversations")).scalars()
+        assert list(ids) == ["conv-1"]
+    assert not {"status", "assigned_agent_id"} & columns
+    empty_database.migrate()  # and up again
+    assert SqlConversationQueries(empty_database).conversation("conv-1").status.value == "open"

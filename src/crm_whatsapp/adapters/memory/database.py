@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from crm_whatsapp.adapters.memory.activity_log import InMemoryActivityLog
+from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
@@ -52,21 +54,12 @@ class StoreState:
     """Read deliveries' ids and when they were processed (bodies dropped)."""
     quarantine: dict[str, QuarantineEntry] = field(default_factory=dict)
     channel_events: dict[str, StoredChannelEvent] = field(default_factory=dict)
+    activity: dict[str, Activity] = field(default_factory=dict)
+    """The activity log's entries, by id."""
 
     def copy(self) -> StoreState:
-        return StoreState(
-            dict(self.conversations),
-            dict(self.messages),
-            dict(self.message_ids_by_wamid),
-            dict(self.parked_statuses),
-            dict(self.conversation_ids_by_customer),
-            dict(self.pending_message_ids),
-            dict(self.media_pending_ids),
-            dict(self.deliveries),
-            dict(self.processed_deliveries),
-            dict(self.quarantine),
-            dict(self.channel_events),
-        )
+        """Every collection copied (each is a dict; its values are immutable)."""
+        return StoreState(**{f.name: dict(getattr(self, f.name)) for f in fields(self)})
 
 
 class InMemoryStore:
@@ -309,6 +302,7 @@ class InMemoryUnitOfWork:
 
     conversations: InMemoryConversationRepository
     deliveries: InMemoryDeliveryRepository
+    activity: InMemoryActivityLog
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -321,6 +315,8 @@ class InMemoryUnitOfWork:
         self._undo = UndoLog()
         self.conversations = InMemoryConversationRepository(self._store.state, self._undo)
         self.deliveries = InMemoryDeliveryRepository(self._store.state, self._undo)
+        state = self._store.state
+        self.activity = InMemoryActivityLog(state.conversations, state.activity, self._undo)
         return self
 
     @contextlib.contextmanager

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from crm_whatsapp.adapters.memory.database import InMemoryStore
+from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
+from crm_whatsapp.domain.errors import ActivityNotFound, ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
@@ -58,6 +59,22 @@ class InMemoryConversationQueries:
         if message is None:
             raise MessageNotFound(message_id)
         return message
+
+    def activity(
+        self, conversation_id: str, limit: int, cursor: str | None = None
+    ) -> Page[Activity]:
+        state = self._store.snapshot()
+        if conversation_id not in state.conversations:
+            raise ConversationNotFound(conversation_id)
+        own = [a for a in state.activity.values() if a.conversation_id == conversation_id]
+        return _page(own, lambda a: Position(a.at, a.id), "a", limit, cursor)
+
+    def activity_entry(self, activity_id: str) -> Activity:
+        with self._store.lock:
+            entry = self._store.state.activity.get(activity_id)
+        if entry is None:
+            raise ActivityNotFound(activity_id)
+        return entry
 
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str

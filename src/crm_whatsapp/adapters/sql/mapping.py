@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.access import Actor, ActorKind
+from crm_whatsapp.domain.activity import Activity, ActivityKind
+from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure, StatusUpdate
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.media import MediaFile, MediaStatus
@@ -55,6 +57,8 @@ def conversation_values(c: Conversation) -> dict[str, Any]:
         "unread_count": c.unread_count,
         "bot_paused": c.bot_paused,
         "assigned_agent": c.assigned_agent,
+        "assigned_agent_id": c.assigned_agent_id,
+        "status": c.status.value,
         "opted_out": c.opted_out,
         "recent_bot_replies": [at.isoformat() for at in c.recent_bot_replies],
         "after_hours_notice_at": c.after_hours_notice_at,
@@ -84,6 +88,8 @@ def conversation_from_row(row: Row) -> Conversation:
         unread_count=row["unread_count"],
         bot_paused=bool(row["bot_paused"]),
         assigned_agent=row["assigned_agent"],
+        assigned_agent_id=row["assigned_agent_id"],
+        status=ConversationStatus(row["status"]),
         opted_out=bool(row["opted_out"]),
         recent_bot_replies=tuple(datetime.fromisoformat(at) for at in row["recent_bot_replies"]),
         after_hours_notice_at=row["after_hours_notice_at"],
@@ -270,5 +276,35 @@ def status_from_row(row: Row) -> StatusUpdate:
         if code is not None
         else None,
         recipient_id=row["recipient_id"],
+        details=row["details"] or {},
+    )
+
+
+# -- the activity log ------------------------------------------------------------------
+
+
+def activity_values(a: Activity) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "conversation_id": a.conversation_id,
+        "at": a.at,
+        "kind": a.kind.value,
+        "actor_kind": a.actor.kind.value,
+        "actor_id": a.actor.id,
+        "actor_name": a.actor.name,
+        "on_behalf_of": a.actor.on_behalf_of,
+        "details": dict(a.details),
+    }
+
+
+def activity_from_row(row: Row) -> Activity:
+    return Activity(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        at=row["at"],
+        kind=ActivityKind(row["kind"]),
+        actor=Actor(
+            ActorKind(row["actor_kind"]), row["actor_name"], row["actor_id"], row["on_behalf_of"]
+        ),
         details=row["details"] or {},
     )

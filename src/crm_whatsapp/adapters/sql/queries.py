@@ -4,7 +4,7 @@ Pages never use OFFSET. The cursor is the (time, id) of the previous page's last
 the next page starts with a row-value comparison ``(at, id) < (:at, :id)`` that both
 databases answer by seeking into the matching index, so page 1000 costs what page 1 does.
 Every filter that narrows a lot has an index that starts with it and ends with the sort
-key (client, number, bot paused, opted out, unlinked).
+key (client, number, bot paused, opted out, unlinked, status, assigned agent).
 """
 
 from __future__ import annotations
@@ -20,20 +20,27 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    and_,
     bindparam,
     exists,
     literal_column,
+    or_,
     select,
     text,
     tuple_,
 )
 
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
-from crm_whatsapp.adapters.sql.mapping import conversation_from_row, message_from_row
+from crm_whatsapp.adapters.sql.mapping import (
+    activity_from_row,
+    conversation_from_row,
+    message_from_row,
+)
 from crm_whatsapp.adapters.sql.schema import UtcDateTime, search_table_name
 from crm_whatsapp.adapters.sql.statistics import statistics_between
+from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
-from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
+from crm_whatsapp.domain.errors import ActivityNotFound, ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.pagination import Page, Position, check_page_size
 from crm_whatsapp.domain.policy.text import normalize
@@ -96,6 +103,30 @@ class SqlConversationQueries:
         if row is None:
             raise MessageNotFound(message_id)
         return message_from_row(row._mapping)
+
+    def activity(
+        self, conversation_id: str, limit: int, cursor: str | None = None
+    ) -> Page[Activity]:
+        check_page_size(limit)
+        after = Position.decode(cursor, "a") if cursor is not None else None
+        c, a = self._t.conversations, self._t.activity
+        statement = _seek(
+            select(a).where(a.c.conversation_id == conversation_id), a.c.at, a.c.id, after, limit
+        )
+        with self._read() as db:
+            if db.execute(select(c.c.id).where(c.c.id == conversation_id)).first() is None:
+                raise ConversationNotFound(conversation_id)
+            rows = db.execute(statement).all()
+        items = [activity_from_row(row._mapping) for row in rows[:limit]]
+        return _page(items, len(rows) > limit, "a", lambda x: (x.at, x.id))
+
+    def activity_entry(self, activity_id: str) -> Activity:
+        a = self._t.activity
+        with self._read() as db:
+            row = db.execute(select(a).where(a.c.id == activity_id)).first()
+        if row is None:
+            raise ActivityNotFound(activity_id)
+        return activity_from_row(row._mapping)
 
     def statistics(
         self, since: datetime | None, until: datetime | None, timezone: str
@@ -243,6 +274,18 @@ class SqlConversationQueries:
             conditions.append(c.c.bot_paused == f.bot_paused)
         if f.opted_out is not None:
             conditions.append(c.c.opted_out == f.opted_out)
+        if f.assigned_agent_id is not None:
+            conditions.append(c.c.assigned_agent_id == f.assigned_agent_id)
+        if f.assigned is not None:
+            # Conversation.is_assigned: a name, an id, or both
+            named, with_id = c.c.assigned_agent, c.c.assigned_agent_id
+            conditions.append(
+                or_(named.is_not(None), with_id.is_not(None))
+                if f.assigned
+                else and_(named.is_(None), with_id.is_(None))
+            )
+        if f.status is not None:
+            conditions.append(c.c.status == f.status.value)
         return conditions
 
 

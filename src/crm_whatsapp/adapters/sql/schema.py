@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from crm_whatsapp.adapters.sql.activity_schema import build_activity_table
 from crm_whatsapp.adapters.sql.ingest_schema import IngestTables, build_ingest_tables
 from crm_whatsapp.adapters.sql.schema_types import UtcDateTime, utc_text
 
@@ -62,6 +63,7 @@ class Tables:
     client_phone_keys: Table
     send_rate_slots: Table
     ingest: IngestTables
+    activity: Table
 
 
 def build_tables(
@@ -102,11 +104,14 @@ def build_tables(
         Column("recent_bot_replies", Json, nullable=False),
         Column("after_hours_notice_at", UtcDateTime()),
         *marketing_columns(),
+        *team_columns(),
         Index(f"ix_{p}conversations_activity", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_client", "client_id", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_phone", "phone_key", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_paused", "bot_paused", "last_activity_at", "id"),
         Index(f"ix_{p}conversations_opted_out", "opted_out", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_status", "status", "last_activity_at", "id"),
+        Index(f"ix_{p}conversations_agent", "assigned_agent_id", "last_activity_at", "id"),
         Index(
             f"ix_{p}conversations_unlinked",
             "last_activity_at",
@@ -262,6 +267,7 @@ def build_tables(
         client_phone_keys,
         send_rate_slots,
         build_ingest_tables(prefix, md),
+        build_activity_table(prefix, md),
     )
 
 
@@ -288,4 +294,20 @@ def marketing_columns() -> list[Column[Any]]:
     return [
         Column("marketing_opt_out", Boolean, nullable=False, default=False, server_default=false()),
         Column("marketing_preference_at", UtcDateTime()),
+    ]
+
+
+def team_columns() -> list[Column[Any]]:
+    """Who answers (the host CRM's agent id) and where the team's work stands; the
+    migration adds the same."""
+    return [
+        Column("assigned_agent_id", Text, comment="the host CRM's id of the assigned agent"),
+        Column(
+            "status",
+            String(16),
+            nullable=False,
+            default="open",
+            server_default="open",
+            comment="ConversationStatus: open | pending | resolved",
+        ),
     ]

@@ -11,6 +11,7 @@ from typing import Self
 from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
+from crm_whatsapp.adapters.sql.activity_log import SqlActivityLog
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.deliveries import SqlDeliveryRepository
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
         self._transaction: RootTransaction | None = None
         self._repository: SqlConversationRepository | None = None
         self._deliveries: SqlDeliveryRepository | None = None
+        self._activity: SqlActivityLog | None = None
         self._turn: AbstractContextManager[None] | None = None
 
     @property
@@ -44,6 +46,14 @@ class SqlUnitOfWork:
                 raise RuntimeError("use the unit of work inside a with block")
             self._deliveries = SqlDeliveryRepository(self._connection, self._database.tables.ingest)
         return self._deliveries
+
+    @property
+    def activity(self) -> SqlActivityLog:
+        if self._activity is None:
+            if self._connection is None:
+                raise RuntimeError("use the unit of work inside a with block")
+            self._activity = SqlActivityLog(self._connection, self._database.tables.activity)
+        return self._activity
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -91,7 +101,7 @@ class SqlUnitOfWork:
     ) -> None:
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = self._repository = None
-        self._deliveries = None
+        self._deliveries = self._activity = None
         try:
             if transaction is not None and transaction.is_active:
                 # A rollback on a connection the database dropped fails too: as a

@@ -7,11 +7,16 @@ row locks (``FOR UPDATE``, ``SKIP LOCKED`` for the outbox) from the repository.
 
 Driver failures become ``StorageUnavailable`` (the HTTP layer answers 503) with a message
 that never includes the URL's password.
+
+A SQLite file holds every conversation: one this code creates is 0600 whatever the umask
+(SQLite gives its ``-wal`` and ``-shm`` files the database file's mode); a file that
+already exists keeps the mode its operator chose.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +31,7 @@ from crm_whatsapp.adapters.sql.sqlite_search import create_search_index
 from crm_whatsapp.domain.errors import StorageUnavailable
 
 DEFAULT_URL = "sqlite:///./crm_whatsapp.db"
+SQLITE_FILE_MODE = 0o600
 
 
 class Database:
@@ -167,6 +173,11 @@ def _sqlite_engine(
     connect_args = {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}
     engine = create_engine(url, connect_args=connect_args, **options)
 
+    @event.listens_for(engine, "do_connect")
+    def _private_file(*_: Any) -> None:
+        if not url.query.get("uri") and url.database:
+            create_private_file(url.database)
+
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -182,6 +193,25 @@ def _sqlite_engine(
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def create_private_file(path: str) -> None:
+    """Create ``path`` empty and 0600 (an empty file is an empty SQLite database) unless it
+    exists; any other failure is left for SQLite to report when it opens the file."""
+    if os.path.exists(path):
+        return
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, SQLITE_FILE_MODE)
+    except OSError:  # created meanwhile, or a missing folder: SQLite's own error says so
+        return
+    try:  # the mode given to os.open is filtered by the umask: set it again
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, SQLITE_FILE_MODE)
+        else:  # Windows: only the read-only flag exists
+            os.chmod(path, SQLITE_FILE_MODE)
+    finally:
+        os.close(descriptor)
 
 
 @contextlib.contextmanager

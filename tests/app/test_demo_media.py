@@ -6,11 +6,13 @@ byte for byte."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -25,7 +27,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_asgi_app
 from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
-from crm_whatsapp.app.cli import main
+from crm_whatsapp.app.cli import APP_SECRET_ENV, main
 from crm_whatsapp.app.demo import (
     DemoOptions,
     MessageStream,
@@ -154,16 +156,9 @@ def test_live_customers_send_files_the_fake_holds_and_the_service_fetches(
 
 
 def simulate(live: LiveDemo, *args: str) -> int:
-    return main(
-        [
-            "simulate",
-            "--to",
-            f"{live.base_url}/webhook",
-            "--app-secret",
-            live.settings.secret("app_secret"),
-            *args,
-        ]
-    )
+    """``crm-whatsapp simulate`` against the demo, its app secret in the environment."""
+    with mock.patch.dict(os.environ, {APP_SECRET_ENV: live.settings.secret("app_secret")}):
+        return main(["simulate", "--to", f"{live.base_url}/webhook", *args])
 
 
 def test_simulate_attaches_a_file_the_fake_graph_api_holds(

@@ -6,7 +6,7 @@ import argparse
 import functools
 import sys
 
-from crm_whatsapp.app.cli.options import settings_with
+from crm_whatsapp.app.cli.options import refuse_secret_option, settings_with
 from crm_whatsapp.app.settings import ENV_PREFIX
 
 APP_SECRET_ENV = ENV_PREFIX + "APP_SECRET"
@@ -82,12 +82,15 @@ def add_fake_graph_api_command(
             "recibió (Meta: 7 días para los de los clientes); después responde el error 100"
         ),
     )
-    fake.add_argument("--status-webhook", metavar="URL", help="a dónde enviar los webhooks")
     fake.add_argument(
-        "--app-secret",
-        default=None,
-        help=f"secreto de la app para firmar los webhooks (o la variable {APP_SECRET_ENV})",
+        "--status-webhook",
+        metavar="URL",
+        help=(
+            "a dónde enviar los webhooks, firmados con el secreto de la app de la variable "
+            f"{APP_SECRET_ENV} (del entorno o de .env)"
+        ),
     )
+    refuse_secret_option(fake, "--app-secret", "app_secret")
     fake.add_argument(
         "--status-delay",
         type=_non_negative,
@@ -114,9 +117,9 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error("--jitter-ms must not exceed --latency-ms")
     secret = None
     if args.status_webhook:
-        secret = settings_with(app_secret=args.app_secret).secret("app_secret") or None
+        secret = settings_with().secret("app_secret") or None
         if not secret:
-            parser.error(f"--status-webhook needs --app-secret or the {APP_SECRET_ENV} variable")
+            parser.error(f"--status-webhook needs the {APP_SECRET_ENV} variable (the app secret)")
     options = FakeGraphApiOptions(
         fail_rate=args.fail_rate,
         seed=args.seed,

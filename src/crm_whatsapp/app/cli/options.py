@@ -29,6 +29,21 @@ def describe_settings_error(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def refuse_secret_option(parser: argparse.ArgumentParser, option: str, setting: str) -> None:
+    """``option`` stays known only to refuse it, naming the variable to use instead: a
+    command line is visible to every user of the machine (``ps``, ``/proc/<pid>/cmdline``)
+    and lands in shell histories. The refusal never repeats the value."""
+    variable = ENV_PREFIX + setting.upper()
+
+    def refused(_: str) -> str:
+        raise argparse.ArgumentTypeError(
+            "secrets are not accepted on the command line (every user of the machine sees "
+            f"it in ps); set {variable} in the environment or .env instead"
+        )
+
+    parser.add_argument(option, type=refused, default=None, help=argparse.SUPPRESS)
+
+
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",

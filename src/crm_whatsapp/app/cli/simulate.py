@@ -24,7 +24,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     new_wamid,
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
-from crm_whatsapp.app.cli.options import settings_with
+from crm_whatsapp.app.cli.options import refuse_secret_option, settings_with
 from crm_whatsapp.app.demo_files import PHOTO, QUOTE, VOICE_NOTE, held_by_fake_at
 from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.phone import PhoneNumber
@@ -39,8 +39,9 @@ def add_simulate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="envía a un servidor un mensaje de cliente firmado, como lo haría Meta",
         description=(
             "Construye el webhook que Meta enviaría cuando un cliente escribe TEXTO desde "
-            "NUMERO, lo firma con el secreto de la app (CRM_WHATSAPP_APP_SECRET o "
-            "--app-secret) y lo envía a la URL del webhook."
+            "NUMERO, lo firma con el secreto de la app (la variable CRM_WHATSAPP_APP_SECRET, "
+            "del entorno o de .env; nunca en la línea de comandos, que cualquier usuario ve "
+            "con ps) y lo envía a la URL del webhook."
         ),
     )
     simulate.add_argument(
@@ -83,17 +84,17 @@ def add_simulate_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         default=None,
         help="id del número del negocio (o CRM_WHATSAPP_PHONE_NUMBER_ID)",
     )
-    simulate.add_argument("--app-secret", default=None, help="secreto de la app de Meta")
+    refuse_secret_option(simulate, "--app-secret", "app_secret")
     simulate.set_defaults(run=run_simulate)
 
 
 def run_simulate(args: argparse.Namespace) -> int:
-    settings = settings_with(app_secret=args.app_secret, phone_number_id=args.phone_number_id)
+    settings = settings_with(phone_number_id=args.phone_number_id)
     secret = settings.secret("app_secret")
     if not secret:
         print(
-            "crm-whatsapp simulate: set CRM_WHATSAPP_APP_SECRET (or --app-secret) to the "
-            "server's app secret",
+            "crm-whatsapp simulate: set CRM_WHATSAPP_APP_SECRET (in the environment or .env) "
+            "to the server's app secret",
             file=sys.stderr,
         )
         return 2

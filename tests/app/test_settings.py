@@ -128,3 +128,15 @@ def test_a_guessable_api_token_stops_start_up_without_being_quoted(
     assert "shorter than 24 characters" in stderr
     assert SHORT_TOKEN not in stderr
     assert _settings(monkeypatch, API_TOKENS="x" * 24).api_tokens[0].get_secret_value() == "x" * 24
+
+
+def test_connection_bounds_default_to_safe_values_and_refuse_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _settings(monkeypatch)
+    assert (settings.header_timeout_seconds, settings.body_timeout_seconds) == (10.0, 30.0)
+    assert settings.max_connections == 1000
+    for name in ("HEADER_TIMEOUT_SECONDS", "BODY_TIMEOUT_SECONDS", "MAX_CONNECTIONS"):
+        with pytest.raises(ValidationError, match=name.lower()):
+            _settings(monkeypatch, **{name: "0"})
+        monkeypatch.delenv(f"CRM_WHATSAPP_{name}")

@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     cors_origins: CommaList = ()
     max_body_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """``crm-whatsapp serve``: a connection's request line and headers must arrive within
+    this (from connecting, or from the previous answer); a slower one is closed, so that
+    half-sent requests (slowloris) cannot hold the server's connections."""
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    """``crm-whatsapp serve``: a request body must arrive within this after its headers,
+    plus one second per 8 KiB received: a large upload on a slow line goes on, a body that
+    trickles slower is cut."""
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    """``crm-whatsapp serve``: connections (and requests in progress) one server process
+    holds; past it a request is answered 503 at once."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("media_url")

@@ -59,6 +59,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from crm_whatsapp.app.asgi import ServiceFactory, create_app  # noqa: PLC0415
     from crm_whatsapp.app.container import build_container, close_owned  # noqa: PLC0415
     from crm_whatsapp.app.graceful import GracefulServer  # noqa: PLC0415
+    from crm_whatsapp.app.server_limits import uvicorn_limits  # noqa: PLC0415
 
     settings = settings_with()
     configure_logging(settings.log_level)
@@ -84,6 +85,11 @@ def run_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "log_level": settings.log_level.lower(),
         "timeout_graceful_shutdown": args.graceful_seconds,
+        **uvicorn_limits(
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_connections=settings.max_connections,
+        ),
     }
     if args.workers == 1:
         GracefulServer(uvicorn.Config(create_app(migrated), **options)).run()

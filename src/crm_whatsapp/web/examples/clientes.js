@@ -1,5 +1,11 @@
 // @ts-check
 // A stand-in for a CRM's client page: pick a client, see its card and the WhatsApp widget.
+// A real CRM's backend mints the widget's token per page view, for the signed-in user and
+// that one client (docs/inbox.md, "The client widget"; examples/crm_ficha_cliente.py). The
+// demo has no such backend, so this page takes the token it is given in ?token=...: one
+// from `crm-whatsapp agents token --client-id 3 --hours 1` opens client 3 only (the others
+// say the token is for another client). The demo's API token works too, for trying things
+// on your machine; it opens everything, so a real page never holds it.
 export {}; // a module (the page loads it with type="module"): its names stay its own
 const TOKEN_KEY = 'crm_whatsapp.token';
 
@@ -14,7 +20,9 @@ function token() {
     window.history.replaceState(null, '', url.pathname + url.search);
     return fromQuery;
   }
-  return sessionStorage.getItem(TOKEN_KEY) || window.prompt('Token de la API') || '';
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  if (stored) return stored;
+  return window.prompt('Token del widget (crm-whatsapp agents token --client-id …)') || '';
 }
 
 const apiToken = token();

@@ -15,6 +15,7 @@ from crm_whatsapp.domain.errors import (
     ClientNotFound,
     ConversationNotFound,
     CustomerOptedOut,
+    InvalidActor,
     InvalidOutboundMessage,
     OutsideServiceWindow,
     StorageUnavailable,
@@ -239,7 +240,6 @@ def test_a_template_to_a_customer_who_opted_out_is_refused(setup):
         ("Luis", {"text": "x" * 4097}, "text"),
         ("Luis", {"text": "hola", "template": TEMPLATE}, "text"),
         ("Luis", {}, "text"),
-        ("   ", {"text": "hola"}, "agent"),
         ("Luis", {"template": TemplateMessage("  ")}, "template.name"),
     ],
 )
@@ -251,6 +251,17 @@ def test_an_agent_reply_whatsapp_would_refuse_names_the_field(setup, agent, cont
         agent_reply(setup.deps, conversation_id, agent, **content)
 
     assert raised.value.field == field
+    assert setup.snapshot() == before
+
+
+def test_a_reply_signed_by_nobody_is_refused_and_writes_nothing(setup):
+    conversation_id = writes(setup).conversation_id
+    before = setup.snapshot()
+
+    with pytest.raises(InvalidActor) as raised:
+        agent_reply(setup.deps, conversation_id, "   ", text="hola")
+
+    assert raised.value.field == "agent"
     assert setup.snapshot() == before
 
 

@@ -31,6 +31,9 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
     "AgentReplyIn": {"agent": "Laura", "text": "Hola, ¿en qué te ayudo?"},
     "LinkClientIn": {"client_id": CLIENT},
     "TakeOverIn": {"agent": "Laura"},
+    "AssignIn": {"agent": {"id": "laura", "name": "Laura"}},
+    "StatusIn": {"status": "pending"},
+    "NoteIn": {"text": "Pidió factura con RFC; llamar el lunes."},
 }
 GOOD_QUERY = {"q": "ana"}  # the one required query parameter (the client search)
 STREAMS = {"text/event-stream"}
@@ -49,7 +52,10 @@ ROWS_EXPECTED: dict[str, Callable[[Any], bool]] = {
 @pytest.fixture
 def app(settings: Settings, service_database: Database) -> Starlette:
     clients = InMemoryClientLookup([(ClientRef(CLIENT, "Ana López"), [ANA])])
-    return create_app(settings, overrides={Database: service_database, ClientLookup: clients})
+    # every secured operation is called without a token: more failures than the throttle's
+    # budget for one address (the throttle has its own tests)
+    patient = settings.model_copy(update={"auth_failures_per_minute": 10_000})
+    return create_app(patient, overrides={Database: service_database, ClientLookup: clients})
 
 
 @pytest.fixture
@@ -167,6 +173,21 @@ def test_every_operation_with_security_answers_401_without_a_token(
             assert "401" in spec["responses"]
             error_schema = spec["responses"]["401"]["content"]["application/json"]["schema"]
             validator(document, error_schema).validate(answer.json())
+
+
+def test_every_secured_operation_names_the_scope_it_needs(document: dict[str, Any]) -> None:
+    """Scopes are enforced from the table: an operation added without one would be open to
+    every token, read-only ones included."""
+    unscoped = [
+        f"{method} {path}"
+        for path, method, spec in every_operation(document)
+        if "security" in spec and "x-scope" not in spec
+    ]
+    assert unscoped == ["GET /api/v1/yo"]  # any valid token may ask who it is
+    for path, method, spec in every_operation(document):
+        if "x-scope" in spec:
+            assert spec["x-scope"] in {"read", "reply", "manage"}, (method, path)
+            assert "403" in spec["responses"], (method, path)
 
 
 def test_every_declared_parameter_is_refused_just_outside_its_declared_range(

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine
 from crm_whatsapp.adapters.events import LocalEventHub, PostgresEventPublisher
 from crm_whatsapp.adapters.http import ApiContext, BearerTokens
 from crm_whatsapp.adapters.http.agent_tokens import AgentTokens
-from crm_whatsapp.adapters.http.auth import Authenticator
+from crm_whatsapp.adapters.http.auth import Authenticator, FailedAuthThrottle
 from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.media import media_store_from_url
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
@@ -288,6 +288,7 @@ def api_context(
         upload_max_bytes=settings.media_max_bytes,
         journal=journal,
         ingest=ingest,
+        max_streams_per_token=settings.live_streams_per_token,
     )
     if not context.auth.configured:
         logger.warning(
@@ -304,4 +305,8 @@ def authenticator(settings: Settings) -> Authenticator:
         if secret is not None
         else None
     )
-    return Authenticator(BearerTokens(t.get_secret_value() for t in settings.api_tokens), agents)
+    return Authenticator(
+        BearerTokens(t.get_secret_value() for t in settings.api_tokens),
+        agents,
+        FailedAuthThrottle(limit=settings.auth_failures_per_minute),
+    )

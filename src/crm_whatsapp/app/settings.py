@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     at least 32 bytes. Unset: only the static API tokens are accepted."""
     agent_token_leeway_seconds: int = Field(default=30, ge=0, le=300)
     """Clock difference tolerated between the CRM that signs and this service."""
+    auth_failures_per_minute: int = Field(default=20, ge=1)
+    """Failed authentications one client address may make per minute; past it, 429."""
+    live_streams_per_token: int = Field(default=20, ge=1)
+    """Live event streams one token may hold open at once (an agent's tabs)."""
     default_region: str = "MX"
     timezone: str = "America/Mexico_City"
     bot_rules_file: Path | None = None

@@ -53,6 +53,13 @@ class Actor:
     on_behalf_of: str | None = None
 
     def __post_init__(self) -> None:
+        for field_name, value in (
+            ("name", self.name),
+            ("sub", self.id),
+            ("agent", self.on_behalf_of),
+        ):
+            if value is not None and "\x00" in value:
+                raise InvalidActor(field_name, "must not contain NUL characters")
         if not self.name.strip():
             raise InvalidActor("name", "must not be empty")
         if len(self.name) > MAX_NAME_LENGTH:

@@ -54,6 +54,8 @@ class Activity:
 def note_text(text: str) -> str:
     """A private note as stored: trimmed, not empty, not longer than a WhatsApp text."""
     stripped = text.strip()
+    if "\x00" in stripped:
+        raise InvalidNote("must not contain NUL characters")
     if not stripped:
         raise InvalidNote("must not be empty")
     if len(stripped) > MAX_NOTE_LENGTH:

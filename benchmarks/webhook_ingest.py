@@ -34,11 +34,12 @@ round: requests/s, wrk's p50/p99, non-2xx answers, socket errors, wrk's CPU, the
 CPU per request and how busy the machine was; per configuration the ratios service /
 reference NORMAL (target >= 0.5, stretch 0.8) and service / reference FULL.
 
-**Backlog.** After each service round, ``GET /ready`` is polled until ``pending_deliveries``
-is 0: seconds from the end of the load, and the most deliveries seen waiting (polled every
-0.25 s during the round too). Then the database is read: every inbound message answered 2xx
-must be stored, and every status answered 2xx applied (a message whose ``read`` was
-acknowledged must be read); the quarantine must be empty.
+**Backlog.** After each service round, ``GET /api/v1/salud-canal`` (with the API token) is
+polled until ``pending_deliveries`` is 0: seconds from the end of the load, and the most
+deliveries seen waiting (polled every 0.25 s during the round too). Then the database is
+read: every inbound message answered 2xx must be stored, and every status answered 2xx
+applied (a message whose ``read`` was acknowledged must be read); the quarantine must be
+empty.
 
 **Inbound-to-reply.** An open loop (httpx) at ``--rate`` messages/s (100) for
 ``--latency-seconds``, each from a new customer (the bot answers a new customer's first
@@ -377,11 +378,16 @@ class Service:
         return sum(p.cpu() for p in self.all)
 
     def ingest(self) -> tuple[int, int]:
-        """(pending deliveries, open quarantine) from ``GET /ready``."""
-        answer = httpx.get(self.server.url + "/ready", timeout=30)
+        """(pending deliveries, open quarantine) from ``GET /api/v1/salud-canal``, the
+        operators' view (``/ready`` answers only its status)."""
+        answer = httpx.get(
+            self.server.url + "/api/v1/salud-canal",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+            timeout=30,
+        )
         answer.raise_for_status()
-        ingest = answer.json()["ingest"]
-        return int(ingest["pending_deliveries"]), int(ingest["quarantine_open"])
+        health = answer.json()
+        return int(health["pending_deliveries"]), int(health["quarantine_open"])
 
 
 def service_env(

@@ -43,11 +43,13 @@ def processed(app: Any, timeout: float = 30.0) -> None:
 
 
 def processed_over_http(http: Any, timeout: float = 30.0) -> None:
-    """``processed`` for a service in another process: wait until its ``/ready`` reports
-    no stored webhook delivery left to read (``http`` is an httpx client on its base URL)."""
+    """``processed`` for a service in another process: wait until its channel health
+    (``GET /api/v1/salud-canal``) reports no stored webhook delivery left to read (``http``
+    is an httpx client on its base URL, with an API token)."""
 
     def caught_up() -> bool:
-        ingest = http.get("ready").json().get("ingest") or {}
-        return ingest.get("pending_deliveries") == 0
+        answer = http.get("api/v1/salud-canal")
+        answer.raise_for_status()
+        return bool(answer.json()["pending_deliveries"] == 0)
 
     wait_until(caught_up, timeout, "the ingest processor to read every stored delivery")

@@ -202,6 +202,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/health", health, "The process answers", "health",
               {200: schemas.Status}, authenticated=False, ignore_unknown_query=True),
     Operation("GET", "/ready", ready, "The database answers", "health",
-              {200: schemas.Status, 503: schemas.Status}, authenticated=False,
-              ignore_unknown_query=True),
+              {200: schemas.Readiness, 503: schemas.Readiness}, authenticated=False,
+              ignore_unknown_query=True,
+              description="Only the status, for anyone: why it is unavailable goes to the "
+              "log, the ingest backlog to GET /api/v1/salud-canal."),
 )  # fmt: skip

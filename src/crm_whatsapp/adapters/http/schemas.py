@@ -182,17 +182,15 @@ class ErrorBody(_Out):
     error: ErrorDetail
 
 
-class IngestStatus(_Out):
-    pending_deliveries: int = Field(description="stored webhook bodies not read yet")
-    quarantine_open: int = Field(description="webhook items waiting in the quarantine")
-
-
 class Status(_Out):
-    status: Literal["ok", "unavailable"]
-    detail: str | None = None
-    ingest: IngestStatus | None = Field(
-        default=None, description="/ready only: the webhook backlog and the quarantine"
-    )
+    status: Literal["ok"]
+
+
+class Readiness(_Out):
+    """Nothing but the status: anyone may ask. Why it is unavailable is in the log; the
+    ingest backlog is at ``GET /api/v1/salud-canal``, with a token."""
+
+    status: Literal["ready", "unavailable"]
 
 
 class TemplateIn(_In):

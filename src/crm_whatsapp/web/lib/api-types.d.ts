@@ -435,7 +435,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The database answers */
+        /**
+         * The database answers
+         * @description Only the status, for anyone: why it is unavailable goes to the log, the ingest backlog to GET /api/v1/salud-canal.
+         */
         get: operations["ready_get"];
         put?: never;
         post?: never;
@@ -775,19 +778,6 @@ export interface components {
             /** Message */
             message: string;
         };
-        /** IngestStatus */
-        IngestStatus: {
-            /**
-             * Pending Deliveries
-             * @description stored webhook bodies not read yet
-             */
-            pending_deliveries: number;
-            /**
-             * Quarantine Open
-             * @description webhook items waiting in the quarantine
-             */
-            quarantine_open: number;
-        };
         /** LinkClientIn */
         LinkClientIn: {
             /** Client Id */
@@ -970,6 +960,18 @@ export interface components {
             /** Replayed At */
             replayed_at: string | null;
         };
+        /**
+         * Readiness
+         * @description Nothing but the status: anyone may ask. Why it is unavailable is in the log; the
+         *     ingest backlog is at ``GET /api/v1/salud-canal``, with a token.
+         */
+        Readiness: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ready" | "unavailable";
+        };
         /** SendFailureOut */
         SendFailureOut: {
             /** Code */
@@ -1031,19 +1033,9 @@ export interface components {
         Status: {
             /**
              * Status
-             * @enum {string}
+             * @constant
              */
-            status: "ok" | "unavailable";
-            /**
-             * Detail
-             * @default null
-             */
-            detail?: string | null;
-            /**
-             * @description /ready only: the webhook backlog and the quarantine
-             * @default null
-             */
-            ingest?: components["schemas"]["IngestStatus"] | null;
+            status: "ok";
         };
         /** StatusIn */
         StatusIn: {
@@ -3173,7 +3165,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description bad parameter, cursor, number or JSON */
@@ -3191,7 +3183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Status"];
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

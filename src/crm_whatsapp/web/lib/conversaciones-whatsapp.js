@@ -20,6 +20,7 @@
  * @typedef {Schemas['MediaOut']} MediaOut
  * @typedef {Schemas['TemplateIn']} TemplateIn
  * @typedef {Schemas['Status']} Status
+ * @typedef {Schemas['Readiness']} Readiness
  * @typedef {Schemas['ErrorBody']} ErrorBody
  * @typedef {Schemas['ChannelHealthOut']} ChannelHealthOut
  * @typedef {Schemas['ChannelEventOut']} ChannelEventOut
@@ -543,12 +544,13 @@ export class ConversationsService {
   }
 
   /**
-   * `GET /ready`: the database answers too (an ApiError with status 503 otherwise).
-   * @returns {Promise<Status>}
+   * `GET /ready`: the database answers too (an ApiError with status 503 otherwise). Only
+   * the status: the ingest backlog is `channelHealth()`.
+   * @returns {Promise<Readiness>}
    */
   async ready() {
     const path = /** @satisfies {keyof Paths} */ ('/ready');
-    return /** @type {Status} */ (await this.request('GET', path));
+    return /** @type {Readiness} */ (await this.request('GET', path));
   }
 
   // -- live events ---------------------------------------------------------------------------

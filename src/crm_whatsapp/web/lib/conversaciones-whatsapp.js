@@ -26,6 +26,13 @@
  * @typedef {Schemas['ChannelEventOut']} ChannelEventOut
  * @typedef {Schemas['QuarantinePage']} QuarantinePage
  * @typedef {Schemas['QuarantinedOut']} QuarantinedOut
+ * @typedef {Schemas['MeOut']} MeOut
+ * @typedef {Schemas['ActorOut']} ActorOut
+ * @typedef {Schemas['ActivityOut']} ActivityOut
+ * @typedef {Schemas['ActivityPage']} ActivityPage
+ * @typedef {Schemas['AssignIn']['agent']} AssigneeChoice `'me'`, `{ id?, name }`, or null (nobody)
+ * @typedef {Schemas['StatusIn']['status']} ConversationStatus
+ * @typedef {MeOut['scopes'][number]} Scope
  */
 
 /**
@@ -42,8 +49,9 @@
  * @typedef {{ [K in keyof NonNullable<Paths['/api/v1/conversaciones-whatsapp/estadisticas']['get']['parameters']['query']>]?: string | null }} StatisticsRange
  */
 /**
- * A reply: text inside the 24-hour window, a template outside it.
- * @typedef {Omit<AgentReplyIn, 'agent'> & { agent: string }} Reply
+ * A reply: text inside the 24-hour window, a template outside it. `agent` names who the
+ * CRM acts for with a service token; leave it out with an agent token (the token says who).
+ * @typedef {Omit<AgentReplyIn, 'agent'> & { agent?: string | null }} Reply
  */
 /**
  * The multipart form of an agent's file, as the document types it.
@@ -52,14 +60,21 @@
 /**
  * An agent's file: `file` (a File, or a Blob with `filename`) and the form's other fields.
  * `voice` marks a voice note recorded in the browser (the server remuxes WebM/Opus to OGG).
- * @typedef {Omit<AgentFileForm, 'agent' | 'file'> & { agent: string, file: Blob, filename?: string }} FileReply
+ * @typedef {Omit<AgentFileForm, 'agent' | 'file'> & { agent?: string | null, file: Blob, filename?: string }} FileReply
  */
 
 /**
  * A live event: the server-sent event's name as `type` (`message_stored`,
- * `conversation_changed`, `delivery_status_changed`, `media_status_changed`, `resync`),
- * plus its JSON data.
- * @typedef {{ type: string, conversation_id?: string, message_id?: string, status?: string }} LiveEvent
+ * `conversation_changed`, `delivery_status_changed`, `media_status_changed`,
+ * `activity_recorded`, `resync`), plus its JSON data.
+ * @typedef {{
+ *   type: string,
+ *   conversation_id?: string,
+ *   message_id?: string,
+ *   status?: string,
+ *   activity_id?: string,
+ *   kind?: string,
+ * }} LiveEvent
  */
 /** @typedef {'live' | 'reconnecting'} StreamStatus */
 /**
@@ -90,12 +105,14 @@ export class ApiError extends Error {
    * @param {number} status the HTTP status; 0 when the service could not be reached
    * @param {string} code the API's error code (`not_found`, `outside_service_window`...)
    * @param {string} [message] the API's explanation
+   * @param {number | null} [retryAfter] seconds to wait (a 429's Retry-After), if given
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message || code || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -166,7 +183,18 @@ function fill(template, values) {
 }
 
 /** @type {ReadonlyArray<keyof ConversationFilters>} */
-const FILTERS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'opted_out', 'q'];
+const FILTERS = [
+  'client_id',
+  'number',
+  'since',
+  'until',
+  'linked',
+  'bot_paused',
+  'opted_out',
+  'q',
+  'status',
+  'assignee',
+];
 
 export class ConversationsService {
   /** @param {ServiceOptions} [options] */
@@ -251,7 +279,9 @@ export class ConversationsService {
         // the caller's handler must not hide the error itself
       }
     }
-    return new ApiError(response.status, code, message);
+    const wait = Number(response.headers.get('Retry-After'));
+    const retryAfter = Number.isFinite(wait) && wait > 0 ? wait : null;
+    return new ApiError(response.status, code, message, retryAfter);
   }
 
   // -- conversations -------------------------------------------------------------------------
@@ -338,9 +368,13 @@ export class ConversationsService {
    * @param {Reply} reply
    * @returns {Promise<MessageOut>}
    */
-  async reply(id, { agent, text = null, template = null, reply_to_wamid = null, take_over = true }) {
+  async reply(
+    id,
+    { agent = null, text = null, template = null, reply_to_wamid = null, take_over = true },
+  ) {
     /** @type {AgentReplyIn} */
-    const body = { agent, take_over };
+    const body = { take_over };
+    if (agent) body.agent = agent;
     if (text !== null && text !== undefined) body.text = text;
     if (template) body.template = template;
     if (reply_to_wamid) body.reply_to_wamid = reply_to_wamid;
@@ -362,7 +396,7 @@ export class ConversationsService {
   async sendFile(id, reply) {
     const { file, filename, agent, caption, voice, as_document, reply_to_wamid } = reply;
     const form = new FormData();
-    form.append('agent', agent);
+    if (agent) form.append('agent', agent);
     form.append('take_over', String(reply.take_over ?? true));
     if (caption) form.append('caption', caption);
     if (voice) form.append('voice', 'true');
@@ -448,15 +482,15 @@ export class ConversationsService {
   /**
    * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/pausar-bot`: an agent takes over.
    * @param {string} id
-   * @param {string} agent
+   * @param {string | null} [agent] who, with a service token (an agent token says who)
    * @returns {Promise<ConversationOut>}
    */
-  async pauseBot(id, agent) {
+  async pauseBot(id, agent = null) {
     const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/pausar-bot', {
       conversation_id: id,
     });
     /** @type {Schemas['TakeOverIn']} */
-    const body = { agent };
+    const body = agent ? { agent } : {};
     return /** @type {ConversationOut} */ (await this.request('POST', path, { body }));
   }
 
@@ -482,6 +516,84 @@ export class ConversationsService {
       conversation_id: id,
     });
     return /** @type {ConversationOut} */ (await this.request('POST', path));
+  }
+
+  // -- the team's work -----------------------------------------------------------------------
+
+  /**
+   * `GET /api/v1/yo`: who the token says the caller is (an agent, or the service), its
+   * scopes and the one client a confined token may see.
+   * @returns {Promise<MeOut>}
+   */
+  async me() {
+    const path = /** @satisfies {keyof Paths} */ ('/api/v1/yo');
+    return /** @type {MeOut} */ (await this.request('GET', path));
+  }
+
+  /**
+   * `GET /api/v1/conversaciones-whatsapp/{conversation_id}/actividad`: what the team did
+   * (take-overs, assignments, status changes, links, notes...), newest first, by pages.
+   * @param {string} id
+   * @param {string | null} [cursor]
+   * @param {number} [limit]
+   * @returns {Promise<ActivityPage>}
+   */
+  async activity(id, cursor = null, limit = 50) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/actividad', {
+      conversation_id: id,
+    });
+    return /** @type {ActivityPage} */ (
+      await this.request('GET', path, { params: { limit, cursor } })
+    );
+  }
+
+  /**
+   * `PUT /api/v1/conversaciones-whatsapp/{conversation_id}/asignacion`: to me (an agent
+   * token's agent), to an agent (`{ name, id? }`), or to nobody (null). Assigning pauses
+   * the bot; nobody leaves it paused.
+   * @param {string} id
+   * @param {AssigneeChoice} agent
+   * @returns {Promise<ConversationOut>}
+   */
+  async assign(id, agent) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/asignacion', {
+      conversation_id: id,
+    });
+    /** @type {Schemas['AssignIn']} */
+    const body = { agent };
+    return /** @type {ConversationOut} */ (await this.request('PUT', path, { body }));
+  }
+
+  /**
+   * `PUT /api/v1/conversaciones-whatsapp/{conversation_id}/estado`: open, pending or
+   * resolved (a customer's new message reopens a resolved conversation).
+   * @param {string} id
+   * @param {ConversationStatus} status
+   * @returns {Promise<ConversationOut>}
+   */
+  async setStatus(id, status) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/estado', {
+      conversation_id: id,
+    });
+    /** @type {Schemas['StatusIn']} */
+    const body = { status };
+    return /** @type {ConversationOut} */ (await this.request('PUT', path, { body }));
+  }
+
+  /**
+   * `POST /api/v1/conversaciones-whatsapp/{conversation_id}/notas`: a private note for the
+   * team, never sent to WhatsApp. Answers the activity entry.
+   * @param {string} id
+   * @param {string} text
+   * @returns {Promise<ActivityOut>}
+   */
+  async addNote(id, text) {
+    const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/notas', {
+      conversation_id: id,
+    });
+    /** @type {Schemas['NoteIn']} */
+    const body = { text };
+    return /** @type {ActivityOut} */ (await this.request('POST', path, { body }));
   }
 
   /**

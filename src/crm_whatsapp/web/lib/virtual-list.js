@@ -59,7 +59,13 @@ export class VirtualList {
     this.items.className = 'vl-items';
     content.replaceChildren(this.topSpacer, this.items, this.bottomSpacer);
     this.frame = 0;
-    this.onScroll = () => this.schedule();
+    /** whether the view was at the bottom after the last scroll or update: a viewport that
+     * shrinks (the composer grew) moves the bottom out of view without a scroll event */
+    this.stuck = false;
+    this.onScroll = () => {
+      this.stuck = this.measuredAtBottom();
+      this.schedule();
+    };
     viewport.addEventListener('scroll', this.onScroll, { passive: true });
     this.resizer = new ResizeObserver(() => {
       // a width change re-wraps every bubble: old measurements no longer hold
@@ -85,7 +91,12 @@ export class VirtualList {
     });
   }
 
+  /** Whether the view is at the bottom: it is, or it was and only its size changed since. */
   atBottom() {
+    return this.stuck || this.measuredAtBottom();
+  }
+
+  measuredAtBottom() {
     const { scrollHeight, scrollTop, clientHeight } = this.viewport;
     return scrollHeight - scrollTop - clientHeight <= BOTTOM_SLACK_PX;
   }
@@ -202,6 +213,7 @@ export class VirtualList {
       if (moved) this.viewport.scrollTop = target;
       if (!changed && !moved) break;
     }
+    this.stuck = this.measuredAtBottom();
     if (this.viewport.scrollTop - this.base() < NEAR_TOP_PX) this.onNearTop();
   }
 

@@ -1,7 +1,8 @@
 // @ts-check
 // The inbox page: sign-in, then the conversation list and the chat side by side (one at a
-// time on a phone), kept current by one live event stream; the header says when the
-// WhatsApp channel needs the admin's attention (views/channel-health.js).
+// time on a phone), kept current by one live event stream; the header says who is signed
+// in (an agent, or the service) and, to a token that may manage the channel, when the
+// WhatsApp channel needs attention (views/channel-health.js).
 import { ConversationsService, clearToken, loadToken } from '../lib/conversaciones-whatsapp.js';
 import { ChannelHealthIndicator } from '../views/channel-health.js';
 import { ChatView } from '../views/chat.js';
@@ -10,10 +11,16 @@ import { h } from '../lib/dom.js';
 import { FilterForm, filtersFromUrl, matchesFilters, writeUrl } from '../views/filters.js';
 import { renderHeader } from '../views/header.js';
 import { t } from '../lib/i18n.js';
+import { identityOf, rememberIdentity } from '../lib/identity.js';
 import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
 import { renderSignIn, safeNext, takeTokenFromFragment } from '../views/signin.js';
+import { WhoAmI } from '../views/whoami.js';
 
-/** @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut */
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
+ * @typedef {import('../lib/conversaciones-whatsapp.js').MeOut} MeOut
+ * @typedef {import('../lib/identity.js').Identity} Identity
+ */
 
 const app = document.getElementById('app');
 if (!app) throw new Error('index.html has no #app');
@@ -28,14 +35,15 @@ function showSignIn(notice = null) {
   const next = safeNext(new URLSearchParams(window.location.search).get('next'));
   stopCurrent = renderSignIn(root, {
     notice,
-    onSignedIn: () => {
+    onSignedIn: (_token, me) => {
       if (next) window.location.assign(next);
-      else startInbox();
+      else startInbox(me);
     },
   });
 }
 
-function startInbox() {
+/** @param {MeOut | null} [me] who signed in, when the sign-in screen already asked */
+function startInbox(me = null) {
   stopCurrent();
   let signedOut = false;
   const service = new ConversationsService({
@@ -46,19 +54,24 @@ function startInbox() {
       showSignIn('signin.expired');
     },
   });
+  if (me) rememberIdentity(service, me);
   let filters = filtersFromUrl();
   let openId = new URLSearchParams(window.location.search).get('conversation');
+  /** @type {Identity | null} */
+  let identity = null;
 
   const main = h('main', { class: 'inbox', id: 'main' });
   const layout = h('div', { class: 'layout' });
   const indicator = new LiveIndicator();
   const health = new ChannelHealthIndicator({ service });
+  let healthOn = false;
+  const whoami = new WhoAmI();
   const title = h('h1', { class: 'list-title' }, t('list.label'));
 
   const list = new ConversationList({
     service,
     fetchPage: (cursor, limit) => service.listConversations(filters, cursor, limit),
-    matches: (conversation) => matchesFilters(filters, conversation),
+    matches: (conversation) => matchesFilters(filters, conversation, identity?.agentId),
     onSelect: (id, conversation) => openConversation(id, conversation),
   });
   const chat = new ChatView({
@@ -110,7 +123,7 @@ function startInbox() {
   main.append(layout);
   root.replaceChildren(
     h('a', { class: 'skip-link', href: '#main' }, t('nav.skip')),
-    renderHeader('inbox', [health.element]),
+    renderHeader('inbox', [whoami.element, health.element]),
     main,
   );
   document.title = `${t('nav.inbox')} · ${t('app.name')}`;
@@ -120,11 +133,32 @@ function startInbox() {
   };
   window.addEventListener('languagechange', onLanguage);
 
-  list.reload();
+  const known = identityOf(service).then((answer) => {
+    identity = answer;
+    whoami.set(answer);
+    form.setIdentity(answer);
+    if (answer.can('manage')) {
+      healthOn = true;
+      health.start();
+    }
+    if (filters.assignee === 'me' && answer.me && !answer.isAgent) {
+      // "Mías" means nothing to a service token (the API answers 400): show everything
+      const { assignee: _mine, ...rest } = filters;
+      filters = rest;
+      form.filters = { ...rest };
+      form.render();
+      writeUrl(filters, openId);
+    }
+  });
+  // "Mías" needs to know who "me" is; any other view loads at once
+  if (filters.assignee === 'me') known.then(() => list.reload(), () => {});
+  else list.reload();
+  known.catch(() => {}); // a 401: the page signs out
   if (openId) openConversation(openId);
 
-  const stream = followListAndChat(service, indicator, list, chat, () => health.nudge());
-  health.start();
+  const stream = followListAndChat(service, indicator, list, chat, () => {
+    if (healthOn) health.nudge();
+  });
 
   stopCurrent = () => {
     stream.abort();
@@ -132,6 +166,7 @@ function startInbox() {
     chat.destroy();
     indicator.destroy();
     health.destroy();
+    whoami.destroy();
     form.destroy();
     window.removeEventListener('languagechange', onLanguage);
   };

@@ -1,11 +1,16 @@
 // @ts-check
-// The chat view: header with the conversation's state and actions, a windowed message list
-// (long chats keep only what is on screen in the DOM), and the composer.
+// The chat view: header with the conversation's state and actions, a windowed list of the
+// messages interleaved with the team's activity (long chats keep only what is on screen in
+// the DOM), and the composer.
+import { ActivityLog, entryTime } from '../lib/activity-log.js';
 import { ApiError, messageOf } from '../lib/conversaciones-whatsapp.js';
+import { activityAnnouncement, activityHeight, activityRow, shownInChat } from './activity-view.js';
+import { chooseAgent } from './assign-dialog.js';
+import { renderChatHeader } from './chat-header.js';
 import { Composer, agentName } from './composer.js';
-import { customerNumber } from './conversation-list.js';
-import { activeElementOf, h, uid } from '../lib/dom.js';
-import { formatDateTime, t } from '../lib/i18n.js';
+import { h } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
+import { identityOf } from '../lib/identity.js';
 import { chooseClient } from './link-dialog.js';
 import { keepLink } from '../lib/media-links.js';
 import { mediaHeight } from './media-view.js';
@@ -19,10 +24,14 @@ import { VirtualList } from '../lib/virtual-list.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').DeliveryOut} DeliveryOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').LiveEvent} LiveEvent
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ActivityOut} ActivityOut
+ * @typedef {import('../lib/identity.js').Identity} Identity
  * @typedef {import('./media-view.js').MediaContext} MediaContext
+ * @typedef {import('./chat-header.js').DoneText} DoneText
  * @typedef {{ key: string, type: 'day', at: string, movable: true }} DayRow
  * @typedef {{ key: string, type: 'message', message: MessageOut, movable?: false }} MessageRow
- * @typedef {DayRow | MessageRow} ChatRow
+ * @typedef {{ key: string, type: 'activity', entry: ActivityOut, movable?: false }} ActivityRow
+ * @typedef {DayRow | MessageRow | ActivityRow} ChatRow
  */
 
 const PAGE = 50;
@@ -36,40 +45,49 @@ function rank(message) {
 }
 
 /**
- * Messages in time order. Dates are parsed once per message, not once per comparison:
- * a 10,000-message chat is re-sorted every time a page of older messages arrives.
- * @param {Iterable<MessageOut>} messages
- * @returns {MessageOut[]}
+ * @typedef {object} Timed a message or an activity entry, with its times parsed
+ * @property {number} time
+ * @property {number} created
+ * @property {string} id
+ * @property {string} at the ISO time its day separator shows
+ * @property {MessageRow | ActivityRow} row
  */
-function inTimeOrder(messages) {
+
+/**
+ * Messages and activity entries in time order. Dates are parsed once per item, not once
+ * per comparison: a 10,000-message chat is re-sorted every time an older page arrives.
+ * @param {Iterable<MessageOut>} messages
+ * @param {Iterable<ActivityOut>} entries
+ * @returns {Timed[]}
+ */
+function inTimeOrder(messages, entries) {
+  /** @type {Timed[]} */
   const keyed = Array.from(messages, (message) => ({
-    message,
-    sent: Date.parse(message.sent_at) || 0,
+    time: Date.parse(message.sent_at) || 0,
     created: Date.parse(message.created_at || message.sent_at) || 0,
+    id: message.id,
+    at: message.sent_at,
+    row: { key: `m:${message.id}`, type: 'message', message },
   }));
+  for (const entry of entries) {
+    const time = entryTime(entry);
+    const row = /** @type {ActivityRow} */ ({ key: `a:${entry.id}`, type: 'activity', entry });
+    keyed.push({ time, created: time, id: entry.id, at: entry.at, row });
+  }
   keyed.sort(
-    (a, b) =>
-      a.sent - b.sent ||
-      a.created - b.created ||
-      (a.message.id < b.message.id ? -1 : a.message.id > b.message.id ? 1 : 0),
+    (a, b) => a.time - b.time || a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  return keyed.map((entry) => entry.message);
+  return keyed;
 }
 
 /**
- * "No acepta mensajes de marketing desde <fecha>": the customer stopped them in WhatsApp.
- * @param {string | null} since when they did, if known
- * @returns {HTMLParagraphElement}
+ * The time of the oldest message in ms (Infinity when there is none).
+ * @param {Iterable<MessageOut>} messages
  */
-function marketingNotice(since) {
-  const text = since ? t('chat.marketing_opt_out.since') : t('chat.marketing_opt_out');
-  const [before, after = ''] = text.split('{date}');
-  return h(
-    'p',
-    { class: 'chat-marketing' },
-    before,
-    since && [h('time', { datetime: since }, formatDateTime(since)), after],
-  );
+function oldestTime(messages) {
+  let oldest = Infinity;
+  for (const message of messages) oldest = Math.min(oldest, Date.parse(message.sent_at) || 0);
+  return oldest;
 }
 
 export class ChatView {
@@ -104,6 +122,12 @@ export class ChatView {
     this.refreshAgain = false;
     this.refreshConversationToo = false;
     this.notice = { text: '', error: false };
+    /** @type {Identity | null} who is signed in (null until `/yo` answers) */
+    this.identity = null;
+    /** the team's activity beside the messages */
+    this.log = new ActivityLog({
+      fetchPage: (cursor) => this.service.activity(this.conversationId || '', cursor, PAGE),
+    });
 
     this.header = h('div', { class: 'chat-header' });
     this.noticeLine = h('p', { class: 'chat-notice', role: 'status' });
@@ -119,6 +143,7 @@ export class ChatView {
     this.composer = new Composer({
       service,
       onSent: (message) => this.sent(message),
+      onNoted: (entry) => this.noted(entry),
       onStale: () => this.refreshConversation(),
     });
     this.empty = h('p', { class: 'chat-empty' }, t('chat.empty'));
@@ -154,13 +179,22 @@ export class ChatView {
     this.virtual = new VirtualList({
       viewport: this.viewport,
       content: this.list,
-      renderRow: (row) =>
-        row.type === 'day' ? dayRow(row.at) : messageRow(row.message, this.byWamid, this.media),
-      estimate: (row) => (row.type === 'day' ? 40 : 72 + mediaHeight(row.message)),
-      same: (a, b) =>
-        a !== undefined &&
-        a.type === b.type &&
-        (a.type === 'day' || (b.type === 'message' && a.message === b.message)),
+      renderRow: (row) => {
+        if (row.type === 'day') return dayRow(row.at);
+        if (row.type === 'activity') return activityRow(row.entry);
+        return messageRow(row.message, this.byWamid, this.media);
+      },
+      estimate: (row) => {
+        if (row.type === 'day') return 40;
+        if (row.type === 'activity') return activityHeight(row.entry);
+        return 72 + mediaHeight(row.message);
+      },
+      same: (a, b) => {
+        if (a === undefined || a.type !== b.type) return false;
+        if (a.type === 'message') return b.type === 'message' && a.message === b.message;
+        if (a.type === 'activity') return b.type === 'activity' && a.entry === b.entry;
+        return true;
+      },
       onNearTop: () => this.loadOlder(),
     });
     this.onLanguage = () => {
@@ -171,6 +205,20 @@ export class ChatView {
       this.virtual.refreshAll();
     };
     window.addEventListener('languagechange', this.onLanguage);
+    identityOf(service).then(
+      (identity) => this.setIdentity(identity),
+      () => {}, // a 401: the page signs out
+    );
+  }
+
+  /**
+   * Who is signed in: decides the actions shown and whether replies name an agent.
+   * @param {Identity} identity
+   */
+  setIdentity(identity) {
+    this.identity = identity;
+    this.composer.setIdentity(identity);
+    this.renderHeader();
   }
 
   destroy() {
@@ -187,6 +235,7 @@ export class ChatView {
     this.messages.clear();
     this.byWamid.clear();
     this.pages.forget();
+    this.log.forget();
     this.virtual.setRows([]);
     this.body.hidden = true;
     this.empty.hidden = false;
@@ -205,6 +254,7 @@ export class ChatView {
     this.messages.clear();
     this.byWamid.clear();
     this.pages.forget();
+    this.log.forget();
     this.nextCursor = null;
     this.loaded = false;
     this.loadingOlder = false;
@@ -220,6 +270,8 @@ export class ChatView {
       const [conversation, page] = await Promise.all([
         this.service.conversation(id),
         this.service.messages(id, null, PAGE),
+        // the log is the chat's side note: the messages show even if it cannot be read
+        this.log.refresh().catch(() => []),
       ]);
       if (generation !== this.generation) return;
       this.conversation = conversation;
@@ -232,10 +284,65 @@ export class ChatView {
       this.rebuild({ stickToBottom: true });
       this.composer.setConversation(conversation);
       this.onConversation(conversation);
+      this.reachBack();
     } catch (error) {
       if (generation !== this.generation) return;
       this.showNotice(messageOf(error) || t('error.network'), true);
     }
+  }
+
+  /**
+   * The time (ms) from which activity entries can be shown in place: the oldest message
+   * loaded, or null once the chat is loaded to its start.
+   * @returns {number | null}
+   */
+  activitySince() {
+    return this.nextCursor ? oldestTime(this.messages.values()) : null;
+  }
+
+  /** Read older activity pages until the log reaches as far back as the messages. */
+  async reachBack() {
+    const generation = this.generation;
+    try {
+      await this.log.reachBack(this.activitySince());
+    } catch {
+      return; // shown again with the next page of messages
+    }
+    if (generation !== this.generation) return;
+    this.rebuild({ stickToBottom: this.virtual.atBottom() });
+  }
+
+  /**
+   * Fetch the newest activity page again (a live `activity_recorded`, an action done) and
+   * merge it; announce what someone else did.
+   */
+  async refreshActivity() {
+    const generation = this.generation;
+    if (!this.conversationId) return;
+    const stick = this.virtual.atBottom();
+    let fresh;
+    try {
+      fresh = await this.log.refresh();
+    } catch {
+      return; // the next event or reload fetches it again
+    }
+    if (generation !== this.generation || !fresh.length) return;
+    this.rebuild({ stickToBottom: stick });
+    const mine = this.identity?.agentId;
+    for (const entry of fresh) {
+      if (!shownInChat(entry) || (mine && entry.actor.id === mine)) continue;
+      this.announce(activityAnnouncement(entry));
+    }
+  }
+
+  /**
+   * A private note just written here (the API's answer): shown at once.
+   * @param {ActivityOut} entry
+   */
+  noted(entry) {
+    if (entry.conversation_id !== this.conversationId) return;
+    this.log.merge([entry]);
+    this.rebuild({ stickToBottom: true });
   }
 
   /** At phone width the list disappears: put the keyboard focus where the chat starts. */
@@ -245,7 +352,9 @@ export class ChatView {
 
   /** Reload what is shown (after a resync or a reconnection). */
   reload() {
-    if (this.conversationId) this.refreshNewest({ conversationToo: true });
+    if (!this.conversationId) return;
+    this.refreshNewest({ conversationToo: true });
+    this.refreshActivity();
   }
 
   /**
@@ -287,17 +396,18 @@ export class ChatView {
 
   /** @returns {ChatRow[]} */
   rows() {
-    const sorted = inTimeOrder(this.messages.values());
+    const entries = this.log.visible(this.activitySince()).filter(shownInChat);
+    const sorted = inTimeOrder(this.messages.values(), entries);
     /** @type {ChatRow[]} */
     const rows = [];
     let day = null;
-    for (const message of sorted) {
-      const key = dayKey(message.sent_at);
+    for (const item of sorted) {
+      const key = dayKey(item.at);
       if (key !== day) {
         day = key;
-        rows.push({ key: `day:${key}`, type: 'day', at: message.sent_at, movable: true });
+        rows.push({ key: `day:${key}`, type: 'day', at: item.at, movable: true });
       }
-      rows.push({ key: `m:${message.id}`, type: 'message', message });
+      rows.push(item.row);
     }
     return rows;
   }
@@ -322,6 +432,7 @@ export class ChatView {
       this.loadingOlder = false;
       this.renderTop();
       this.rebuild();
+      this.reachBack();
     } catch (error) {
       if (generation !== this.generation) return;
       this.loadingOlder = false;
@@ -423,6 +534,9 @@ export class ChatView {
       this.refreshNewest({ conversationToo: true });
     } else if (event.type === 'conversation_changed') {
       this.refreshConversation();
+    } else if (event.type === 'activity_recorded') {
+      // no endpoint gives one entry: the newest page is read again and merged by id
+      this.refreshActivity();
     } else if (event.type === 'media_status_changed') {
       // a file was fetched (or failed): list its message again, wherever its page is
       const cursor = event.message_id ? this.pages.cursorOf(event.message_id) : undefined;
@@ -491,9 +605,9 @@ export class ChatView {
   }
 
   /**
-   * Run an action on the open conversation and show what it did.
+   * Run an action on the open conversation and show what it did (and its log entry).
    * @param {(id: string) => Promise<ConversationOut>} run
-   * @param {string | ((conversation: ConversationOut) => string)} doneText
+   * @param {DoneText} doneText
    */
   async act(run, doneText) {
     const id = this.conversationId;
@@ -504,11 +618,33 @@ export class ChatView {
       if (generation !== this.generation) return;
       this.setConversation(conversation);
       this.showNotice(typeof doneText === 'function' ? doneText(conversation) : doneText);
+      this.refreshActivity();
     } catch (error) {
       if (generation !== this.generation) return;
+      this.renderHeader(); // a select shows the state it had again
       if (error instanceof ApiError && error.status === 401) return;
       this.showNotice(messageOf(error) || t('error.network'), true);
     }
+  }
+
+  /** "Asignar a…": ask for the agent's name (and id), then assign. */
+  async assignOther() {
+    const root = this.element.getRootNode();
+    const suggestion = this.identity?.isAgent ? '' : agentName();
+    const agent = await chooseAgent(this.element, { name: suggestion });
+    if (!agent) {
+      if (root instanceof Document || root instanceof ShadowRoot) {
+        /** @type {HTMLButtonElement | null} */
+        const opener = root.querySelector('.action-assign-other');
+        opener?.focus();
+      }
+      return;
+    }
+    await this.act(
+      (id) => this.service.assign(id, agent),
+      (conversation) =>
+        t('action.done.assign', { agent: conversation.assigned_agent || agent.name }),
+    );
   }
 
   async linkClient() {
@@ -528,93 +664,20 @@ export class ChatView {
   }
 
   renderHeader() {
-    const c = this.conversation;
     if (!this.conversationId) {
       this.header.replaceChildren();
       return;
     }
-    const titleId = uid('chat-title');
-    const back = h(
-      'button',
-      {
-        type: 'button',
-        class: 'button button-quiet chat-back',
-        'aria-label': t('chat.back'),
-        title: t('chat.back'),
-        on: { click: () => this.onBack() },
-      },
-      h('span', { 'aria-hidden': 'true' }, '←'),
-    );
-    if (!c) {
-      this.header.replaceChildren(back, h('h2', { class: 'chat-title' }, t('chat.loading')));
-      return;
-    }
-    /** @type {(label: string, cls: string, onClick: () => unknown) => HTMLButtonElement} */
-    const button = (label, cls, onClick) =>
-      h('button', { type: 'button', class: ['button', cls], on: { click: onClick } }, label);
-    const actions = [
-      c.bot_paused
-        ? button(t('action.give_back'), 'action-resume', () =>
-            this.act((id) => this.service.resumeBot(id), t('action.done.give_back')),
-          )
-        : button(t('action.take'), 'action-take', () =>
-            this.act((id) => this.service.pauseBot(id, agentName()), t('action.done.take')),
-          ),
-      button(t('action.link'), 'action-link', () => this.linkClient()),
-      c.client &&
-        button(t('action.unlink'), 'action-unlink', () =>
-          this.act((id) => this.service.unlinkClient(id), t('action.done.unlink')),
-        ),
-      button(t('action.read'), 'action-read', () =>
-        this.act((id) => this.service.markRead(id), t('action.done.read')),
-      ),
-    ];
-    const state = c.bot_paused
-      ? t('chat.paused', { agent: c.assigned_agent || t('chat.agent') })
-      : t('chat.bot_active');
-    const active = activeElementOf(this.element);
-    const hadFocus = this.header.contains(active);
-    const focusedClass = hadFocus && active ? active.classList[1] : null;
-    this.header.replaceChildren(
-      back,
-      h(
-        'div',
-        { class: 'chat-heading' },
-        h('h2', { id: titleId, class: 'chat-title' }, c.display_name || customerNumber(c)),
-        h(
-          'p',
-          { class: 'chat-subtitle' },
-          h('span', { class: 'chat-number' }, customerNumber(c)),
-          ' · ',
-          h(
-            'span',
-            { class: 'chat-client' },
-            c.client
-              ? t('chat.client', { name: c.client.name || c.client.id })
-              : t('chat.no_client'),
-          ),
-          ' · ',
-          h(
-            'span',
-            {
-              class: ['chat-bot-state', c.bot_paused ? 'paused' : 'active'],
-              dataset: { botPaused: String(c.bot_paused) },
-            },
-            state,
-          ),
-          c.opted_out && [' · ', h('span', { class: 'chat-opted-out' }, t('chat.opted_out'))],
-        ),
-        c.marketing_opt_out && marketingNotice(c.marketing_preference_at),
-      ),
-      h('div', { class: 'chat-actions', role: 'group', 'aria-label': t('chat.actions') }, actions),
-    );
-    if (focusedClass) {
-      /** @type {HTMLElement | null} */
-      const again =
-        this.header.querySelector(`.${focusedClass}`) ||
-        this.header.querySelector('.action-take, .action-resume');
-      again?.focus();
-    }
-    this.body.setAttribute('aria-labelledby', titleId);
+    const titleId = renderChatHeader(this.header, this.conversation, {
+      service: this.service,
+      identity: this.identity,
+      agentName: agentName(),
+      onBack: () => this.onBack(),
+      act: (run, done) => this.act(run, done),
+      linkClient: () => this.linkClient(),
+      assignOther: () => this.assignOther(),
+      explain: (text) => this.showNotice(text, true),
+    });
+    if (titleId) this.body.setAttribute('aria-labelledby', titleId);
   }
 }

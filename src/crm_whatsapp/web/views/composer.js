@@ -1,9 +1,13 @@
 // @ts-check
 // The reply box: free text, a file or a voice note inside the 24-hour customer service
-// window, a template outside it.
+// window, a template outside it; or a private note for the team (any time, never sent to
+// WhatsApp). With an agent token the token says who writes; with a service token the
+// agent's name is asked for (and remembered in this browser). A token without `reply`
+// gets no box at all, only the reason.
 import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
+import { identityOf } from '../lib/identity.js';
 import { Attachments, refusalKey } from './attachments.js';
 import { VoiceRecorder } from './voice-recorder.js';
 
@@ -12,6 +16,9 @@ import { VoiceRecorder } from './voice-recorder.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').MessageOut} MessageOut
  * @typedef {import('../lib/conversaciones-whatsapp.js').TemplateIn} TemplateIn
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ActivityOut} ActivityOut
+ * @typedef {import('../lib/identity.js').Identity} Identity
+ * @typedef {'reply' | 'note'} Mode
  * @typedef {{ name: string, language: string, parameters: string }} TemplateDraft
  * @typedef {{ file: File, caption: string, voice: boolean, as_document: boolean }} FileContent
  */
@@ -53,18 +60,31 @@ export function formatRemaining(ms) {
 
 export class Composer {
   /**
-   * onSent(message) after a 201; onStale() when the API says the window has closed.
-   * @param {{ service: ConversationsService, onSent: (message: MessageOut) => void, onStale?: () => void }} options
+   * onSent(message) after a 201; onNoted(entry) after a private note is stored; onStale()
+   * when the API says the window has closed.
+   * @param {{
+   *   service: ConversationsService,
+   *   onSent: (message: MessageOut) => void,
+   *   onNoted?: (entry: ActivityOut) => void,
+   *   onStale?: () => void,
+   * }} options
    */
-  constructor({ service, onSent, onStale = () => {} }) {
+  constructor({ service, onSent, onNoted = () => {}, onStale = () => {} }) {
     this.service = service;
     this.onSent = onSent;
+    this.onNoted = onNoted;
     this.onStale = onStale;
     /** @type {ConversationOut | null} */
     this.conversation = null;
+    /** @type {Identity | null} who is signed in (null until known) */
+    this.identity = null;
+    /** @type {Mode} a reply to the customer, or a private note */
+    this.mode = 'reply';
     this.sending = false;
     this.error = '';
     this.text = '';
+    /** the note being written: kept apart, so a note never becomes a reply by mistake */
+    this.noteText = '';
     /** @type {TemplateDraft} */
     this.template = { name: '', language: 'es', parameters: '' };
     this.templateOpen = false;
@@ -81,6 +101,7 @@ export class Composer {
       language: uid('template-language'),
       parameters: uid('template-parameters'),
       window: uid('composer-window'),
+      mode: uid('composer-mode'),
     };
     this.element = h('div', { class: 'composer' });
     this.attachments = new Attachments({ onChange: () => this.render() });
@@ -101,12 +122,25 @@ export class Composer {
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
+  /** @param {Identity} identity */
+  setIdentity(identity) {
+    this.identity = identity;
+    this.render();
+  }
+
+  /** Whether the token may write (unknown: yes, the server decides). */
+  canWrite() {
+    return !this.identity || this.identity.can('reply');
+  }
+
   /** @param {ConversationOut | null} conversation */
   setConversation(conversation) {
     const changed = conversation?.id !== this.conversation?.id;
     this.conversation = conversation;
     if (changed) {
       this.text = '';
+      this.noteText = '';
+      this.mode = 'reply';
       this.error = '';
       this.templateOpen = false;
       this.recorder.cancel();
@@ -126,7 +160,7 @@ export class Composer {
   }
 
   tick() {
-    if (!this.conversation || !this.windowLine) return;
+    if (!this.conversation || !this.windowLine || this.mode === 'note') return;
     const open = this.windowOpen();
     if (open !== this.renderedOpen) {
       this.render();
@@ -145,8 +179,22 @@ export class Composer {
       this.element.replaceChildren();
       return;
     }
+    if (!this.canWrite()) {
+      this.attachments.setEnabled(false);
+      this.windowLine = null;
+      this.element.classList.remove('composer-note');
+      this.element.replaceChildren(
+        h('p', { class: 'composer-readonly', role: 'note' }, t('scope.missing.reply')),
+      );
+      return;
+    }
     const active = activeElementOf(this.element);
     const focusedId = active && this.element.contains(active) ? active.id : null;
+    this.element.classList.toggle('composer-note', this.mode === 'note');
+    if (this.mode === 'note') {
+      this.renderNote(focusedId);
+      return;
+    }
     const open = this.windowOpen();
     this.renderedOpen = open;
     this.attachments.setEnabled(open);
@@ -207,19 +255,23 @@ export class Composer {
       ),
     );
 
-    const agent = h(
-      'div',
-      { class: 'composer-agent' },
-      h('label', { for: this.ids.agent }, t('composer.agent')),
-      h('input', {
-        id: this.ids.agent,
-        type: 'text',
-        autocomplete: 'name',
-        maxlength: '200',
-        value: agentName(),
-        on: { change: (event) => setAgentName(targetValue(event)) },
-      }),
-    );
+    // a service token names the agent it acts for; an agent token is the agent
+    const agent =
+      this.identity &&
+      !this.identity.isAgent &&
+      h(
+        'div',
+        { class: 'composer-agent' },
+        h('label', { for: this.ids.agent }, t('composer.agent')),
+        h('input', {
+          id: this.ids.agent,
+          type: 'text',
+          autocomplete: 'name',
+          maxlength: '200',
+          value: agentName(),
+          on: { change: (event) => setAgentName(targetValue(event)) },
+        }),
+      );
 
     /** @type {HTMLDetailsElement} */
     const details = h(
@@ -259,6 +311,7 @@ export class Composer {
 
     this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
     this.element.replaceChildren(
+      this.modeSwitch(),
       this.windowLine,
       this.attachments.input,
       this.attachments.chip(this.sending) || '',
@@ -267,11 +320,138 @@ export class Composer {
       h('div', { class: 'composer-extra' }, agent, details),
     );
     this.grow(textarea);
-    if (focusedId) {
-      /** @type {HTMLInputElement | HTMLTextAreaElement | HTMLButtonElement | null} */
-      const again = this.element.querySelector(`#${focusedId}`);
-      if (again && !again.disabled) again.focus();
+    this.refocus(focusedId);
+  }
+
+  /** @param {string | null} focusedId the control that had the focus before a redraw */
+  refocus(focusedId) {
+    if (!focusedId) return;
+    /** @type {HTMLInputElement | HTMLTextAreaElement | HTMLButtonElement | null} */
+    const again = this.element.querySelector(`#${focusedId}`);
+    if (again && !again.disabled) again.focus();
+  }
+
+  /**
+   * "Responder al cliente" or "Nota privada": two radio buttons above the box.
+   * @returns {HTMLFieldSetElement}
+   */
+  modeSwitch() {
+    /** @type {(mode: Mode, label: string) => HTMLLabelElement} */
+    const option = (mode, label) => {
+      const id = `${this.ids.mode}-${mode}`;
+      return h(
+        'label',
+        { class: ['mode-option', `mode-${mode}`], for: id },
+        h('input', {
+          id,
+          type: 'radio',
+          name: this.ids.mode,
+          value: mode,
+          checked: this.mode === mode,
+          on: {
+            change: () => {
+              if (mode === 'note') this.recorder.cancel(); // a voice note is for the customer
+              this.mode = mode;
+              this.error = '';
+              this.render();
+              this.element.querySelector('textarea')?.focus();
+            },
+          },
+        }),
+        label,
+      );
+    };
+    return h(
+      'fieldset',
+      { class: 'composer-mode' },
+      h('legend', { class: 'sr-only' }, t('composer.mode')),
+      option('reply', t('composer.mode.reply')),
+      option('note', t('composer.mode.note')),
+    );
+  }
+
+  /**
+   * The private note's box: any time (the 24-hour window is WhatsApp's, a note is ours).
+   * @param {string | null} focusedId
+   */
+  renderNote(focusedId) {
+    this.attachments.setEnabled(false);
+    this.windowLine = null;
+    const hintId = `${this.ids.text}-note-hint`;
+    const textarea = h('textarea', {
+      id: this.ids.text,
+      class: 'composer-text',
+      rows: '1',
+      maxlength: '4096',
+      placeholder: t('composer.note.placeholder'),
+      disabled: this.sending,
+      'aria-describedby': hintId,
+      value: this.noteText,
+      on: {
+        input: () => {
+          this.noteText = textarea.value;
+          this.grow(textarea);
+        },
+        keydown: (event) => {
+          if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+            event.preventDefault();
+            this.sendNote();
+          }
+        },
+      },
+    });
+    textarea.value = this.noteText;
+    this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
+    this.element.replaceChildren(
+      this.modeSwitch(),
+      h('p', { id: hintId, class: 'note-hint' }, t('composer.note.hint')),
+      h(
+        'form',
+        {
+          class: 'composer-row',
+          on: {
+            submit: (event) => {
+              event.preventDefault();
+              this.sendNote();
+            },
+          },
+        },
+        h('label', { class: 'sr-only', for: this.ids.text }, t('composer.note.label')),
+        textarea,
+        h(
+          'button',
+          { type: 'submit', class: 'button button-primary send send-note', disabled: this.sending },
+          this.sending ? t('composer.sending') : t('composer.note.send'),
+        ),
+      ),
+      this.errorLine,
+    );
+    this.grow(textarea);
+    this.refocus(focusedId);
+  }
+
+  async sendNote() {
+    if (this.sending || !this.conversation) return;
+    const text = this.noteText.trim();
+    if (!text) {
+      this.showError(t('composer.note.empty'));
+      return;
     }
+    const conversation = this.conversation;
+    this.sending = true;
+    this.error = '';
+    this.render();
+    try {
+      const entry = await this.service.addNote(conversation.id, text);
+      this.sending = false;
+      if (this.conversation?.id === conversation.id) this.noteText = '';
+      this.onNoted(entry);
+    } catch (error) {
+      this.sending = false;
+      this.error = error instanceof ApiError && error.message ? error.message : t('error.network');
+    }
+    this.render();
+    if (!this.error) this.element.querySelector('textarea')?.focus();
   }
 
   /**
@@ -364,7 +544,9 @@ export class Composer {
     this.error = '';
     this.render();
     try {
-      const agent = agentName();
+      // an agent token writes as its agent: no name in the body (the server refuses another)
+      const identity = this.identity ?? (await identityOf(this.service));
+      const agent = identity.isAgent ? null : agentName();
       const message =
         'file' in content
           ? await this.service.sendFile(conversation.id, { agent, ...content, take_over: true })

@@ -68,6 +68,18 @@ export function conversationMarkers(conversation) {
       : t('list.paused');
     markers.push(marker('paused', t('marker.paused'), label));
   }
+  if (conversation.assigned_agent) {
+    const agent = conversation.assigned_agent;
+    markers.push(marker('assignee', agent, t('list.assigned', { agent })));
+  } else if (conversation.bot_paused) {
+    markers.push(marker('unassigned', t('marker.unassigned'), t('list.unassigned')));
+  }
+  if (conversation.status && conversation.status !== 'open') {
+    const status = t(`conversation.status.${conversation.status}`);
+    const marked = marker(`status-${conversation.status}`, status, t('list.status', { status }));
+    marked.dataset.status = conversation.status;
+    markers.push(marked);
+  }
   if (conversation.opted_out) {
     markers.push(marker('opted-out', t('marker.opted_out'), t('list.opted_out')));
   }

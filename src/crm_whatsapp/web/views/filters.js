@@ -1,19 +1,32 @@
 // @ts-check
 // The filter form above the conversation list, mirrored in the page's query string so that
-// a reload or a shared link keeps the same view.
+// a reload or a shared link keeps the same view. Above the search: whose conversations
+// ("Mías" with an agent token, "Sin asignar") and their status.
 import { h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 
 /**
  * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationOut} ConversationOut
- * @typedef {'client_id' | 'number' | 'since' | 'until' | 'linked' | 'bot_paused' | 'q'} FilterKey
+ * @typedef {import('../lib/identity.js').Identity} Identity
+ * @typedef {'client_id' | 'number' | 'since' | 'until' | 'linked' | 'bot_paused' | 'q' | 'status' | 'assignee'} FilterKey
  * @typedef {Partial<Record<FilterKey, string>>} Filters the filters as the URL holds them (text)
  */
 
 /** @type {readonly FilterKey[]} */
-export const FILTER_KEYS = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused', 'q'];
+export const FILTER_KEYS = [
+  'assignee',
+  'status',
+  'client_id',
+  'number',
+  'since',
+  'until',
+  'linked',
+  'bot_paused',
+  'q',
+];
 /** @type {readonly FilterKey[]} */
 const ADVANCED = ['client_id', 'number', 'since', 'until', 'linked', 'bot_paused'];
+const STATUSES = ['open', 'pending', 'resolved'];
 
 /**
  * @param {string} [search]
@@ -35,6 +48,8 @@ export function filtersFromUrl(search = window.location.search) {
     const value = filters[key];
     if (value && !/^\d{4}-\d{2}-\d{2}$/.test(value)) delete filters[key];
   }
+  if (filters.status && !STATUSES.includes(filters.status)) delete filters.status;
+  if (filters.assignee && filters.assignee.length > 200) delete filters.assignee;
   return filters;
 }
 
@@ -60,9 +75,18 @@ export function writeUrl(filters, conversationId) {
  * tell: true or false, or null (a text search or a number in some other format).
  * @param {Filters} filters
  * @param {ConversationOut} conversation
+ * @param {string | null} [me] the signed-in agent's id (what `assignee=me` means)
  * @returns {boolean | null}
  */
-export function matchesFilters(filters, conversation) {
+export function matchesFilters(filters, conversation, me = null) {
+  if (filters.status && (conversation.status || 'open') !== filters.status) return false;
+  if (filters.assignee === 'nobody') {
+    if (conversation.assigned_agent || conversation.assigned_agent_id) return false;
+  } else if (filters.assignee === 'me') {
+    if (!me || conversation.assigned_agent_id !== me) return false;
+  } else if (filters.assignee && conversation.assigned_agent_id !== filters.assignee) {
+    return false;
+  }
   if (filters.client_id && conversation.client?.id !== filters.client_id) return false;
   if (filters.linked && String(Boolean(conversation.client)) !== filters.linked) return false;
   if (filters.bot_paused && String(conversation.bot_paused) !== filters.bot_paused) return false;
@@ -86,6 +110,8 @@ export class FilterForm {
   constructor({ filters, onChange }) {
     this.filters = { ...filters };
     this.onChange = onChange;
+    /** @type {Identity | null} "Mías" is offered to an agent token only */
+    this.identity = null;
     this.open = ADVANCED.some((key) => this.filters[key]);
     this.element = h('form', {
       class: 'filters',
@@ -107,16 +133,26 @@ export class FilterForm {
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
+  /** @param {Identity} identity */
+  setIdentity(identity) {
+    this.identity = identity;
+    this.render();
+  }
+
   /** @returns {Filters} */
   read() {
     /** @type {Filters} */
     const filters = {};
     for (const key of FILTER_KEYS) {
+      if (key === 'assignee') continue;
       /** @type {HTMLInputElement | HTMLSelectElement | null} */
       const input = this.element.querySelector(`#${this.ids[key]}`);
       const value = input ? input.value.trim() : '';
       if (value) filters[key] = value;
     }
+    /** @type {HTMLInputElement | null} */
+    const whose = this.element.querySelector('.whose input:checked');
+    if (whose?.value) filters.assignee = whose.value;
     return filters;
   }
 
@@ -173,6 +209,44 @@ export class FilterForm {
     );
   }
 
+  /**
+   * Whose conversations: all, mine (an agent token), nobody's. Radio buttons as chips.
+   * @returns {HTMLFieldSetElement}
+   */
+  whose() {
+    const agent = Boolean(this.identity?.isAgent);
+    const current = this.filters.assignee || '';
+    /** @type {Array<readonly [string, string]>} */
+    const options = [['', t('filters.whose.all')]];
+    if (agent || current === 'me') options.push(['me', t('filters.whose.me')]);
+    options.push(['nobody', t('filters.whose.nobody')]);
+    if (current && !['me', 'nobody'].includes(current)) {
+      options.push([current, t('filters.whose.agent', { id: current })]);
+    }
+    const name = this.ids.assignee;
+    return h(
+      'fieldset',
+      { class: 'whose' },
+      h('legend', { class: 'sr-only' }, t('filters.whose')),
+      options.map(([value, text]) => {
+        const id = `${name}-${value || 'all'}`;
+        return h(
+          'label',
+          { class: 'chip', for: id, dataset: { whose: value || 'all' } },
+          h('input', {
+            id,
+            type: 'radio',
+            name,
+            value,
+            checked: current === value,
+            on: { change: () => this.apply() },
+          }),
+          text,
+        );
+      }),
+    );
+  }
+
   render() {
     /** @type {HTMLDetailsElement} */
     const details = h(
@@ -217,6 +291,17 @@ export class FilterForm {
       ),
     );
     this.element.replaceChildren(
+      h(
+        'div',
+        { class: 'quick-line' },
+        this.whose(),
+        this.select('status', t('filters.status'), [
+          ['', t('filters.status.all')],
+          ['open', t('filters.status.open')],
+          ['pending', t('filters.status.pending')],
+          ['resolved', t('filters.status.resolved')],
+        ]),
+      ),
       h(
         'div',
         { class: 'search-line' },

@@ -1,9 +1,12 @@
 // @ts-check
-// The sign-in screen: the API token is checked against the API before it is kept.
+// The sign-in screen: a token (an agent's, signed by the CRM, or a service's static API
+// token) is checked with `GET /api/v1/yo` before it is kept; the answer says who signed in.
 import { ApiError, ConversationsService, saveToken } from '../lib/conversaciones-whatsapp.js';
 import { h, targetValue } from '../lib/dom.js';
 import { renderBareHeader } from './header.js';
 import { t } from '../lib/i18n.js';
+
+/** @typedef {import('../lib/conversaciones-whatsapp.js').MeOut} MeOut */
 
 const SAFE_PAGE = /^[A-Za-z0-9_-]+\.html$/;
 
@@ -36,32 +39,38 @@ export function takeTokenFromFragment() {
 }
 
 /**
- * Check a token with the smallest request that needs it. Resolves to true, false or throws.
+ * Check a token: who it says the caller is (`GET /api/v1/yo`), null when the service
+ * refuses it (unknown, badly signed, expired); throws on other failures (a 429 included).
  * @param {string} token
  * @param {string} [apiBase]
- * @returns {Promise<boolean>}
+ * @returns {Promise<MeOut | null>}
  */
 export async function verifyToken(token, apiBase) {
   const service = new ConversationsService({ apiBase, token });
   try {
-    await service.listConversations({}, null, 1);
-    return true;
+    return await service.me();
   } catch (error) {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return false;
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return null;
     throw error;
   }
 }
 
 /**
  * Render the sign-in form into `root`. `notice` is a message key shown above the form
- * (e.g. when a session expired). Calls onSignedIn(token) once a token is verified.
+ * (e.g. when a session expired). Calls onSignedIn(token, me) once a token is verified.
  * @param {HTMLElement} root
- * @param {{ notice?: string | null, apiBase?: string, onSignedIn: (token: string) => void }} options
+ * @param {{
+ *   notice?: string | null,
+ *   apiBase?: string,
+ *   onSignedIn: (token: string, me: MeOut) => void,
+ * }} options
  * @returns {() => void} stops following language changes
  */
 export function renderSignIn(root, { notice = null, apiBase = undefined, onSignedIn }) {
   /** @type {string | null} a message key */
   let error = null;
+  /** @type {Record<string, string>} the message's values */
+  let values = {};
   let busy = false;
   let value = '';
 
@@ -89,7 +98,7 @@ export function renderSignIn(root, { notice = null, apiBase = undefined, onSigne
       h('p', { class: 'muted' }, t('signin.intro')),
       h('label', { for: 'signin-token' }, t('signin.token')),
       input,
-      h('p', { id: 'signin-error', class: 'error', role: 'alert' }, error ? t(error) : ''),
+      h('p', { id: 'signin-error', class: 'error', role: 'alert' }, error ? t(error, values) : ''),
       h(
         'button',
         { type: 'submit', class: 'button button-primary', disabled: busy },
@@ -114,20 +123,27 @@ export function renderSignIn(root, { notice = null, apiBase = undefined, onSigne
     }
     busy = true;
     error = null;
+    values = {};
     render();
     try {
-      const ok = await verifyToken(token, apiBase);
-      if (ok) {
+      const me = await verifyToken(token, apiBase);
+      if (me) {
         saveToken(token);
         window.removeEventListener('languagechange', render);
-        onSignedIn(token);
+        onSignedIn(token, me);
         return;
       }
       error = 'signin.invalid';
     } catch (problem) {
-      // only a network failure or a server error gets here: the token may be fine
-      const answered = problem instanceof ApiError && problem.status > 0;
-      error = answered ? 'signin.server' : 'signin.network';
+      if (problem instanceof ApiError && problem.status === 429) {
+        // too many wrong tokens from this address: the service says how long to wait
+        error = 'signin.throttled';
+        values = { seconds: String(problem.retryAfter ?? 60) };
+      } else {
+        // only a network failure or a server error gets here: the token may be fine
+        const answered = problem instanceof ApiError && problem.status > 0;
+        error = answered ? 'signin.server' : 'signin.network';
+      }
     }
     busy = false;
     render().focus();

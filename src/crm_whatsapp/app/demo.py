@@ -26,6 +26,7 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
+from crm_whatsapp.adapters.http.agent_tokens import MAX_LIFETIME, AgentTokens
 from crm_whatsapp.adapters.memory import FixedClock, InMemoryMessagingGateway
 from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
@@ -46,7 +47,9 @@ from crm_whatsapp.app.demo_data import (
 )
 from crm_whatsapp.app.demo_files import CustomerFiles, held_by_fake
 from crm_whatsapp.app.demo_history import Customer, HistoryReport, write_history
+from crm_whatsapp.app.demo_team import DEMO_AGENT
 from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.domain.access import ALL_SCOPES
 from crm_whatsapp.domain.ports import Clock, MessagingGateway
 from crm_whatsapp.domain.use_cases import Dependencies
 
@@ -70,7 +73,9 @@ class DemoOptions:
 
 
 def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) -> Settings:
-    """The environment's settings, with the demo's database, fake Graph API and CRM table.
+    """The environment's settings, with the demo's database, fake Graph API and CRM table,
+    and a secret for agent tokens (``CRM_WHATSAPP_AGENT_TOKEN_SECRET``, else a random one for
+    this run: the tokens the demo prints die with it).
 
     ``model_copy(update=...)`` does not validate, so every value has its settings type.
     """
@@ -83,6 +88,7 @@ def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) 
             "app_secret": base.app_secret or SecretStr(secrets.token_urlsafe(24)),
             "verify_token": base.verify_token or SecretStr(DEMO_VERIFY_TOKEN),
             "api_tokens": (SecretStr(token),),
+            "agent_token_secret": base.agent_token_secret or SecretStr(secrets.token_urlsafe(48)),
             "clients_table": CLIENTS_TABLE,
             "clients_schema": None,
             "clients_id_column": "id",
@@ -235,6 +241,15 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
+def demo_agent_token(settings: Settings) -> str:
+    """A token for the demo's agent, as the host CRM would sign it for one of its users:
+    every scope, valid as long as an agent token may be (the demo's secret dies with it)."""
+    tokens = AgentTokens(settings.secret("agent_token_secret").encode())
+    return tokens.mint(
+        DEMO_AGENT.id or "", DEMO_AGENT.name, scopes=ALL_SCOPES, lifetime=MAX_LIFETIME
+    )
+
+
 def run_demo(options: DemoOptions, announce: Callable[[str], None] | None = None) -> None:
     """Serve the demo in the foreground until Ctrl+C; the temporary folder goes with it."""
     import uvicorn  # noqa: PLC0415 - only the serving commands need the server
@@ -269,7 +284,10 @@ def run_demo(options: DemoOptions, announce: Callable[[str], None] | None = None
                 options.seed,
                 files=held_by_fake(fake.state),
             )
-            banner = _banner(base_url, token, Path(folder), history, app_secret_given)
+            agent_token = demo_agent_token(settings)
+            banner = _banner(
+                base_url, (token, agent_token), Path(folder), history, app_secret_given
+            )
             if announce is None:
                 print(banner, flush=True)  # flushed: a script reading the pipe waits for it
             else:
@@ -296,8 +314,13 @@ _NOT_YET = "http://127.0.0.1:9"  # the fake Graph API's address is known once it
 
 
 def _banner(
-    base_url: str, token: str, folder: Path, history: HistoryReport, app_secret_given: bool
+    base_url: str,
+    tokens: tuple[str, str],
+    folder: Path,
+    history: HistoryReport,
+    app_secret_given: bool,
 ) -> str:
+    token, agent_token = tokens
     signing = (
         "firmados con CRM_WHATSAPP_APP_SECRET"
         if app_secret_given
@@ -307,7 +330,9 @@ def _banner(
         (
             "crm_whatsapp demo",
             f"  Bandeja:  {base_url}/inbox/#token={token}",
-            f"  Token:    {token}",
+            f"  Token:    {token} (de servicio)",
+            f"  Agente:   {DEMO_AGENT.name} ({DEMO_AGENT.id}), permisos read reply manage:",
+            f"            {base_url}/inbox/#token={agent_token}",
             f"  Panel:    {base_url}/inbox/dashboard.html",
             f"  Widget:   {base_url}/inbox/examples/clientes.html (ficha de cliente de un CRM)",
             f"  API:      {base_url}/openapi.json",

@@ -32,6 +32,8 @@ from crm_whatsapp.app.demo_data import (
     message_webhook_body,
 )
 from crm_whatsapp.app.demo_files import CustomerFiles, held_by_gateway
+from crm_whatsapp.app.demo_team import agent_of, team_work
+from crm_whatsapp.domain.conversation import ConversationStatus
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.use_cases import (
     Dependencies,
@@ -43,11 +45,11 @@ from crm_whatsapp.domain.use_cases import (
 from crm_whatsapp.domain.use_cases.ingest import apply_body
 from crm_whatsapp.domain.use_cases.media_fetch import fetch_due_media
 from crm_whatsapp.domain.use_cases.outbox_pipeline import send_due_outbound
+from crm_whatsapp.domain.use_cases.team import set_status
 
 # Customers write more at midday and in the evening, little at night (local hours 0..23).
 _HOUR_WEIGHTS = (1, 0, 0, 0, 0, 1, 2, 4, 7, 9, 10, 11, 12, 11, 9, 8, 9, 10, 11, 10, 8, 6, 4, 2)
 _KINDS = ("text",) * 12 + ("image", "image", "document", "audio", "location")
-AGENTS = ("Ana", "Roberto", "Lupita")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +148,10 @@ def write_history(
 ) -> HistoryReport:
     """One conversation per customer, started at a random hour of the last ``days`` days.
 
-    Some customers ask for a person (an agent answers and later gives the conversation back),
-    a few opt out, one reply fails as Meta fails it for a number without WhatsApp, and about
-    half of the conversations have been read by the CRM's users.
+    Some customers ask for a person (an agent answers and later gives the conversation back,
+    sometimes resolved), a few opt out, one reply fails as Meta fails it for a number without
+    WhatsApp, about half of the conversations have been read by the CRM's users, and the
+    demo's own agent has some of them (``demo_team``).
     """
     rng = random.Random(seed)
     zone = ZoneInfo(timezone)
@@ -173,21 +176,25 @@ def write_history(
             handoff = {"type": "text", "text": {"body": HANDOFF_TEXT}}
             history.customer_writes(customer, handoff, at)
             history.send_and_report(at + timedelta(seconds=2), rng)
-            agent = AGENTS[number % len(AGENTS)]
+            agent = agent_of(number)
             at += timedelta(minutes=rng.randint(2, 40))
             clock.set(at)
-            text = rng.choice(AGENT_TEXTS).format(agent=agent)
+            text = rng.choice(AGENT_TEXTS).format(agent=agent.name)
             agent_reply(deps, conversation_id, agent, text=text)
             history.send_and_report(at + timedelta(seconds=1), rng)
             if number % 8 == 2:
                 clock.set(at + timedelta(minutes=30))
-                give_back_to_bot(deps, conversation_id)
+                give_back_to_bot(deps, conversation_id, agent)
+            if number % 16 == 2:
+                clock.set(at + timedelta(minutes=31))
+                set_status(deps, conversation_id, ConversationStatus.RESOLVED, agent)
         if number % 20 == 7:  # had enough of us
             history.customer_writes(customer, {"type": "text", "text": {"body": OPT_OUT_TEXT}}, at)
             history.send_and_report(at + timedelta(seconds=2), rng)
         if rng.random() < 0.5:
             clock.set(at + timedelta(minutes=5))
-            mark_read(deps, conversation_id)
+            mark_read(deps, conversation_id, agent_of(number + 1))
+        team_work(deps, clock, number, conversation_id, at)
         conversations += 1
     return HistoryReport(conversations, history.customer_messages, len(gateway.sent))
 

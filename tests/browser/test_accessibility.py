@@ -8,12 +8,14 @@ runs ``npm ci`` on first use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from axe_kit import axe_violations, load_axe_source
-from browser_kit import API_TOKEN, DemoService, new_wa_id
+from browser_kit import API, API_TOKEN, DemoService, new_wa_id
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -80,4 +82,39 @@ def test_the_inbox_in_english_passes_axe(axe_page: Any, axe_source: str, demo: D
     axe_page.goto(demo.inbox_url)
     axe_page.locator("[data-conversation-id]").first.wait_for()
     assert axe_page.evaluate("document.documentElement.lang") == "en"
+    assert violations(axe_page, axe_source) == []
+
+
+@pytest.mark.parametrize("axe_page", [DESKTOP, PHONE], indirect=True, ids=["desktop", "phone"])
+def test_the_inbox_signed_in_as_an_agent_passes_axe_with_the_teams_work_shown(
+    axe_page: Any, axe_source: str, demo: DemoService
+) -> None:
+    """The demo's agent token (printed in its banner): who is signed in, the assignment and
+    status controls, activity lines, a private note, the note composer and the dialog."""
+    found = re.search(r"#token=(eyJ[\w.-]+)", demo.banner)
+    assert found is not None, demo.banner
+    token = found.group(1)
+    wa_id = new_wa_id()
+    demo.customer_writes(wa_id, "¿Me ayuda una persona?", profile_name="Equipo")
+    conversation = demo.conversation_of(wa_id)
+    with httpx.Client(
+        base_url=demo.base_url + "/", headers={"Authorization": f"Bearer {token}"}
+    ) as agent:
+        one = f"{API}/{conversation['id']}"
+        agent.put(f"{one}/asignacion", json={"agent": "me"}).raise_for_status()
+        agent.post(f"{one}/notas", json={"text": "Cliente con prisa"}).raise_for_status()
+        agent.put(f"{one}/estado", json={"status": "pending"}).raise_for_status()
+    axe_page.add_init_script(f"sessionStorage.setItem('crm_whatsapp.token', '{token}')")
+    axe_page.goto(f"{demo.inbox_url}?conversation={conversation['id']}")
+    axe_page.locator(".note", has_text="Cliente con prisa").wait_for()
+    axe_page.locator(".activity-line").first.wait_for()
+    axe_page.locator(".whoami").wait_for()
+    assert violations(axe_page, axe_source) == []
+
+    axe_page.get_by_label("Nota privada", exact=True).check()
+    axe_page.get_by_label("Texto de la nota").wait_for()
+    assert violations(axe_page, axe_source) == []
+
+    axe_page.get_by_role("button", name="Asignar a…").click()
+    axe_page.get_by_role("dialog", name="Asignar a otro agente").wait_for()
     assert violations(axe_page, axe_source) == []

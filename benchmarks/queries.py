@@ -73,7 +73,12 @@ from crm_whatsapp.domain.message import (
     ProcessingState,
     TemplateMessage,
 )
-from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, Position
+from crm_whatsapp.domain.pagination import (
+    DEFAULT_PAGE_SIZE,
+    CursorCodec,
+    CursorKind,
+    Position,
+)
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
 
@@ -86,6 +91,8 @@ END = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
 """The newest moment of the history: every message is older."""
 DAY = 86_400
 PAGE = DEFAULT_PAGE_SIZE
+CURSORS = CursorCodec.derived_from("benchmark cursors")
+"""Signs the cursors the benchmark builds and the queries it times check, as a deployment's."""
 TIMEZONE = "America/Mexico_City"
 BUSINESS_NUMBERS = ("104857600000001", "104857600000002")
 MIN_RUNS = 5
@@ -940,7 +947,7 @@ def pick(items: Sequence[Any], run: int) -> Any:
 
 def parameters(dataset: Dataset, target: Target, count: int) -> Parameters:
     rng = Random(f"parameters:{dataset.size.name}")
-    queries = SqlConversationQueries(target.database)
+    queries = SqlConversationQueries(target.database, CURSORS)
     plans = dataset.plans
     linked = [p for p in plans if p.customer.client_id is not None]
     chosen = rng.sample(linked, min(count, len(linked)))
@@ -983,7 +990,7 @@ def deep_cursors(database: Database, count: int, rng: Random) -> list[str]:
                 .offset(offset)
                 .limit(1)
             ).one()
-            cursors.append(Position(at, conversation_id).encode("c"))
+            cursors.append(CURSORS.encode(Position(at, conversation_id), CursorKind.CONVERSATIONS))
     return cursors
 
 
@@ -1141,7 +1148,7 @@ def run_target(
             f"{target.label}: rows {seeding.rows_seconds:.1f} s, indexes "
             f"{seeding.index_seconds:.1f} s, phone index {seeding.phone_index_seconds:.1f} s"
         )
-        queries = SqlConversationQueries(target.database)
+        queries = SqlConversationQueries(target.database, CURSORS)
         lookup = SqlClientLookup(target.database, CRM_TABLE)
         params = parameters(dataset, target, max(options.repeat + 1, 10))
         timings: dict[str, Timing] = {}

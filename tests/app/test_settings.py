@@ -140,3 +140,14 @@ def test_connection_bounds_default_to_safe_values_and_refuse_none(
         with pytest.raises(ValidationError, match=name.lower()):
             _settings(monkeypatch, **{name: "0"})
         monkeypatch.delenv(f"CRM_WHATSAPP_{name}")
+
+
+def test_the_cursor_key_is_a_long_secret_kept_out_of_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ValidationError, match="cursor_key") as refused:
+        _settings(monkeypatch, CURSOR_KEY="too-short-key")
+    assert "too-short-key" not in str(refused.value)
+    settings = _settings(monkeypatch, CURSOR_KEY="a-cursor-key-of-the-deployment")
+    assert "a-cursor-key-of-the-deployment" in settings.secret_values()
+    assert "a-cursor-key-of-the-deployment" not in repr(settings)

@@ -1,7 +1,9 @@
 """The real clock and ids, for production: the Clock and IdGenerator ports on the system.
 
 Tests and examples use ``FixedClock`` and ``SequentialIds`` (``adapters.memory``) instead,
-which is why these two are kept apart from everything else and small.
+which is why these are kept apart from everything else and small. ``process_cursors`` is
+the cursor codec of query adapters built without the deployment's (``app/factories.py``
+gives them one): a random key of this process.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
+
+from crm_whatsapp.domain.pagination import CursorCodec
 
 
 class SystemClock:
@@ -31,4 +35,14 @@ class TimeOrderedIds:
         return str(uuid.UUID(int=value))
 
 
-__all__ = ["SystemClock", "TimeOrderedIds"]
+_PROCESS_CURSORS = CursorCodec(os.urandom(32))
+
+
+def process_cursors() -> CursorCodec:
+    """A codec whose key lives and dies with this process: its cursors fail on another
+    process and after a restart. The service passes its adapters the deployment's codec
+    instead (``CRM_WHATSAPP_CURSOR_KEY`` or derived from its secrets)."""
+    return _PROCESS_CURSORS
+
+
+__all__ = ["SystemClock", "TimeOrderedIds", "process_cursors"]

@@ -18,7 +18,7 @@ import punq
 
 from crm_whatsapp.adapters.events import LocalEventHub
 from crm_whatsapp.adapters.http import ApiContext
-from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database, SqlConversationQueries
+from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database
 from crm_whatsapp.adapters.system import SystemClock, TimeOrderedIds
 from crm_whatsapp.app import factories
 from crm_whatsapp.app.factories import (
@@ -32,6 +32,7 @@ from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.service_lifespan import ServiceLifespan
 from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.domain.pagination import CursorCodec
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
     ClientLookup,
@@ -67,7 +68,8 @@ ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
     (CrmConnection, factories.crm_connection),
     (ClientLookup, factories.client_lookup),
     (ClientPhoneIndex, factories.client_phone_index),
-    (ConversationQueries, SqlConversationQueries),
+    (CursorCodec, factories.cursor_codec),
+    (ConversationQueries, factories.conversation_queries),
     (LocalEventHub, LocalEventHub),
     (EventPublisher, factories.event_publisher),
     (UnitOfWorkFactory, factories.unit_of_work_factory),

@@ -30,17 +30,20 @@ from crm_whatsapp.adapters.sql import (
     CrmClientTable,
     Database,
     SqlClientLookup,
+    SqlConversationQueries,
     SqlRateSlots,
     SqlUnitOfWork,
 )
 from crm_whatsapp.adapters.sql.delivery_journal import GroupCommitJournal
 from crm_whatsapp.adapters.sql.ingest_queries import SqlIngestQueries
+from crm_whatsapp.adapters.system import process_cursors
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiSettings
 from crm_whatsapp.adapters.whatsapp.webhook import WebhookBodyReader
 from crm_whatsapp.app.gateway_sessions import GraphApiSessions
 from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import ENV_PREFIX, MissingSetting, Settings
+from crm_whatsapp.domain.pagination import CursorCodec
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
     ClientLookup,
@@ -242,8 +245,23 @@ def webhook_reader(settings: Settings) -> WebhookReader:
     return WebhookBodyReader(settings.phone_number_ids)
 
 
-def ingest_queries(database: Database) -> IngestQueries:
-    return SqlIngestQueries(database)
+def cursor_codec(settings: Settings) -> CursorCodec:
+    """The key of the API's page cursors: ``CRM_WHATSAPP_CURSOR_KEY``, or else derived
+    from the signing key or the app secret (one-way, with a label of its own), so every
+    server of a deployment shares it and a restart keeps cursors valid. Without any of
+    them (a library use with no secrets), a key of this process."""
+    for secret in (settings.cursor_key, settings.signing_key, settings.app_secret):
+        if secret is not None and secret.get_secret_value():
+            return CursorCodec.derived_from(secret.get_secret_value())
+    return process_cursors()
+
+
+def conversation_queries(database: Database, cursors: CursorCodec) -> ConversationQueries:
+    return SqlConversationQueries(database, cursors)
+
+
+def ingest_queries(database: Database, cursors: CursorCodec) -> IngestQueries:
+    return SqlIngestQueries(database, cursors)
 
 
 def ingest_processor(

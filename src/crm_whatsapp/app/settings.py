@@ -21,6 +21,7 @@ from crm_whatsapp.adapters.rate_limit import SendRates
 from crm_whatsapp.adapters.sql import DEFAULT_PREFIX, DEFAULT_URL
 from crm_whatsapp.adapters.whatsapp.graph_api import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from crm_whatsapp.adapters.whatsapp.webhook import DEFAULT_MAX_BYTES
+from crm_whatsapp.domain.pagination import MIN_CURSOR_KEY_BYTES
 
 ENV_PREFIX = "CRM_WHATSAPP_"
 REQUIRED_SECRETS = ("app_secret", "verify_token", "access_token")
@@ -123,6 +124,9 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     """Signs media links; unset, it is derived from the app secret and the API tokens, which
     every server of one deployment shares."""
+    cursor_key: SecretStr | None = None
+    """Signs the API's page cursors (at least 16 bytes); unset, it is derived from the
+    signing key or else the app secret, which every server of one deployment shares."""
     phone_number_ids: CommaList = ()
     """Business numbers (phone number ids) this service answers for, comma-separated;
     deliveries for any other number are quarantined, not stored in the inbox. Empty: all."""
@@ -183,6 +187,16 @@ class Settings(BaseSettings):
                     f"token {position} is shorter than {MIN_API_TOKEN_LENGTH} characters; "
                     "make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
+        return value
+
+    @field_validator("cursor_key")
+    @classmethod
+    def _long_cursor_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value().encode()) < MIN_CURSOR_KEY_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_CURSOR_KEY_BYTES} bytes; make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
         return value
 
     @field_validator("agent_token_secret")
@@ -257,8 +271,9 @@ class Settings(BaseSettings):
         """Every secret, so that tests (and log filters) can check none leaks."""
         values = [self.secret(n) for n in REQUIRED_SECRETS]
         values += [t.get_secret_value() for t in self.api_tokens]
-        if self.signing_key is not None:
-            values.append(self.signing_key.get_secret_value())
+        for key in (self.signing_key, self.cursor_key):
+            if key is not None:
+                values.append(key.get_secret_value())
         if self.agent_token_secret is not None:
             values.append(self.agent_token_secret.get_secret_value())
         aws = self.aws_environment()

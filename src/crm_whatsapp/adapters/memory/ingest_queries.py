@@ -5,13 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from crm_whatsapp.adapters.memory.database import InMemoryStore
+from crm_whatsapp.adapters.system import process_cursors
 from crm_whatsapp.domain.ingest import (
     ChannelEventKind,
     ChannelHealth,
     QuarantineEntry,
     QuarantineState,
 )
-from crm_whatsapp.domain.pagination import Page, Position, check_page_size
+from crm_whatsapp.domain.pagination import (
+    CursorCodec,
+    CursorKind,
+    Page,
+    Position,
+    check_page_size,
+)
 
 ALERT_KINDS = frozenset(
     {ChannelEventKind.ACCOUNT, ChannelEventKind.QUALITY, ChannelEventKind.WEBHOOK_ERROR}
@@ -19,14 +26,16 @@ ALERT_KINDS = frozenset(
 
 
 class InMemoryIngestQueries:
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, cursors: CursorCodec | None = None) -> None:
         self._store = store
+        self._cursors = cursors or process_cursors()
 
     def quarantine(
         self, state: QuarantineState | None, limit: int, cursor: str | None = None
     ) -> Page[QuarantineEntry]:
         check_page_size(limit)
-        after = Position.decode(cursor, "q") if cursor is not None else None
+        kind = CursorKind.QUARANTINE
+        after = None if cursor is None else self._cursors.decode(cursor, kind)
         with self._store.lock:
             entries = list(self._store.state.quarantine.values())
         ordered = sorted(
@@ -39,7 +48,8 @@ class InMemoryIngestQueries:
         items = ordered[:limit]
         if len(ordered) <= limit or not items:
             return Page(items, None)
-        return Page(items, Position(items[-1].created_at, items[-1].id).encode("q"))
+        last = Position(items[-1].created_at, items[-1].id)
+        return Page(items, self._cursors.encode(last, kind))
 
     def health(self, since: datetime) -> ChannelHealth:
         with self._store.lock:

@@ -7,11 +7,18 @@ from datetime import datetime
 from typing import TypeVar
 
 from crm_whatsapp.adapters.memory.database import InMemoryStore
+from crm_whatsapp.adapters.system import process_cursors
 from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import ActivityNotFound, ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
-from crm_whatsapp.domain.pagination import Page, Position, check_page_size
+from crm_whatsapp.domain.pagination import (
+    CursorCodec,
+    CursorKind,
+    Page,
+    Position,
+    check_page_size,
+)
 from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics, check_statistics_range, compute_statistics
@@ -20,8 +27,9 @@ T = TypeVar("T")
 
 
 class InMemoryConversationQueries:
-    def __init__(self, store: InMemoryStore) -> None:
+    def __init__(self, store: InMemoryStore, cursors: CursorCodec | None = None) -> None:
         self._store = store
+        self._cursors = cursors or process_cursors()
 
     def conversation(self, conversation_id: str) -> Conversation:
         with self._store.lock:
@@ -43,7 +51,10 @@ class InMemoryConversationQueries:
                 if m.text and wanted in normalize(m.text)
             }
             matching = [c for c in matching if c.id in with_text]
-        return _page(matching, lambda c: Position(c.last_activity_at, c.id), "c", limit, cursor)
+        return self._page(
+            matching, lambda c: Position(c.last_activity_at, c.id), CursorKind.CONVERSATIONS,
+            limit=limit, cursor=cursor,
+        )  # fmt: skip
 
     def messages(
         self, conversation_id: str, limit: int, cursor: str | None = None
@@ -52,7 +63,10 @@ class InMemoryConversationQueries:
         if conversation_id not in state.conversations:
             raise ConversationNotFound(conversation_id)
         own = [m for m in state.messages.values() if m.conversation_id == conversation_id]
-        return _page(own, lambda m: Position(m.sent_at, m.id), "m", limit, cursor)
+        return self._page(
+            own, lambda m: Position(m.sent_at, m.id), CursorKind.MESSAGES,
+            limit=limit, cursor=cursor, scope=conversation_id,
+        )  # fmt: skip
 
     def message(self, message_id: str) -> Message:
         message = self._store.snapshot().messages.get(message_id)
@@ -67,7 +81,10 @@ class InMemoryConversationQueries:
         if conversation_id not in state.conversations:
             raise ConversationNotFound(conversation_id)
         own = [a for a in state.activity.values() if a.conversation_id == conversation_id]
-        return _page(own, lambda a: Position(a.at, a.id), "a", limit, cursor)
+        return self._page(
+            own, lambda a: Position(a.at, a.id), CursorKind.ACTIVITY,
+            limit=limit, cursor=cursor, scope=conversation_id,
+        )  # fmt: skip
 
     def activity_entry(self, activity_id: str) -> Activity:
         with self._store.lock:
@@ -85,20 +102,24 @@ class InMemoryConversationQueries:
             state.conversations.values(), state.messages.values(), since, until, timezone
         )
 
-
-def _page(
-    items: Iterable[T],
-    position: Callable[[T], Position],
-    kind: str,
-    limit: int,
-    cursor: str | None,
-) -> Page[T]:
-    """Newest first; the cursor is the position of the last item of the previous page."""
-    check_page_size(limit)
-    ordered = sorted(items, key=position, reverse=True)
-    if cursor is not None:
-        after = Position.decode(cursor, kind)
-        ordered = [item for item in ordered if position(item) < after]
-    page = ordered[:limit]
-    more = len(ordered) > limit
-    return Page(page, position(page[-1]).encode(kind) if more and page else None)
+    def _page(
+        self,
+        items: Iterable[T],
+        position: Callable[[T], Position],
+        kind: CursorKind,
+        *,
+        limit: int,
+        cursor: str | None,
+        scope: str = "",
+    ) -> Page[T]:
+        """Newest first; the cursor is the position of the last item of the previous page,
+        signed for this listing (and conversation)."""
+        check_page_size(limit)
+        ordered = sorted(items, key=position, reverse=True)
+        if cursor is not None:
+            after = self._cursors.decode(cursor, kind, scope)
+            ordered = [item for item in ordered if position(item) < after]
+        page = ordered[:limit]
+        if len(ordered) <= limit or not page:
+            return Page(page, None)
+        return Page(page, self._cursors.encode(position(page[-1]), kind, scope))

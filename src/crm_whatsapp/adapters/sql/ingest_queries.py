@@ -11,6 +11,7 @@ from sqlalchemy import Connection, RowMapping, String, and_, bindparam, func, or
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.deliveries import quarantine_entry
 from crm_whatsapp.adapters.sql.schema_types import UtcDateTime
+from crm_whatsapp.adapters.system import process_cursors
 from crm_whatsapp.domain.ingest import (
     ChannelEvent,
     ChannelEventKind,
@@ -19,7 +20,13 @@ from crm_whatsapp.domain.ingest import (
     QuarantineState,
     StoredChannelEvent,
 )
-from crm_whatsapp.domain.pagination import Page, Position, check_page_size
+from crm_whatsapp.domain.pagination import (
+    CursorCodec,
+    CursorKind,
+    Page,
+    Position,
+    check_page_size,
+)
 
 ALERT_KINDS = (
     ChannelEventKind.ACCOUNT,
@@ -30,15 +37,19 @@ LATEST_ALERTS = 10
 
 
 class SqlIngestQueries:
-    def __init__(self, database: Database) -> None:
+    """``cursors``: as for ``SqlConversationQueries``."""
+
+    def __init__(self, database: Database, cursors: CursorCodec | None = None) -> None:
         self._database = database
         self._t = database.tables.ingest
+        self._cursors = cursors or process_cursors()
 
     def quarantine(
         self, state: QuarantineState | None, limit: int, cursor: str | None = None
     ) -> Page[QuarantineEntry]:
         check_page_size(limit)
-        after = Position.decode(cursor, "q") if cursor is not None else None
+        kind = CursorKind.QUARANTINE
+        after = None if cursor is None else self._cursors.decode(cursor, kind)
         q = self._t.quarantine
         query = select(q).order_by(q.c.created_at.desc(), q.c.id.desc()).limit(limit + 1)
         if state is not None:
@@ -56,7 +67,8 @@ class SqlIngestQueries:
         items = [quarantine_entry(row._mapping) for row in rows[:limit]]
         if len(rows) <= limit or not items:
             return Page(items, None)
-        return Page(items, Position(items[-1].created_at, items[-1].id).encode("q"))
+        last = Position(items[-1].created_at, items[-1].id)
+        return Page(items, self._cursors.encode(last, kind))
 
     def health(self, since: datetime) -> ChannelHealth:
         d, q, e = self._t.deliveries, self._t.quarantine, self._t.channel_events

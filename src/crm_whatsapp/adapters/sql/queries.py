@@ -38,11 +38,18 @@ from crm_whatsapp.adapters.sql.mapping import (
 )
 from crm_whatsapp.adapters.sql.schema import UtcDateTime, search_table_name
 from crm_whatsapp.adapters.sql.statistics import statistics_between
+from crm_whatsapp.adapters.system import process_cursors
 from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.errors import ActivityNotFound, ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.message import Message
-from crm_whatsapp.domain.pagination import Page, Position, check_page_size
+from crm_whatsapp.domain.pagination import (
+    CursorCodec,
+    CursorKind,
+    Page,
+    Position,
+    check_page_size,
+)
 from crm_whatsapp.domain.policy.text import normalize
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics, check_statistics_range
@@ -54,9 +61,13 @@ SEARCH_CHUNK = 100
 
 
 class SqlConversationQueries:
-    def __init__(self, database: Database) -> None:
+    """``cursors`` signs the pages' cursors: the deployment's codec (the service passes
+    it); without one, a key of this process only (its cursors end with it)."""
+
+    def __init__(self, database: Database, cursors: CursorCodec | None = None) -> None:
         self._database = database
         self._t = database.tables
+        self._cursors = cursors or process_cursors()
 
     def conversation(self, conversation_id: str) -> Conversation:
         c = self._t.conversations
@@ -70,17 +81,19 @@ class SqlConversationQueries:
         self, filter: ConversationFilter, limit: int, cursor: str | None = None
     ) -> Page[Conversation]:
         check_page_size(limit)
-        after = Position.decode(cursor, "c") if cursor is not None else None
+        after = self._after(cursor, CursorKind.CONVERSATIONS)
         with self._read() as db:
             rows = self._conversation_rows(db, filter, after, limit)
         items = [conversation_from_row(row._mapping) for row in rows[:limit]]
-        return _page(items, len(rows) > limit, "c", lambda x: (x.last_activity_at, x.id))
+        return self._page(
+            items, len(rows) > limit, CursorKind.CONVERSATIONS, lambda x: (x.last_activity_at, x.id)
+        )
 
     def messages(
         self, conversation_id: str, limit: int, cursor: str | None = None
     ) -> Page[Message]:
         check_page_size(limit)
-        after = Position.decode(cursor, "m") if cursor is not None else None
+        after = self._after(cursor, CursorKind.MESSAGES, conversation_id)
         c, m = self._t.conversations, self._t.messages
         statement = _seek(
             select(m).where(m.c.conversation_id == conversation_id),
@@ -94,7 +107,13 @@ class SqlConversationQueries:
                 raise ConversationNotFound(conversation_id)
             rows = db.execute(statement).all()
         items = [message_from_row(row._mapping) for row in rows[:limit]]
-        return _page(items, len(rows) > limit, "m", lambda x: (x.sent_at, x.id))
+        return self._page(
+            items,
+            len(rows) > limit,
+            CursorKind.MESSAGES,
+            lambda x: (x.sent_at, x.id),
+            conversation_id,
+        )
 
     def message(self, message_id: str) -> Message:
         m = self._t.messages
@@ -108,7 +127,7 @@ class SqlConversationQueries:
         self, conversation_id: str, limit: int, cursor: str | None = None
     ) -> Page[Activity]:
         check_page_size(limit)
-        after = Position.decode(cursor, "a") if cursor is not None else None
+        after = self._after(cursor, CursorKind.ACTIVITY, conversation_id)
         c, a = self._t.conversations, self._t.activity
         statement = _seek(
             select(a).where(a.c.conversation_id == conversation_id), a.c.at, a.c.id, after, limit
@@ -118,7 +137,9 @@ class SqlConversationQueries:
                 raise ConversationNotFound(conversation_id)
             rows = db.execute(statement).all()
         items = [activity_from_row(row._mapping) for row in rows[:limit]]
-        return _page(items, len(rows) > limit, "a", lambda x: (x.at, x.id))
+        return self._page(
+            items, len(rows) > limit, CursorKind.ACTIVITY, lambda x: (x.at, x.id), conversation_id
+        )
 
     def activity_entry(self, activity_id: str) -> Activity:
         a = self._t.activity
@@ -136,6 +157,19 @@ class SqlConversationQueries:
             return statistics_between(db, self._t, since, until, timezone)
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _after(self, cursor: str | None, kind: CursorKind, scope: str = "") -> Position | None:
+        """Where the previous page ended: ``InvalidCursor`` unless our key made ``cursor``
+        for this listing (and this conversation)."""
+        return None if cursor is None else self._cursors.decode(cursor, kind, scope)
+
+    def _page(
+        self, items: list[Any], more: bool, kind: CursorKind, key: Any, scope: str = ""
+    ) -> Page[Any]:
+        if not more or not items:
+            return Page(items, None)
+        at, item_id = key(items[-1])
+        return Page(items, self._cursors.encode(Position(at, item_id), kind, scope))
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -306,10 +340,3 @@ def _seek(
             )
         )
     return statement.order_by(at_column.desc(), id_column.desc()).limit(limit + 1)
-
-
-def _page(items: list[Any], more: bool, kind: str, key: Any) -> Page[Any]:
-    if not more or not items:
-        return Page(items, None)
-    at, item_id = key(items[-1])
-    return Page(items, Position(at, item_id).encode(kind))

@@ -302,4 +302,4 @@ def test_serve_hands_its_settings_to_the_workers_without_touching_the_environmen
     assert isinstance(factory, ServiceFactory)
     assert factory.settings.migrate_on_start is False
     assert factory.settings.api_tokens[0].get_secret_value() == API_TOKEN
-    assert factory().state.context.tokens.configured
+    assert factory().state.context.auth.configured

@@ -258,6 +258,9 @@ def test_every_action_is_recorded_with_its_actor_newest_first(service: Service) 
     assert "Pidió factura" not in [m["text"] for m in messages]  # a note never goes out
     service.customer_writes(ANA, "Una cosa más")
     assert service.http.get(one, headers=AUTH).json()["status"] == "open"
+    reopened = service.activity(conversation_id)[0]
+    assert (reopened["kind"], reopened["actor"]["kind"]) == ("status", "system")
+    assert reopened["details"] == {"from": "resolved", "to": "open", "reason": "customer_wrote"}
 
 
 def test_filters_mine_unassigned_and_status(service: Service) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_whatsapp.domain.access import Actor
+from crm_whatsapp.domain.activity import Activity, ActivityKind
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import Delivery
 from crm_whatsapp.domain.errors import ClientLookupUnavailable
-from crm_whatsapp.domain.events import ConversationChanged, Event, MessageStored
+from crm_whatsapp.domain.events import ActivityRecorded, ConversationChanged, Event, MessageStored
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ingest import bounded_time
 from crm_whatsapp.domain.media import MediaFile
@@ -36,6 +38,7 @@ from crm_whatsapp.domain.policy import (
 )
 from crm_whatsapp.domain.ports import ClientLookup, IdGenerator, UnitOfWork
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
+from crm_whatsapp.domain.use_cases.team import record_activity
 
 OUT_OF_RANGE_DETAIL = "whatsapp_timestamp_out_of_range"
 """In ``details``: the time Meta claimed, when it was implausible and the receipt time was
@@ -51,6 +54,8 @@ class InboundOutcome:
     message: Message | None = None
     decision: Decision | None = None
     reply: Message | None = None
+    reopened: Activity | None = None
+    """The log's entry when the message reopened a resolved conversation."""
 
 
 def receive_inbound(deps: Dependencies, incoming: IncomingMessage) -> InboundOutcome:
@@ -100,7 +105,21 @@ def store_inbound(
         after = after.with_outbound(reply).with_bot_reply(now, deps.rules.remember_bot_replies_for)
     repo.update_message(message)
     repo.save(after)
-    return InboundOutcome(False, after.id, message, decision, reply)
+    reopened = None
+    if conversation.is_resolved and not after.is_resolved:
+        reopened = record_activity(
+            uow,
+            deps,
+            after.id,
+            ActivityKind.STATUS,
+            Actor.system(),
+            details={
+                "from": conversation.status.value,
+                "to": after.status.value,
+                "reason": "customer_wrote",
+            },
+        )
+    return InboundOutcome(False, after.id, message, decision, reply, reopened)
 
 
 def inbound_events(outcome: InboundOutcome) -> list[Event]:
@@ -111,6 +130,9 @@ def inbound_events(outcome: InboundOutcome) -> list[Event]:
     if outcome.reply is not None:
         events.append(MessageStored(outcome.conversation_id, outcome.reply.id))
     events.append(ConversationChanged(outcome.conversation_id))
+    if outcome.reopened is not None:
+        entry = outcome.reopened
+        events.append(ActivityRecorded(entry.conversation_id, entry.id, entry.kind.value))
     return events
 
 

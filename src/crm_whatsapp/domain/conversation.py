@@ -144,9 +144,6 @@ class Conversation:
     def given_back_to_bot(self) -> Conversation:
         return replace(self, bot_paused=False, assigned_agent=None, assigned_agent_id=None)
 
-    def is_assigned_to(self, agent_id: str) -> bool:
-        return self.assigned_agent_id == agent_id
-
     @property
     def is_assigned(self) -> bool:
         return self.assigned_agent is not None or self.assigned_agent_id is not None

@@ -33,7 +33,3 @@ class StreamSlots:
                     {"Retry-After": str(RETRY_SECONDS)},
                 )
             streams.add(stream)
-
-    def held(self, credential: str) -> int:
-        with self._lock:
-            return len(self._streams.get(credential, ()))

@@ -12,6 +12,7 @@ from typing import Any
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure
 from crm_whatsapp.domain.errors import InvalidStateTransition
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import MediaFile
 
 
@@ -151,6 +152,8 @@ class Message:
     template: TemplateMessage | None = None
     media: MediaFile | None = None
     """The file of an image, audio, video, document or sticker: fetch state and our copy."""
+    interactive: InteractiveContent | None = None
+    """Reply buttons or a list we send (``kind`` interactive); its body is also ``text``."""
 
     @property
     def is_inbound(self) -> bool:
@@ -169,6 +172,8 @@ class Message:
         """One line for the inbox list."""
         if self.template is not None and not self.text:
             body = self.template.describe()
+        elif self.interactive is not None and not self.text:
+            body = " ".join(self.interactive.body.split())
         elif self.text:
             body = " ".join(self.text.split())
         else:

@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from crm_whatsapp.adapters.whatsapp.graph_api import GraphApiGateway, GraphApiSettings
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 from crm_whatsapp.domain.ports import MediaDownload, MessagingGateway
 
@@ -59,6 +60,19 @@ class GraphApiSessions:
     ) -> str:
         async with self.session() as gateway:
             return await gateway.send_template(business_number_id, to, template)
+
+    async def send_interactive(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        content: InteractiveContent,
+        *,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        async with self.session() as gateway:
+            return await gateway.send_interactive(
+                business_number_id, to, content, reply_to_wamid=reply_to_wamid
+            )
 
     async def send_media(
         self,

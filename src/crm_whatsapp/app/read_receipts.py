@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from crm_whatsapp.app.gateway_sessions import GatewayFactory
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 from crm_whatsapp.domain.ports import MediaDownload, MessagingGateway
 
@@ -56,6 +57,18 @@ class LifespanGateway:
         self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
     ) -> str:
         return await self._opened().send_template(business_number_id, to, template)
+
+    async def send_interactive(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        content: InteractiveContent,
+        *,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        return await self._opened().send_interactive(
+            business_number_id, to, content, reply_to_wamid=reply_to_wamid
+        )
 
     async def send_media(
         self,

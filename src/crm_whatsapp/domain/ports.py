@@ -24,6 +24,7 @@ from crm_whatsapp.domain.ingest_ports import (
     IngestQueries,
     WebhookReader,
 )
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import MediaUsage, RemoteMedia, StoredObject
 from crm_whatsapp.domain.message import Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.pagination import Page
@@ -268,6 +269,17 @@ class MessagingGateway(Protocol):
         self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
     ) -> str:
         """Send an approved template; returns the new message's wamid."""
+        ...
+
+    async def send_interactive(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        content: InteractiveContent,
+        *,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        """Send reply buttons or a list (free-form: within the 24-hour window); the wamid."""
         ...
 
     async def send_media(

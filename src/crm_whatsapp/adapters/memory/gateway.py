@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import RemoteMedia, normalized_sha256
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 
@@ -23,7 +24,8 @@ MEDIA_CHUNK_SIZE = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class SentMessage:
-    """One message accepted: text, a template, or a file (``kind`` and ``media_id``)."""
+    """One message accepted: text, a template, a file (``kind`` and ``media_id``), or
+    reply buttons or a list (``interactive``)."""
 
     business_number_id: str
     to: CustomerIdentity
@@ -37,6 +39,8 @@ class SentMessage:
     caption: str | None = None
     filename: str | None = None
     voice: bool = False
+    interactive: InteractiveContent | None = None
+    """Reply buttons or a list (``send_interactive``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,7 @@ class InMemoryMediaDownload:
 class InMemoryMessagingGateway:
     """Test double for the Graph API: ``sent`` lists every accepted message in order.
 
-    ``fail_next(error, times)`` queues errors that the next sends (text, template, media),
+    ``fail_next(error, times)`` queues errors that the next sends (any kind),
     read receipts and downloads raise, before any succeeds; ``read_receipts`` lists the
     wamids marked as read. ``before_send``, if given, is awaited with each message before
     it is accepted: it may take its time (Meta's latency, a hang) or raise a
@@ -183,6 +187,19 @@ class InMemoryMessagingGateway:
         self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
     ) -> str:
         return await self._send(SentMessage(business_number_id, to, "", template=template))
+
+    async def send_interactive(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        content: InteractiveContent,
+        *,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        message = SentMessage(
+            business_number_id, to, "", reply_to_wamid=reply_to_wamid, interactive=content
+        )
+        return await self._send(message)
 
     async def send_media(
         self,

@@ -250,6 +250,13 @@ class OutboxPipeline:
         try:
             if message.media is not None:
                 return await self._send_file(job)
+            if message.interactive is not None:
+                return await self._gateway.send_interactive(
+                    conversation.business_number_id,
+                    conversation.customer,
+                    message.interactive,
+                    reply_to_wamid=message.reply_to_wamid,
+                )
             if message.template is not None:
                 return await self._gateway.send_template(
                     conversation.business_number_id, conversation.customer, message.template

@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.interactive import interactive_problem
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import (
     MEDIA_KINDS,
     MEDIA_UPLOAD_ERROR,
@@ -187,6 +188,10 @@ async def _messages(fake: FakeGraphApiState, request: Request) -> Response:
                 fake, MEDIA_UPLOAD_ERROR, MEDIA_UPLOAD_MESSAGE, 400, details=problem
             )
             return await answer(lambda: refused)
+    wrong = interactive_problem(message) if kind == "message" else None
+    if wrong is not None:
+        refused = graph_error(fake, wrong.code, wrong.message, 400, details=wrong.details)
+        return await answer(lambda: refused)
     if kind == "read":
         return await _answered(fake, answer, lambda _: {"success": True})
     fake.pace.send_started()

@@ -27,6 +27,7 @@ from crm_whatsapp.adapters.whatsapp.graph_api.errors import (
     scrubbed,
     unreadable_success,
 )
+from crm_whatsapp.adapters.whatsapp.graph_api.interactive import interactive_message_content
 from crm_whatsapp.adapters.whatsapp.graph_api.media import (
     GraphMedia,
     GraphMediaDownload,
@@ -35,6 +36,7 @@ from crm_whatsapp.adapters.whatsapp.graph_api.media import (
 from crm_whatsapp.adapters.whatsapp.graph_api.settings import GraphApiSettings
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 
 if TYPE_CHECKING:
@@ -123,6 +125,23 @@ class GraphApiGateway:
             ]
         body = {**_recipient(to), "type": "template", "template": content}
         return await self._send_message(business_number_id, body, f"template {template.name}")
+
+    async def send_interactive(
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        content: InteractiveContent,
+        *,
+        reply_to_wamid: str | None = None,
+    ) -> str:
+        body: dict[str, Any] = {
+            **_recipient(to),
+            "type": "interactive",
+            "interactive": interactive_message_content(content),
+        }
+        if reply_to_wamid:
+            body["context"] = {"message_id": reply_to_wamid}
+        return await self._send_message(business_number_id, body, f"interactive {content.kind}")
 
     async def send_media(
         self,

@@ -31,66 +31,17 @@ from crm_whatsapp.domain.interactive import (
 )
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind
 from crm_whatsapp.testing import NOW
+from crm_whatsapp.testing.interactive import (
+    interactive_contents,
+    interactive_texts,
+    list_contents,
+    reply_buttons_contents,
+)
 
-# Texts a person may write: any letters, accents, emoji; never blank.
-_alphabet = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
-
-
-def texts(limit: int) -> st.SearchStrategy[str]:
-    return st.text(_alphabet, min_size=1, max_size=limit).filter(lambda t: bool(t.strip()))
-
-
-def ids(limit: int) -> st.SearchStrategy[str]:
-    return texts(limit).filter(lambda t: t == t.strip())
+_alphabet = st.characters(codec="utf-8", exclude_characters="\x00")
 
 
-@st.composite
-def buttons_contents(draw: st.DrawFn) -> InteractiveContent:
-    count = draw(st.integers(1, MAX_BUTTONS))
-    button_ids = draw(st.lists(ids(MAX_BUTTON_ID), min_size=count, max_size=count, unique=True))
-    titles = draw(st.lists(texts(MAX_BUTTON_TITLE), min_size=count, max_size=count, unique=True))
-    return InteractiveContent.with_buttons(
-        draw(texts(MAX_BODY)),
-        [ReplyButton(i, t) for i, t in zip(button_ids, titles, strict=True)],
-        header=draw(st.none() | texts(MAX_HEADER)),
-        footer=draw(st.none() | texts(MAX_FOOTER)),
-    )
-
-
-@st.composite
-def list_contents(draw: st.DrawFn) -> InteractiveContent:
-    total = draw(st.integers(1, MAX_ROWS))
-    row_ids = draw(st.lists(ids(MAX_ROW_ID), min_size=total, max_size=total, unique=True))
-    rows = [
-        ListRow(row_id, draw(texts(MAX_ROW_TITLE)), draw(st.none() | texts(MAX_ROW_DESCRIPTION)))
-        for row_id in row_ids
-    ]
-    cuts = sorted(draw(st.sets(st.integers(1, max(1, total - 1)), max_size=MAX_SECTIONS - 1)))
-    cuts = [cut for cut in cuts if cut < total]
-    groups = [rows[a:b] for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
-    single = len(groups) == 1
-    sections = [
-        ListSection(
-            draw(st.none() | texts(MAX_SECTION_TITLE))
-            if single
-            else draw(texts(MAX_SECTION_TITLE)),
-            tuple(group),
-        )
-        for group in groups
-    ]
-    return InteractiveContent.with_list(
-        draw(texts(MAX_BODY)),
-        draw(texts(MAX_LIST_BUTTON)),
-        sections,
-        header=draw(st.none() | texts(MAX_HEADER)),
-        footer=draw(st.none() | texts(MAX_FOOTER)),
-    )
-
-
-contents = buttons_contents() | list_contents()
-
-
-@given(contents)
+@given(interactive_contents())
 def test_content_within_the_limits_round_trips_through_its_json_form(
     content: InteractiveContent,
 ) -> None:
@@ -112,7 +63,7 @@ BREAKS = {
 }
 
 
-@given(st.data(), contents, st.sampled_from(sorted(BREAKS)))
+@given(st.data(), interactive_contents(), st.sampled_from(sorted(BREAKS)))
 def test_content_past_a_limit_of_its_whole_is_refused(
     data: st.DataObject, content: InteractiveContent, how: str
 ) -> None:
@@ -122,7 +73,7 @@ def test_content_past_a_limit_of_its_whole_is_refused(
     assert refused.value.field in ("body", "header", "footer")
 
 
-@given(st.data(), buttons_contents())
+@given(st.data(), reply_buttons_contents())
 def test_buttons_past_any_limit_are_refused_naming_the_button(
     data: st.DataObject, content: InteractiveContent
 ) -> None:
@@ -174,7 +125,7 @@ def test_lists_past_any_limit_are_refused_naming_the_part(
     assert refused.value.field.startswith("sections")
 
 
-@given(list_contents(), texts(MAX_SECTION_TITLE))
+@given(list_contents(), interactive_texts(MAX_SECTION_TITLE))
 def test_a_list_of_several_sections_needs_every_title_and_ten_at_most(
     content: InteractiveContent, title: str
 ) -> None:

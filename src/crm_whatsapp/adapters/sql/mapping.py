@@ -15,7 +15,9 @@ from crm_whatsapp.domain.access import Actor, ActorKind
 from crm_whatsapp.domain.activity import Activity, ActivityKind
 from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.delivery import Delivery, DeliveryStatus, SendFailure, StatusUpdate
+from crm_whatsapp.domain.errors import InvalidOutboundMessage
 from crm_whatsapp.domain.identity import CustomerIdentity
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import MediaFile, MediaStatus
 from crm_whatsapp.domain.message import (
     Author,
@@ -31,6 +33,8 @@ from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy.text import normalize
 
 Row = Mapping[Any, Any]
+INTERACTIVE_DETAIL = "interactive"
+"""The key of a message's ``details`` that holds its ``InteractiveContent`` as JSON."""
 
 
 # -- conversations ---------------------------------------------------------------------
@@ -117,7 +121,7 @@ def message_values(m: Message) -> dict[str, Any]:
         "whatsapp_timestamp": m.whatsapp_timestamp,
         "media_id": m.media_id,
         "reply_to_wamid": m.reply_to_wamid,
-        "details": dict(m.details),
+        "details": _details_json(m),
         "raw": m.raw,
         "processing_state": m.processing.state.value if m.processing else None,
         "processing_detail": m.processing.detail if m.processing else None,
@@ -192,8 +196,33 @@ def _delivery_values(d: Delivery | None) -> dict[str, Any]:
     }
 
 
+def _details_json(m: Message) -> dict[str, Any]:
+    """The details, with the interactive content under ``"interactive"`` (no column of its
+    own: a JSON value beside the others needs no migration)."""
+    details = dict(m.details)
+    if m.interactive is not None:
+        details[INTERACTIVE_DETAIL] = m.interactive.to_json()
+    return details
+
+
+def _interactive_from(
+    details: Mapping[str, Any],
+) -> tuple[Mapping[str, Any], InteractiveContent | None]:
+    """``(details without it, the InteractiveContent)`` of a stored message, or the details
+    as they are and None."""
+    stored = details.get(INTERACTIVE_DETAIL)
+    if not isinstance(stored, Mapping):
+        return details, None
+    try:
+        content = InteractiveContent.from_json(stored)
+    except InvalidOutboundMessage:  # not ours: someone's own detail of that name
+        return details, None
+    return {k: v for k, v in details.items() if k != INTERACTIVE_DETAIL}, content
+
+
 def message_from_row(row: Row) -> Message:
     template = row["template"]
+    details, interactive = _interactive_from(row["details"] or {})
     return Message(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -206,7 +235,7 @@ def message_from_row(row: Row) -> Message:
         whatsapp_timestamp=row["whatsapp_timestamp"],
         media_id=row["media_id"],
         reply_to_wamid=row["reply_to_wamid"],
-        details=row["details"] or {},
+        details=details,
         raw=row["raw"],
         processing=_processing_from_row(row),
         delivery=_delivery_from_row(row),
@@ -216,6 +245,7 @@ def message_from_row(row: Row) -> Message:
         if template
         else None,
         media=_media_from_row(row),
+        interactive=interactive,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from crm_whatsapp.domain.activity import ActivityKind
@@ -14,6 +14,7 @@ from crm_whatsapp.domain.errors import (
     OutsideServiceWindow,
 )
 from crm_whatsapp.domain.events import ActivityRecorded, ConversationChanged, MessageStored
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import MediaFile
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind, TemplateMessage
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
@@ -51,6 +52,7 @@ def agent_reply(
     attachment: Attachment | None = None,
     reply_to_wamid: str | None = None,
     take_over: bool = True,
+    interactive: InteractiveContent | None = None,
 ) -> Message:
     """Queue an agent's message for sending and return it (pending).
 
@@ -62,7 +64,7 @@ def agent_reply(
     with their name and the activity log records them.
     """
     who = acting(actor)
-    _check_content(text, template, attachment)
+    _check_content(text, template, attachment, interactive)
     now = deps.clock.now()
     with deps.unit_of_work() as uow:
         repo = uow.conversations
@@ -81,6 +83,13 @@ def agent_reply(
             delivery=Delivery.pending(now),
             media=attachment.media if attachment else None,
         )
+        if interactive is not None:  # free-form like text: its body is the message's text
+            message = replace(
+                message,
+                kind=MessageKind.INTERACTIVE,
+                text=interactive.body,
+                interactive=interactive,
+            )
         repo.add_outbound(message)
         conversation = conversation.with_outbound(message)
         took_over = take_over
@@ -124,7 +133,14 @@ def _check_content(
     text: str | None,
     template: TemplateMessage | None,
     attachment: Attachment | None,
+    interactive: InteractiveContent | None = None,
 ) -> None:
+    if interactive is not None:
+        if text is not None or template is not None or attachment is not None:
+            raise InvalidOutboundMessage(
+                "interactive", "give one of text, a template or interactive, not several"
+            )
+        return  # checked against WhatsApp's limits when it was built
     if attachment is not None:
         if template is not None:
             raise InvalidOutboundMessage("template", "a file goes without a template")

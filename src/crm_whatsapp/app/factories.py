@@ -222,6 +222,7 @@ def media_links(settings: Settings) -> MediaLinks | None:
 
 def dependencies(
     *,
+    settings: Settings,
     unit_of_work: UnitOfWorkFactory,
     clients: ClientLookup,
     clock: Clock,
@@ -230,7 +231,12 @@ def dependencies(
     events: EventPublisher,
     media: MediaStore,
 ) -> Dependencies:
-    return Dependencies(unit_of_work, clients, clock, ids, rules, events, media)
+    """``client_fields``: the placeholders ``CRM_WHATSAPP_CLIENTS_FIELDS`` names (a host's
+    own ``ClientLookup`` declares the fields it fills there too)."""
+    fields = frozenset(settings.clients_fields)
+    return Dependencies(
+        unit_of_work, clients, clock, ids, rules, events, media, client_fields=fields
+    )
 
 
 def delivery_journal(

@@ -244,3 +244,46 @@ class MediaStoreUnavailable(CrmWhatsAppError):
     """The media store (disk or object storage) could not be read or written."""
 
     code = "media_store_unavailable"
+
+
+class InvalidCannedResponse(CrmWhatsAppError, ValueError):
+    """A canned response that cannot be stored: a shortcut of the wrong form, a title or a
+    text of the wrong length."""
+
+    code = "invalid_canned_response"
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class UnknownPlaceholders(InvalidCannedResponse):
+    """A canned response quoting placeholders nothing fills (a typo, a CRM column not
+    configured): refused when it is saved, not discovered by a customer."""
+
+    code = "unknown_placeholders"
+
+    def __init__(self, names: list[str], known: list[str]) -> None:
+        quoted = ", ".join("{" + name + "}" for name in names)
+        offered = ", ".join("{" + name + "}" for name in known)
+        super().__init__("text", f"unknown placeholders {quoted} (known: {offered})")
+        self.names = names
+
+
+class CannedResponseNotFound(CrmWhatsAppError, LookupError):
+    code = "canned_response_not_found"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"no canned response {what}")
+        self.what = what
+
+
+class DuplicateShortcut(CrmWhatsAppError):
+    """Another canned response has this shortcut (ignoring case and accents)."""
+
+    code = "duplicate_shortcut"
+
+    def __init__(self, shortcut: str) -> None:
+        super().__init__(f"shortcut /{shortcut}: another canned response already has it")
+        self.shortcut = shortcut

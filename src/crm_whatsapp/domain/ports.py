@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from crm_whatsapp.domain.activity import Activity
+from crm_whatsapp.domain.canned_response_ports import CannedResponses
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.events import Event
@@ -34,6 +35,7 @@ from crm_whatsapp.domain.statistics import Statistics
 
 __all__ = [
     "ActivityLog",
+    "CannedResponses",
     "ClientLookup",
     "Clock",
     "ConversationQueries",
@@ -187,6 +189,11 @@ class UnitOfWork(Protocol):
     @property
     def activity(self) -> ActivityLog:
         """The activity log, appended in this same transaction."""
+        ...
+
+    @property
+    def canned_responses(self) -> CannedResponses:
+        """The team's canned responses, in this same transaction."""
         ...
 
     def savepoint(self) -> AbstractContextManager[None]:

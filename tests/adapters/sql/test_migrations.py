@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import column, inspect, table, text
+from sqlalchemy.exc import IntegrityError
 
+from crm_whatsapp.adapters.sql.canned_responses import canned_response_values
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.adapters.sql.mapping import conversation_values
 from crm_whatsapp.adapters.sql.migrations.runner import downgrade
 from crm_whatsapp.adapters.sql.queries import SqlConversationQueries
 from crm_whatsapp.adapters.sql.schema import build_tables, is_compared_table
+from crm_whatsapp.domain.access import Actor
+from crm_whatsapp.domain.canned_responses import CannedResponse
 from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.queries import ConversationFilter
@@ -33,6 +38,7 @@ OUR_TABLES = {
     "crm_whatsapp_quarantine",
     "crm_whatsapp_channel_events",
     "crm_whatsapp_activity",
+    "crm_whatsapp_canned_responses",
 }
 
 
@@ -104,7 +110,7 @@ def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_data
             text("SELECT version_num FROM crm_whatsapp_alembic_version")
         ).scalars()
         assert list(host) == ["host_crm_0042"]
-        assert list(ours) == ["0006"]
+        assert list(ours) == ["0007"]
     assert {"clientes", "alembic_version"} <= table_names(empty_database)
 
 
@@ -189,3 +195,28 @@ def test_downgrading_from_0006_to_0005_keeps_the_conversations(empty_database: D
     assert not {"status", "assigned_agent_id"} & columns
     empty_database.migrate()  # and up again
     assert SqlConversationQueries(empty_database).conversation("conv-1").status.value == "open"
+
+
+def test_0007_adds_canned_responses_unique_by_shortcut_key_and_down_drops_only_them(
+    empty_database: Database,
+):
+    empty_database.migrate("0006")
+    assert "crm_whatsapp_canned_responses" not in table_names(empty_database)
+
+    empty_database.migrate("0007")
+
+    t0 = datetime(2026, 3, 10, 15, tzinfo=UTC)
+    envio = CannedResponse("r1", "envío", "", "Enviamos en 24 h.", t0, t0, Actor.system())
+    accents_out = CannedResponse("r2", "envio", "", "Otra.", t0, t0, Actor.system())
+    table = empty_database.tables.canned_responses
+    with empty_database.writer.begin() as connection:
+        connection.execute(table.insert(), canned_response_values(envio))
+    with pytest.raises(IntegrityError), empty_database.writer.begin() as connection:
+        connection.execute(table.insert(), canned_response_values(accents_out))
+
+    downgrade(empty_database.writer, empty_database.tables.prefix, "0006")
+
+    assert "crm_whatsapp_canned_responses" not in table_names(empty_database)
+    assert "crm_whatsapp_activity" in table_names(empty_database)
+    empty_database.migrate("0007")  # and up again
+    assert "crm_whatsapp_canned_responses" in table_names(empty_database)

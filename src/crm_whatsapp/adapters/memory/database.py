@@ -6,22 +6,27 @@ in place and records in an undo log how to take each change back; leaving withou
 replays the log, so a failed use case leaves nothing half-written, and every operation stays
 O(1) however much the store holds.
 
-One module, because the four parts are one mechanism: none of them is used without the
-others, and apart they could only refer to each other in a cycle.
+One module, because these parts are one mechanism: none of them is used without the
+others, and apart they could only refer to each other in a cycle. The undo log alone
+stands apart (``undo.py``): it knows nothing of the state, so the port adapters beside
+this module (activity, canned responses) use it too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from crm_whatsapp.adapters.memory.activity_log import InMemoryActivityLog
+from crm_whatsapp.adapters.memory.canned_responses import InMemoryCannedResponses
+from crm_whatsapp.adapters.memory.undo import UndoLog
 from crm_whatsapp.domain.activity import Activity
+from crm_whatsapp.domain.canned_responses import CannedResponse
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.delivery import DeliveryStatus, StatusUpdate
 from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound, StorageUnavailable
@@ -56,6 +61,9 @@ class StoreState:
     channel_events: dict[str, StoredChannelEvent] = field(default_factory=dict)
     activity: dict[str, Activity] = field(default_factory=dict)
     """The activity log's entries, by id."""
+    canned_responses: dict[str, CannedResponse] = field(default_factory=dict)
+    canned_shortcuts: dict[str, str] = field(default_factory=dict)
+    """Canned responses by id, and their ids by ``shortcut_key`` (the unique index)."""
 
     def copy(self) -> StoreState:
         """Every collection copied (each is a dict; its values are immutable)."""
@@ -82,47 +90,6 @@ class InMemoryStore:
         """A copy of the committed state (a unit of work in progress holds the lock)."""
         with self.lock:
             return self.state.copy()
-
-
-_MISSING = object()
-
-
-class UndoLog:
-    """Changes to the state, each with the value it replaced, to roll back in reverse."""
-
-    def __init__(self) -> None:
-        self._entries: list[tuple[MutableMapping[Any, Any], Any, Any]] = []
-
-    def set(self, mapping: MutableMapping[Any, Any], key: Any, value: Any) -> None:
-        self._entries.append((mapping, key, mapping.get(key, _MISSING)))
-        mapping[key] = value
-
-    def remove(self, mapping: MutableMapping[Any, Any], key: Any) -> None:
-        if key in mapping:
-            self._entries.append((mapping, key, mapping.pop(key)))
-
-    def roll_back(self) -> None:
-        for mapping, key, previous in reversed(self._entries):
-            if previous is _MISSING:
-                mapping.pop(key, None)
-            else:
-                mapping[key] = previous
-        self._entries.clear()
-
-    def forget(self) -> None:
-        self._entries.clear()
-
-    def mark(self) -> int:
-        """Where a savepoint starts."""
-        return len(self._entries)
-
-    def roll_back_to(self, mark: int) -> None:
-        while len(self._entries) > mark:
-            mapping, key, previous = self._entries.pop()
-            if previous is _MISSING:
-                mapping.pop(key, None)
-            else:
-                mapping[key] = previous
 
 
 def _customer_keys(
@@ -303,6 +270,7 @@ class InMemoryUnitOfWork:
     conversations: InMemoryConversationRepository
     deliveries: InMemoryDeliveryRepository
     activity: InMemoryActivityLog
+    canned_responses: InMemoryCannedResponses
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -317,6 +285,9 @@ class InMemoryUnitOfWork:
         self.deliveries = InMemoryDeliveryRepository(self._store.state, self._undo)
         state = self._store.state
         self.activity = InMemoryActivityLog(state.conversations, state.activity, self._undo)
+        self.canned_responses = InMemoryCannedResponses(
+            state.canned_responses, state.canned_shortcuts, self._undo
+        )
         return self
 
     @contextlib.contextmanager

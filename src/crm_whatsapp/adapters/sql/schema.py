@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from crm_whatsapp.adapters.sql.activity_schema import build_activity_table
+from crm_whatsapp.adapters.sql.canned_responses_schema import build_canned_responses_table
 from crm_whatsapp.adapters.sql.ingest_schema import IngestTables, build_ingest_tables
 from crm_whatsapp.adapters.sql.schema_types import UtcDateTime, utc_text
 
@@ -64,6 +65,7 @@ class Tables:
     send_rate_slots: Table
     ingest: IngestTables
     activity: Table
+    canned_responses: Table
 
 
 def build_tables(
@@ -268,6 +270,7 @@ def build_tables(
         send_rate_slots,
         build_ingest_tables(prefix, md),
         build_activity_table(prefix, md),
+        build_canned_responses_table(prefix, md),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.exc import SQLAlchemyError
 
 from crm_whatsapp.adapters.sql.activity_log import SqlActivityLog
+from crm_whatsapp.adapters.sql.canned_responses import SqlCannedResponses
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.deliveries import SqlDeliveryRepository
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self._repository: SqlConversationRepository | None = None
         self._deliveries: SqlDeliveryRepository | None = None
         self._activity: SqlActivityLog | None = None
+        self._canned: SqlCannedResponses | None = None
         self._turn: AbstractContextManager[None] | None = None
 
     @property
@@ -54,6 +56,16 @@ class SqlUnitOfWork:
                 raise RuntimeError("use the unit of work inside a with block")
             self._activity = SqlActivityLog(self._connection, self._database.tables.activity)
         return self._activity
+
+    @property
+    def canned_responses(self) -> SqlCannedResponses:
+        if self._canned is None:
+            if self._connection is None:
+                raise RuntimeError("use the unit of work inside a with block")
+            self._canned = SqlCannedResponses(
+                self._connection, self._database.tables.canned_responses
+            )
+        return self._canned
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -102,6 +114,7 @@ class SqlUnitOfWork:
         connection, transaction = self._connection, self._transaction
         self._connection = self._transaction = self._repository = None
         self._deliveries = self._activity = None
+        self._canned = None
         try:
             if transaction is not None and transaction.is_active:
                 # A rollback on a connection the database dropped fails too: as a

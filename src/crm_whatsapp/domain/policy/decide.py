@@ -17,6 +17,7 @@ from crm_whatsapp.domain.policy.decision import (
     ReplyText,
     SkipReason,
 )
+from crm_whatsapp.domain.policy.placeholders import placeholder_values
 from crm_whatsapp.domain.policy.rules import BotRules
 from crm_whatsapp.domain.policy.text import contains_phrase, is_exactly, normalize, render
 
@@ -64,7 +65,7 @@ def decide(
     if conversation.bot_replies_since(now - window) >= rules.flood_limit.max_replies:
         return NoReply(SkipReason.FLOOD_LIMIT, rule_name, effects)
 
-    values = _placeholders(conversation, client)
+    values = placeholder_values(conversation, client)
     if consent is not None:
         effect, text = consent
         if text is None:
@@ -128,16 +129,6 @@ def _answer(
     if rules.fallback_reply:
         return ReplyText(render(rules.fallback_reply, values), "fallback")
     return NoReply(SkipReason.NO_RULE_MATCHED)
-
-
-def _placeholders(conversation: Conversation, client: ClientRef | None) -> dict[str, str]:
-    values = {
-        "perfil": conversation.profile_name or "",
-        "numero": conversation.customer.describe(),
-    }
-    if client is not None:
-        values.update(client.placeholders())
-    return values
 
 
 def _render_template(template: TemplateMessage, values: dict[str, str]) -> TemplateMessage:

@@ -6,8 +6,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
+from crm_whatsapp.domain.policy.placeholders import PLACEHOLDER
+
 _NON_WORD = re.compile(r"[^\w]+")
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def normalize(text: str) -> str:
@@ -33,8 +34,4 @@ def render(template: str, values: Mapping[str, str]) -> str:
     Deliberately not ``str.format``: a rules file must not reach attributes
     (``{nombre.__class__}``) and a stray brace must not crash the bot.
     """
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
-
-
-def placeholders_in(template: str) -> set[str]:
-    return set(_PLACEHOLDER.findall(template))
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)

@@ -35,3 +35,6 @@ class Dependencies:
     media: MediaStore | None = None
     """Our copies of media files; None where nothing handles files (then the outbox fails a
     file message with a clear reason rather than guess)."""
+    client_fields: frozenset[str] = frozenset()
+    """The CRM columns ``clients`` offers as ``{placeholders}`` beyond the built-in ones
+    (``CRM_WHATSAPP_CLIENTS_FIELDS``): what a canned response may quote."""

@@ -372,6 +372,8 @@ def test_free_text_is_refused_after_the_24_hour_window_but_a_template_is_accepte
         "name": "seguimiento",
         "language": "es_MX",
         "parameters": ["Ana"],
+        "named_parameters": {},
+        "category": None,  # no catalogue synced here: sent as given, unchecked
     }
     assert template["delivery"]["status"] == "pending"
     assert [m["text"] for m in inbox.messages(seeded["ana"])].count("¿Sigue interesada?") == 0

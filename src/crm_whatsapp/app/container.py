@@ -32,6 +32,7 @@ from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.service_lifespan import ServiceLifespan
 from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.app.template_sync import TemplateSync
 from crm_whatsapp.domain.pagination import CursorCodec
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
@@ -85,6 +86,7 @@ ADAPTERS: tuple[tuple[Any, Callable[..., Any]], ...] = (
     (IngestQueries, factories.ingest_queries),
     (IngestProcessor, factories.ingest_processor),
     (LifespanGateway, LifespanGateway),
+    (TemplateSync, factories.template_sync),
     (ApiContext, factories.api_context),
     (ServiceLifespan, ServiceLifespan),
 )

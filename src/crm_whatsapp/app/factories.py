@@ -43,6 +43,7 @@ from crm_whatsapp.app.gateway_sessions import GraphApiSessions
 from crm_whatsapp.app.ingest_processor import IngestProcessor
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import ENV_PREFIX, MissingSetting, Settings
+from crm_whatsapp.app.template_sync import TemplateSync
 from crm_whatsapp.domain.pagination import CursorCodec
 from crm_whatsapp.domain.policy import BotRules
 from crm_whatsapp.domain.ports import (
@@ -59,6 +60,7 @@ from crm_whatsapp.domain.ports import (
     UnitOfWork,
     WebhookReader,
 )
+from crm_whatsapp.domain.template_ports import TemplateSource
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
 from crm_whatsapp.domain.use_cases.media_fetch import MediaFetchPolicy
 
@@ -286,9 +288,18 @@ def ingest_processor(
     return processor
 
 
+def template_sync(
+    settings: Settings, deps: Dependencies, gateway: MessagingGateway
+) -> TemplateSync:
+    """From the gateway when it can list templates (the Graph API can; a test's fake may)."""
+    source = gateway if isinstance(gateway, TemplateSource) else None
+    return TemplateSync(deps, source, settings.waba_id, settings.template_sync_minutes)
+
+
 def api_context(
     *,
     settings: Settings,
+    template_sync: TemplateSync,
     deps: Dependencies,
     queries: ConversationQueries,
     hub: LocalEventHub,
@@ -313,6 +324,8 @@ def api_context(
         journal=journal,
         ingest=ingest,
         max_streams_per_token=settings.live_streams_per_token,
+        sync_templates=template_sync.sync if template_sync.configured else None,
+        default_business_number_id=settings.phone_number_id,
     )
     if not context.auth.configured:
         logger.warning(

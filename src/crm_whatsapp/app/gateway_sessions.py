@@ -17,6 +17,7 @@ from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
 from crm_whatsapp.domain.ports import MediaDownload, MessagingGateway
+from crm_whatsapp.domain.template_ports import FetchedCatalogue
 
 GatewayFactory = Callable[[], AbstractAsyncContextManager[MessagingGateway]]
 """Opens a gateway for the running event loop, closed when the ``async with`` ends."""
@@ -56,10 +57,22 @@ class GraphApiSessions:
             )
 
     async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        template: TemplateMessage,
+        *,
+        header_media_id: str | None = None,
+        header_filename: str | None = None,
     ) -> str:
         async with self.session() as gateway:
-            return await gateway.send_template(business_number_id, to, template)
+            return await gateway.send_template(
+                business_number_id,
+                to,
+                template,
+                header_media_id=header_media_id,
+                header_filename=header_filename,
+            )
 
     async def send_interactive(
         self,
@@ -117,6 +130,11 @@ class GraphApiSessions:
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         async with self.session() as gateway:
             await gateway.mark_read(business_number_id, wamid)
+
+    async def fetch_templates(self, waba_id: str) -> FetchedCatalogue:
+        """The ``TemplateSource`` port, on a client of the calling loop."""
+        async with self.session() as gateway:
+            return await gateway.fetch_templates(waba_id)
 
 
 def gateway_sessions(gateway: MessagingGateway) -> GatewayFactory:

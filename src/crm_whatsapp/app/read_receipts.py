@@ -54,9 +54,21 @@ class LifespanGateway:
         )
 
     async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        template: TemplateMessage,
+        *,
+        header_media_id: str | None = None,
+        header_filename: str | None = None,
     ) -> str:
-        return await self._opened().send_template(business_number_id, to, template)
+        return await self._opened().send_template(
+            business_number_id,
+            to,
+            template,
+            header_media_id=header_media_id,
+            header_filename=header_filename,
+        )
 
     async def send_interactive(
         self,

@@ -26,6 +26,7 @@ from crm_whatsapp.app.outbox_thread import OutboxThread
 from crm_whatsapp.app.outbox_worker import may_have_queued_a_reply
 from crm_whatsapp.app.read_receipts import LifespanGateway
 from crm_whatsapp.app.settings import Settings
+from crm_whatsapp.app.template_sync import TemplateSync
 from crm_whatsapp.domain.events import Event
 from crm_whatsapp.domain.ports import SendRateLimiter
 from crm_whatsapp.domain.use_cases import Dependencies, RetryPolicy
@@ -51,7 +52,9 @@ class ServiceLifespan:
         resources: OwnedResources,
         media_policy: MediaFetchPolicy,
         ingest: IngestProcessor,
+        template_sync: TemplateSync,
     ) -> None:
+        self._template_sync = template_sync
         self._ingest = ingest
         self._media_policy = media_policy
         self._settings = settings
@@ -90,10 +93,12 @@ class ServiceLifespan:
             ingest = self._ingest
             ingest.start()
         app.state.ingest = ingest
+        self._template_sync.start()
         logger.info("crm_whatsapp ready on %s", database.describe())
         try:
             yield
         finally:
+            await self._template_sync.stop()
             if ingest is not None:
                 await asyncio.to_thread(ingest.stop)
             if remove_listener is not None:

@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     verify_token: SecretStr | None = None
     access_token: SecretStr | None = None
     phone_number_id: str | None = None
+    """The business number the CRM writes from when it starts a conversation."""
+    waba_id: str | None = None
+    """The WhatsApp Business Account whose template catalogue is synced; unset: no sync,
+    and templates are sent unchecked."""
+    template_sync_minutes: int = Field(default=60, ge=0)
+    """Sync the template catalogue at start-up and then every so many minutes (0: only at
+    start-up and on demand); template webhooks update it in between."""
     graph_api_url: str = DEFAULT_BASE_URL
     graph_api_version: str = DEFAULT_API_VERSION
     graph_api_timeout_seconds: float = Field(default=20.0, gt=0)

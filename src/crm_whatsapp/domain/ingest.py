@@ -20,6 +20,7 @@ from typing import Any
 from crm_whatsapp.domain.delivery import StatusUpdate
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.message import IncomingMessage, MessageKind
+from crm_whatsapp.domain.template_ports import TemplateUpdate
 
 OLDEST_ACCEPTED_AGE = timedelta(days=30)
 """A message dated earlier than this before its receipt keeps the receipt time instead."""
@@ -107,6 +108,9 @@ class ChannelEvent:
     """The change's value as JSON text, exactly as received."""
     account_id: str | None = None
     business_number_id: str | None = None
+    template_update: TemplateUpdate | None = None
+    """For a template's status, quality or category webhook: the change, applied to the
+    synced catalogue at once."""
 
 
 def _nothing() -> tuple[str, bytes]:

@@ -14,6 +14,7 @@ from crm_whatsapp.domain.errors import InvalidStateTransition
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.media import MediaFile
+from crm_whatsapp.domain.template_message import TemplateMessage as TemplateMessage  # noqa: PLC0414 (public re-export)
 
 
 class Direction(enum.Enum):
@@ -109,19 +110,6 @@ class Processing:
     @property
     def is_final(self) -> bool:
         return self.state is not ProcessingState.RECEIVED
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateMessage:
-    """An approved WhatsApp template: the only thing allowed outside the 24-hour window."""
-
-    name: str
-    language: str = "es"
-    parameters: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        params = ", ".join(self.parameters)
-        return f"[plantilla {self.name}{': ' + params if params else ''}]"
 
 
 @dataclass(frozen=True, slots=True)

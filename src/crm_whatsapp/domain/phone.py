@@ -9,6 +9,7 @@ Mexico's retired mobile ``1``, Argentina's mobile ``9`` and Brazil's ninth digit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -163,6 +164,19 @@ class PhoneNumber:
         parts = _split(self.e164)
         assert parts is not None, "checked in __post_init__"
         return parts
+
+
+def parsed_numbers(texts: Iterable[str], default_region: str | None) -> tuple[PhoneNumber, ...]:
+    """The numbers among a CRM's free-format texts, in order and each once; "no tiene" and
+    "ver notas" are skipped rather than refused, as a real client table holds them."""
+    found: dict[str, PhoneNumber] = {}
+    for text in texts:
+        try:
+            number = PhoneNumber.parse(text, default_region)
+        except InvalidPhoneNumber:
+            continue
+        found.setdefault(number.e164, number)
+    return tuple(found.values())
 
 
 @lru_cache(maxsize=4096)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, runtime_checkable
 
 from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.canned_response_ports import CannedResponses
@@ -32,6 +32,7 @@ from crm_whatsapp.domain.pagination import Page
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.queries import ConversationFilter
 from crm_whatsapp.domain.statistics import Statistics
+from crm_whatsapp.domain.template_ports import TemplateCatalog
 
 __all__ = [
     "ActivityLog",
@@ -196,6 +197,11 @@ class UnitOfWork(Protocol):
         """The team's canned responses, in this same transaction."""
         ...
 
+    @property
+    def templates(self) -> TemplateCatalog:
+        """The synced template catalogue, in this same transaction."""
+        ...
+
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested transaction: leaving it with an exception takes back only what was done
         inside, and the exception goes on; the rest of the unit of work stays."""
@@ -273,9 +279,16 @@ class MessagingGateway(Protocol):
         ...
 
     async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        template: TemplateMessage,
+        *,
+        header_media_id: str | None = None,
+        header_filename: str | None = None,
     ) -> str:
-        """Send an approved template; returns the new message's wamid."""
+        """Send an approved template; returns the new message's wamid. A media header
+        names the file uploaded for it (``upload_media``) by ``header_media_id``."""
         ...
 
     async def send_interactive(
@@ -403,6 +416,16 @@ class ClientLookup(Protocol):
 
     def search(self, text: str, limit: int = 20) -> Sequence[ClientRef]:
         """Clients whose id or name matches, for a person linking a conversation."""
+        ...
+
+
+@runtime_checkable
+class ClientPhoneBook(Protocol):
+    """A ClientLookup that can also tell a client's numbers: what starting a conversation
+    with a client by id needs. Optional, so a host's own lookup need not offer it."""
+
+    def phones_of(self, client_id: str) -> Sequence[PhoneNumber]:
+        """The client's numbers that parse, the CRM's preferred one first."""
         ...
 
 

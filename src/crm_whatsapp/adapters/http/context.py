@@ -8,7 +8,7 @@ and body, already parsed and checked against the operation's declaration.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -29,6 +29,7 @@ from crm_whatsapp.domain.ports import (
     IngestQueries,
     MessagingGateway,
 )
+from crm_whatsapp.domain.templates import SyncReport
 from crm_whatsapp.domain.use_cases import Dependencies
 
 
@@ -60,6 +61,10 @@ class ApiContext:
     max_streams_per_token: int = 20
     """Live event streams one credential may hold open at once (an agent's tabs)."""
     stream_slots: StreamSlots = field(default_factory=StreamSlots)
+    sync_templates: Callable[[], Awaitable[SyncReport]] | None = None
+    """Syncs the template catalogue from Meta; None without a WhatsApp Business Account."""
+    default_business_number_id: str | None = None
+    """The number a conversation the CRM starts is written from (``PHONE_NUMBER_ID``)."""
 
 
 Value = str | int | bool | datetime | PhoneNumber | None

@@ -44,6 +44,14 @@ from crm_whatsapp.domain.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
+from crm_whatsapp.domain.template_errors import (
+    InvalidTemplateParameters,
+    MarketingOptedOut,
+    TemplateNotFound,
+    TemplateNotSendable,
+    TemplatesNotConfigured,
+    TemplateSyncFailed,
+)
 
 logger = logging.getLogger("crm_whatsapp.http")
 
@@ -60,7 +68,13 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ActivityNotFound, 404),
     (ClientNotFound, 404),
     (MediaNotStored, 404),
+    (TemplateNotFound, 404),
     (OutsideServiceWindow, 409),
+    (TemplateNotSendable, 409),
+    (MarketingOptedOut, 409),
+    (TemplatesNotConfigured, 409),
+    (InvalidTemplateParameters, 422),
+    (TemplateSyncFailed, 502),
     (CustomerOptedOut, 409),
     (InvalidStateTransition, 409),  # e.g. fetching a file Meta no longer keeps
     (MediaTooLarge, 413),

@@ -7,7 +7,13 @@ Fixed paths come before ``{conversation_id}`` so that they are not taken for ids
 from __future__ import annotations
 
 from crm_whatsapp.adapters.http import conversations as api
-from crm_whatsapp.adapters.http import ingest, schemas, team_schemas
+from crm_whatsapp.adapters.http import (
+    ingest,
+    schemas,
+    team_schemas,
+    template_schemas,
+    templates,
+)
 from crm_whatsapp.adapters.http.health import health, ready
 from crm_whatsapp.adapters.http.ingest_schemas import ChannelHealthOut, QuarantinePage, WebhookAck
 from crm_whatsapp.adapters.http.live import live_events
@@ -75,6 +81,13 @@ VERIFICATION = (
     Param("hub.verify_token", "the verify token set in Meta's app dashboard", max_length=1024),
     Param("hub.challenge", "echoed back on success", max_length=4096),
 )
+TEMPLATES = "/api/v1/plantillas"
+TEMPLATE_LIST = (
+    Param("status", "APPROVED, PENDING, REJECTED, PAUSED or DISABLED", max_length=30),
+    Param("language", "a language code such as es or en_US", max_length=15),
+    Param("category", "MARKETING, UTILITY or AUTHENTICATION", max_length=30),
+    Param("q", "words in the name or the text, ignoring case", max_length=200),
+)
 CONVERSATION_ID = (Param("conversation_id", "the conversation's id", "id", required=True),)
 MESSAGE_ID = (Param("message_id", "the message's id", "id", required=True),)
 MEDIA_LINK = (
@@ -106,6 +119,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", API, api.list_conversations, "Conversations, newest activity first",
               "conversations", {200: schemas.ConversationPage}, query=LIST,
               extra_statuses=(503,), scope=READ),
+    Operation("POST", API, templates.start, "The CRM writes first: a template to a number "
+              "or a client", "conversations", {201: templates.StartedConversationOut},
+              body=templates.StartConversationIn, extra_statuses=(403, 404, 409, 422, 503),
+              description="`to` (any format) or `client_id` (the client's first number in the "
+              "CRM, or its latest conversation), or both to link the number to the client. The "
+              "customer's conversation on this business number is reused; else one is made, "
+              "in the same transaction as the message. The template is checked against the "
+              "synced catalogue first: 404 template_not_found, 409 template_not_sendable, 409 "
+              "marketing_opt_out, 422 invalid_template_parameters naming every problem.",
+              scope=REPLY),
     Operation("GET", API + "/estadisticas", api.statistics, "Statistics for a date range",
               "statistics", {200: schemas.StatisticsOut}, query=STATISTICS,
               extra_statuses=(503,),
@@ -186,6 +209,16 @@ OPERATIONS: tuple[Operation, ...] = (
               "Fetch a failed file from Meta again", "media", {202: schemas.MessageOut},
               path_params=MESSAGE_ID, extra_statuses=(404, 409, 503),
               description="Within Meta's 7 days (409 media_expired_at_meta after).", scope=REPLY),
+    Operation("GET", TEMPLATES, templates.list_templates, "The synced template catalogue",
+              "templates", {200: template_schemas.TemplateCatalogueOut}, query=TEMPLATE_LIST,
+              extra_statuses=(503,), scope=READ),
+    Operation("POST", TEMPLATES + "/sincronizar", templates.sync_templates,
+              "Sync the template catalogue from Meta now", "templates",
+              {200: template_schemas.TemplateSyncOut}, extra_statuses=(409, 502, 503),
+              description="Every page of GET /{waba-id}/message_templates; the stored "
+              "catalogue is replaced only when all of them came (502 template_sync_failed "
+              "otherwise). 409 templates_not_configured without CRM_WHATSAPP_WABA_ID.",
+              scope=MANAGE, confinable=False),
     Operation("GET", "/api/v1/clientes-crm", api.search_clients,
               "CRM clients by id or name (to link a conversation)", "clients",
               {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,),

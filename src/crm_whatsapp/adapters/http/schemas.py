@@ -12,11 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_whatsapp.adapters.http.interactive_schemas import (
+    InteractiveIn,
+    InteractiveOut,
+    interactive_out,
+)
 from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.http.media_schemas import MediaOut, media_out
+from crm_whatsapp.adapters.http.template_schemas import TemplateIn
 from crm_whatsapp.domain.conversation import Conversation
 from crm_whatsapp.domain.identity import ClientRef
-from crm_whatsapp.domain.message import Message, TemplateMessage
+from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.statistics import DurationSummary, Statistics
 
 
@@ -102,6 +108,8 @@ class TemplateOut(_Out):
     name: str
     language: str
     parameters: list[str]
+    named_parameters: dict[str, str] = Field(default_factory=dict)
+    category: str | None = None
 
 
 class MessageOut(_Out):
@@ -121,6 +129,7 @@ class MessageOut(_Out):
     delivery: DeliveryOut | None
     template: TemplateOut | None
     media: MediaOut | None
+    interactive: InteractiveOut | None = Field(description="reply buttons or a list we sent")
 
 
 class ConversationPage(_Out):
@@ -193,15 +202,6 @@ class Readiness(_Out):
     status: Literal["ready", "unavailable"]
 
 
-class TemplateIn(_In):
-    name: str = Field(min_length=1, max_length=512)
-    language: str = Field(default="es", min_length=2, max_length=15)
-    parameters: list[str] = Field(default_factory=list, max_length=50)
-
-    def to_domain(self) -> TemplateMessage:
-        return TemplateMessage(self.name, self.language, tuple(self.parameters))
-
-
 _AGENT = (
     "who is answering: with an agent token, omit it (the token says who); with a service "
     "token, the agent the CRM acts for"
@@ -214,6 +214,9 @@ class AgentReplyIn(_In):
     template: TemplateIn | None = None
     reply_to_wamid: str | None = Field(default=None, max_length=200)
     take_over: bool = Field(default=True, description="pause the bot for this conversation")
+    interactive: InteractiveIn | None = Field(
+        default=None, description="reply buttons or a list, instead of text or a template"
+    )
 
 
 class AgentFileIn(_In):
@@ -309,6 +312,8 @@ def message_out(
             name=m.template.name,
             language=m.template.language,
             parameters=list(m.template.parameters),
+            named_parameters=dict(m.template.named_parameters),
+            category=m.template.category,
         )
         if m.template
         else None
@@ -330,6 +335,7 @@ def message_out(
         delivery=delivery,
         template=template,
         media=media_out(m, links, now) if m.media is not None else None,
+        interactive=interactive_out(m.interactive) if m.interactive is not None else None,
     )
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from crm_whatsapp.domain.errors import InvalidPhoneNumber
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef
-from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.phone import PhoneNumber, parsed_numbers
 from crm_whatsapp.domain.policy.text import normalize
 
 
@@ -25,17 +24,15 @@ class InMemoryClientLookup:
     ) -> None:
         self._default_region = default_region
         self._clients: dict[str, ClientRef] = {}
+        self._phones: dict[str, list[PhoneNumber]] = defaultdict(list)
         self._by_key: dict[str, dict[str, ClientRef]] = defaultdict(dict)
         for client, phones in clients:
             self.add(client, *phones)
 
     def add(self, client: ClientRef, *phones: str) -> None:
         self._clients[client.id] = client
-        for text in phones:
-            try:
-                number = PhoneNumber.parse(text, self._default_region)
-            except InvalidPhoneNumber:
-                continue
+        for number in parsed_numbers(phones, self._default_region):
+            self._phones[client.id].append(number)
             for key in number.lookup_keys():
                 self._by_key[key][client.id] = client
 
@@ -47,6 +44,9 @@ class InMemoryClientLookup:
 
     def by_id(self, client_id: str) -> ClientRef | None:
         return self._clients.get(client_id)
+
+    def phones_of(self, client_id: str) -> Sequence[PhoneNumber]:
+        return tuple(self._phones.get(client_id, ()))
 
     def search(self, text: str, limit: int = 20) -> Sequence[ClientRef]:
         wanted = normalize(text)

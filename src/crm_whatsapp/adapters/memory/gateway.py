@@ -184,9 +184,19 @@ class InMemoryMessagingGateway:
         return await self._send(message)
 
     async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        template: TemplateMessage,
+        *,
+        header_media_id: str | None = None,
+        header_filename: str | None = None,
     ) -> str:
-        return await self._send(SentMessage(business_number_id, to, "", template=template))
+        media_header = template.header is not None and template.header.kind.is_media
+        if media_header and header_media_id is None:
+            raise GatewayError("a media header needs its file uploaded first", retryable=False)
+        sent = SentMessage(business_number_id, to, "", template=template, media_id=header_media_id)
+        return await self._send(sent)
 
     async def send_interactive(
         self,

@@ -29,7 +29,7 @@ from crm_whatsapp.adapters.sql.crm_table import (
 from crm_whatsapp.adapters.sql.database import Database
 from crm_whatsapp.domain.errors import InvalidQueryParameter
 from crm_whatsapp.domain.identity import ClientMatch, ClientRef
-from crm_whatsapp.domain.phone import PhoneNumber
+from crm_whatsapp.domain.phone import PhoneNumber, parsed_numbers
 from crm_whatsapp.domain.policy.text import normalize
 
 # Rows per round trip when search streams the name column.
@@ -52,6 +52,7 @@ class SqlClientLookup:
         self._index_engine = database.reader
         self._crm_engine = crm_engine if crm_engine is not None else database.reader
         self._crm = ReflectedClientTable(self._crm_engine, crm_table)
+        self._crm_table_config = crm_table
 
     @property
     def crm_table(self) -> ReflectedClientTable:
@@ -86,6 +87,16 @@ class SqlClientLookup:
             self._crm_engine.connect() as connection,
         ):
             return self._crm.fetch_one(connection, client_id)
+
+    def phones_of(self, client_id: str) -> Sequence[PhoneNumber]:
+        """The client's numbers that parse (``ClientPhoneBook``), in the CRM's column order:
+        where the CRM starts a WhatsApp conversation with a client by id."""
+        with (
+            unavailable_as(self._crm_engine, "reading the CRM client table"),
+            self._crm_engine.connect() as connection,
+        ):
+            texts = self._crm.phone_texts(connection, client_id)
+        return parsed_numbers(texts, self._crm_table_config.default_region)
 
     def search(self, text: str, limit: int = 20) -> Sequence[ClientRef]:
         """The client whose id is ``text`` first, then clients whose name contains it,

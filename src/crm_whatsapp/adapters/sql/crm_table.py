@@ -207,6 +207,14 @@ class ReflectedClientTable:
         ).first()
         return None if row is None else self.client_from_row(row)
 
+    def phone_texts(self, connection: Connection, client_id: str) -> list[str]:
+        """The client's numbers as the CRM wrote them, column by column; empty if unknown."""
+        native = self.native_id(client_id)
+        if native is None:
+            return []
+        row = connection.execute(select(*self.phones).where(self.id == native).limit(1)).first()
+        return [] if row is None else [cell_text(cell) for cell in row if cell is not None]
+
 
 def _reflect(connection: Connection, config: CrmClientTable) -> Table:
     inspector = inspect(connection)

@@ -11,6 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from crm_whatsapp.adapters.sql.template_message_json import (
+    template_message_from_json,
+    template_message_json,
+)
 from crm_whatsapp.domain.access import Actor, ActorKind
 from crm_whatsapp.domain.activity import Activity, ActivityKind
 from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
@@ -27,7 +31,6 @@ from crm_whatsapp.domain.message import (
     MessageKind,
     Processing,
     ProcessingState,
-    TemplateMessage,
 )
 from crm_whatsapp.domain.phone import PhoneNumber
 from crm_whatsapp.domain.policy.text import normalize
@@ -126,7 +129,7 @@ def message_values(m: Message) -> dict[str, Any]:
         "processing_state": m.processing.state.value if m.processing else None,
         "processing_detail": m.processing.detail if m.processing else None,
         "processing_rule": m.processing.rule if m.processing else None,
-        "template": _template_json(m.template),
+        "template": template_message_json(m.template),
     }
     values.update(_delivery_values(m.delivery))
     values.update(media_values(m.media))
@@ -166,16 +169,6 @@ def _media_from_row(row: Row) -> MediaFile | None:
         error=row["media_error"],
         stored_at=row["media_stored_at"],
     )
-
-
-def _template_json(template: TemplateMessage | None) -> dict[str, Any] | None:
-    if template is None:
-        return None
-    return {
-        "name": template.name,
-        "language": template.language,
-        "parameters": list(template.parameters),
-    }
 
 
 def _delivery_values(d: Delivery | None) -> dict[str, Any]:
@@ -239,11 +232,7 @@ def message_from_row(row: Row) -> Message:
         raw=row["raw"],
         processing=_processing_from_row(row),
         delivery=_delivery_from_row(row),
-        template=TemplateMessage(
-            template["name"], template["language"], tuple(template["parameters"])
-        )
-        if template
-        else None,
+        template=template_message_from_json(template),
         media=_media_from_row(row),
         interactive=interactive,
     )

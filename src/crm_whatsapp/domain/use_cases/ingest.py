@@ -38,6 +38,7 @@ from crm_whatsapp.domain.use_cases.channel import store_echo, store_preference
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
 from crm_whatsapp.domain.use_cases.inbound import inbound_events, store_inbound
 from crm_whatsapp.domain.use_cases.status import store_status_update
+from crm_whatsapp.domain.use_cases.templates import apply_template_update
 
 DEFAULT_BATCH = 50
 """Deliveries per transaction: large enough that a commit (one fsync) serves many webhooks,
@@ -297,6 +298,8 @@ def _apply(
         return _Applied(IngestReport(other=1), store_echo(uow, deps, item, received_at))
     if isinstance(item, ChannelEvent):
         uow.deliveries.add_channel_event(StoredChannelEvent(deps.ids.new_id(), item, received_at))
+        if item.template_update is not None:
+            apply_template_update(uow, item.template_update, received_at)
         return _Applied(IngestReport(other=1), [])
     raise TypeError(f"no handler for {type(item).__name__}")
 

@@ -248,6 +248,8 @@ class OutboxPipeline:
     async def _call_gateway(self, job: OutboxJob) -> str | GatewayError:
         message, conversation = job.message, job.conversation
         try:
+            if message.media is not None and message.template is not None:
+                return await self._send_template_with_file(job)
             if message.media is not None:
                 return await self._send_file(job)
             if message.interactive is not None:
@@ -279,17 +281,8 @@ class OutboxPipeline:
         message, conversation = job.message, job.conversation
         media = message.media
         assert media is not None
-        store = self._deps.media
-        if store is None or media.sha256 is None or media.mime_type is None:
-            raise GatewayError("no media store holds this file", retryable=False)
-        filename = media.filename or f"archivo-{message.id}"
+        media_id = await self._upload(job)
         number = conversation.business_number_id
-        if self._uploads is None:  # made on the running loop, like ``_places``
-            self._uploads = asyncio.Semaphore(self._policy.uploads)
-        async with self._uploads:
-            content = await read_all(store, media.sha256)
-            media_id = await self._gateway.upload_media(number, content, media.mime_type, filename)
-            del content
         return await self._gateway.send_media(
             number,
             conversation.customer,
@@ -300,6 +293,38 @@ class OutboxPipeline:
             voice=media.voice,
             reply_to_wamid=message.reply_to_wamid,
         )
+
+    async def _send_template_with_file(self, job: OutboxJob) -> str:
+        """A template whose header is a file: uploaded first like any file, for the same
+        reason (Meta's ids expire, our copy does not)."""
+        message, conversation = job.message, job.conversation
+        assert message.template is not None
+        assert message.media is not None
+        media_id = await self._upload(job)
+        return await self._gateway.send_template(
+            conversation.business_number_id,
+            conversation.customer,
+            message.template,
+            header_media_id=media_id,
+            header_filename=message.media.filename,
+        )
+
+    async def _upload(self, job: OutboxJob) -> str:
+        message, media = job.message, job.message.media
+        assert media is not None
+        store = self._deps.media
+        if store is None or media.sha256 is None or media.mime_type is None:
+            raise GatewayError("no media store holds this file", retryable=False)
+        filename = media.filename or f"archivo-{message.id}"
+        if self._uploads is None:  # made on the running loop, like ``_places``
+            self._uploads = asyncio.Semaphore(self._policy.uploads)
+        async with self._uploads:
+            content = await read_all(store, media.sha256)
+            media_id = await self._gateway.upload_media(
+                job.conversation.business_number_id, content, media.mime_type, filename
+            )
+            del content
+        return media_id
 
     async def _on_database(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._database, function, *args)

@@ -34,10 +34,13 @@ from crm_whatsapp.adapters.whatsapp.graph_api.media import (
     media_message_content,
 )
 from crm_whatsapp.adapters.whatsapp.graph_api.settings import GraphApiSettings
+from crm_whatsapp.adapters.whatsapp.graph_api.template_catalog import GraphTemplates
+from crm_whatsapp.adapters.whatsapp.graph_api.template_components import template_object
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.identity import CustomerIdentity
 from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import MessageKind, TemplateMessage
+from crm_whatsapp.domain.template_ports import FetchedCatalogue
 
 if TYPE_CHECKING:
     from crm_whatsapp.domain.ports import MessagingGateway
@@ -66,6 +69,7 @@ class GraphApiGateway:
         self._clients = [client] if client is not None else _sharded_pool(settings, self._timeout)
         self._busy = [0] * len(self._clients)  # requests under way on each client
         self._media = GraphMedia(settings, self._leased, self._timeout)
+        self._templates = GraphTemplates(settings, self._leased, self._timeout)
 
     def __repr__(self) -> str:
         return (
@@ -109,20 +113,20 @@ class GraphApiGateway:
         return await self._send_message(business_number_id, body, "text")
 
     async def send_template(
-        self, business_number_id: str, to: CustomerIdentity, template: TemplateMessage
+        self,
+        business_number_id: str,
+        to: CustomerIdentity,
+        template: TemplateMessage,
+        *,
+        header_media_id: str | None = None,
+        header_filename: str | None = None,
     ) -> str:
-        content: dict[str, Any] = {"name": template.name, "language": {"code": template.language}}
-        if template.parameters:
-            # Only a template with variables takes a body component; one without them is
-            # sent by name and language alone rather than with an empty parameter list.
-            content["components"] = [
-                {
-                    "type": "body",
-                    "parameters": [
-                        {"type": "text", "text": value} for value in template.parameters
-                    ],
-                }
-            ]
+        try:
+            content = template_object(
+                template, header_media_id=header_media_id, header_filename=header_filename
+            )
+        except ValueError as exc:
+            raise GatewayError(str(exc), retryable=False) from None
         body = {**_recipient(to), "type": "template", "template": content}
         return await self._send_message(business_number_id, body, f"template {template.name}")
 
@@ -172,6 +176,10 @@ class GraphApiGateway:
         self, business_number_id: str, media_id: str
     ) -> AbstractAsyncContextManager[GraphMediaDownload]:
         return self._media.download(business_number_id, media_id)
+
+    async def fetch_templates(self, waba_id: str) -> FetchedCatalogue:
+        """The account's whole template catalogue (the ``TemplateSource`` port)."""
+        return await self._templates.fetch_templates(waba_id)
 
     async def mark_read(self, business_number_id: str, wamid: str) -> None:
         body = {"status": "read", "message_id": wamid}

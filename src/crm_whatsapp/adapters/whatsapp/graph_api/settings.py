@@ -66,6 +66,10 @@ class GraphApiSettings:
         short-lived download URL."""
         return f"{self._version_url()}/{_segment(media_id, 'media_id')}"
 
+    def templates_url(self, waba_id: str) -> str:
+        """``GET`` address of a WhatsApp Business Account's template catalogue (paged)."""
+        return f"{self._version_url()}/{_segment(waba_id, 'waba_id')}/message_templates"
+
     def _version_url(self) -> str:
         return f"{self.base_url.rstrip('/')}/{self.api_version}"
 

@@ -33,6 +33,7 @@ from crm_whatsapp.domain.ingest import (
     MessageEcho,
     PreferenceUpdate,
 )
+from crm_whatsapp.domain.template_ports import TemplateUpdate
 
 ECHOES_FIELD = "smb_message_echoes"
 PREFERENCES_FIELD = "user_preferences"
@@ -126,7 +127,31 @@ def channel_event(field: str, value: Mapping[str, Any], account_id: str | None) 
         payload=json.dumps(value, ensure_ascii=False),
         account_id=account_id,
         business_number_id=_number_in(value),
+        template_update=_template_update(field, value),
     )
+
+
+def _template_update(field: str, value: Mapping[str, Any]) -> TemplateUpdate | None:
+    """The change a template webhook reports, or None if it names no template or no
+    change we keep (a components update waits for the next sync)."""
+    name, language = value.get("message_template_name"), value.get("message_template_language")
+    if not isinstance(name, str) or not isinstance(language, str) or not name or not language:
+        return None
+
+    def text(key: str) -> str | None:
+        found = value.get(key)
+        return found[:200] if isinstance(found, str) and found else None
+
+    if field == "message_template_status_update" and text("event"):
+        reason = text("reason")
+        return TemplateUpdate(
+            name, language, status=text("event"), reason=None if reason == "NONE" else reason
+        )
+    if field == "message_template_quality_update" and text("new_quality_score"):
+        return TemplateUpdate(name, language, quality=text("new_quality_score"))
+    if field == "template_category_update" and text("new_category"):
+        return TemplateUpdate(name, language, category=text("new_category"))
+    return None
 
 
 def error_event(raw: Any, number: str, account_id: str | None) -> ChannelEvent:

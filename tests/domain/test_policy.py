@@ -258,13 +258,17 @@ class TestRulesValidation:
             KeywordRule("pedido", patterns=("[0-9",), reply="x")
 
     def test_a_rule_needs_exactly_one_answer(self) -> None:
-        with pytest.raises(InvalidBotRules, match="exactly one of reply or template"):
+        with pytest.raises(
+            InvalidBotRules, match="exactly one answer: reply, template or interactive"
+        ):
             KeywordRule("x", keywords=("a",))
-        with pytest.raises(InvalidBotRules, match="exactly one of reply or template"):
+        with pytest.raises(
+            InvalidBotRules, match="exactly one answer: reply, template or interactive"
+        ):
             KeywordRule("x", keywords=("a",), reply="r", template=TemplateMessage("t"))
 
     def test_a_rule_needs_something_to_match(self) -> None:
-        with pytest.raises(InvalidBotRules, match="at least one keyword or pattern"):
+        with pytest.raises(InvalidBotRules, match="at least one keyword, pattern or reply id"):
             KeywordRule("x", reply="r")
 
     def test_a_keyword_of_punctuation_only_is_refused(self) -> None:

@@ -360,14 +360,19 @@ def test_bad_business_hours(write_file: WriteFile, name: str, content: str, mess
             PRICES + 'reply = "x"\n[[rules]]\nname = "pedido"\npatterns = ["(["]\nreply = "y"\n',
             "rules[1].patterns: '([': unterminated character set at position 1",
         ),
-        (PRICES, "rules[0]: needs exactly one of reply or template"),
+        (
+            PRICES,
+            "rules[0]: needs exactly one answer: reply, template or interactive "
+            "(buttons or a list)",
+        ),
         (
             PRICES + 'reply = "x"\ntemplate = { name = "lista" }\n',
-            "rules[0]: needs exactly one of reply or template",
+            "rules[0]: needs exactly one answer: reply, template or interactive "
+            "(buttons or a list)",
         ),
         (
             '[[rules]]\nname = "precios"\nreply = "x"\n',
-            "rules[0]: needs at least one keyword or pattern",
+            "rules[0]: needs at least one keyword, pattern or reply id",
         ),
         (
             '[[rules]]\nname = " "\nkeywords = ["precio"]\nreply = "x"\n',

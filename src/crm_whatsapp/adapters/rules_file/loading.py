@@ -26,6 +26,7 @@ from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from crm_whatsapp.adapters.rules_file.schema import BotRulesFile, bot_rules, describe
@@ -265,14 +266,19 @@ def _unknown_key(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
 
 
 def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The keys a file may write at ``loc`` (a field's alias, such as ``list``, if it has one)."""
     current: type[BaseModel] | None = model
     for part in loc:
         if current is None:
             return []
         if isinstance(part, str):
-            field = current.model_fields.get(part)
+            field = next((f for k, f in _keys(current) if k == part), None)
             current = _model_in(field.annotation) if field else None
-    return list(current.model_fields) if current else []
+    return [key for key, _ in _keys(current)] if current else []
+
+
+def _keys(model: type[BaseModel]) -> list[tuple[str, FieldInfo]]:
+    return [(field.alias or name, field) for name, field in model.model_fields.items()]
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -25,6 +25,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
+from crm_whatsapp.adapters.rules_file.interactive_schema import (
+    ButtonFile,
+    ListFile,
+    rule_interactive,
+)
 from crm_whatsapp.domain.errors import InvalidBotRules
 from crm_whatsapp.domain.message import TemplateMessage
 from crm_whatsapp.domain.policy.rules import (
@@ -231,6 +236,11 @@ class RuleFile(FileModel):
     reply: Text | None = None
     template: TemplateFile | None = None
     priority: int = 0
+    buttons: list[ButtonFile] | None = None
+    choices: ListFile | None = Field(default=None, alias="list")
+    header: str | None = None
+    footer: str | None = None
+    reply_ids: list[str] = []
 
 
 class BusinessHoursFile(FileModel):
@@ -288,14 +298,17 @@ def bot_rules(file: BotRulesFile) -> BotRules:
 
 
 def _keyword_rule(rule: RuleFile, index: int) -> KeywordRule:
+    interactive = rule_interactive(rule, index)
     try:
         return KeywordRule(
             name=rule.name,
             keywords=tuple(rule.keywords),
             patterns=tuple(rule.patterns),
-            reply=rule.reply,
+            reply=None if interactive is not None else rule.reply,
             template=_template(rule.template) if rule.template else None,
             priority=rule.priority,
+            interactive=interactive,
+            reply_ids=tuple(rule.reply_ids),
         )
     except InvalidBotRules as error:
         raise InvalidBotRules(_rule_field(error.field, rule.name, index), error.problem) from None

@@ -13,12 +13,13 @@ from crm_whatsapp.domain.policy.decision import (
     Effect,
     HandOff,
     NoReply,
+    ReplyInteractive,
     ReplyTemplate,
     ReplyText,
     SkipReason,
 )
 from crm_whatsapp.domain.policy.placeholders import placeholder_values
-from crm_whatsapp.domain.policy.rules import BotRules
+from crm_whatsapp.domain.policy.rules import BotRules, KeywordRule
 from crm_whatsapp.domain.policy.text import contains_phrase, is_exactly, normalize, render
 
 _NOT_ANSWERABLE = frozenset({MessageKind.REACTION, MessageKind.SYSTEM, MessageKind.UNSUPPORTED})
@@ -38,7 +39,8 @@ def decide(
     a fresh customer message; opt-out/opt-in and handoff keywords (their effect holds even
     when the bot must stay silent); too old; opted out; an agent's takeover; the flood
     limit; the consent confirmation; handoff; the after-hours notice (once per period);
-    keyword rules by priority; media acknowledgement; greeting; fallback.
+    rules answering the button or list row the customer chose (by its id), then keyword
+    rules, by priority; media acknowledgement; greeting; fallback.
     """
     if not message.is_inbound or message.author.kind is not AuthorKind.CUSTOMER:
         return NoReply(SkipReason.OWN_MESSAGE)
@@ -109,12 +111,13 @@ def _answer(
                 "after_hours",
                 frozenset({Effect.AFTER_HOURS_NOTICE}),
             )
+    chosen = _chosen_id(message)
+    for rule in rules.rules_by_priority:
+        if chosen is not None and rule.answers_choice(chosen):
+            return _rule_answer(rule, values)
     for rule in rules.rules_by_priority:
         if words and rule.matches(words):
-            name = f"keyword:{rule.name}"
-            if rule.template is not None:
-                return ReplyTemplate(_render_template(rule.template, values), name)
-            return ReplyText(render(rule.reply or "", values), name)
+            return _rule_answer(rule, values)
     if message.kind.is_media and rules.media_ack:
         return ReplyText(render(rules.media_ack, values), "media_ack")
     last_inbound = conversation.last_inbound_at
@@ -129,6 +132,26 @@ def _answer(
     if rules.fallback_reply:
         return ReplyText(render(rules.fallback_reply, values), "fallback")
     return NoReply(SkipReason.NO_RULE_MATCHED)
+
+
+CHOSEN_ID_DETAILS = {MessageKind.INTERACTIVE: "reply_id", MessageKind.BUTTON: "button_payload"}
+"""Where the webhook's reading keeps the id of the customer's choice: a reply button's or
+list row's id, or the payload of a template's quick-reply button."""
+
+
+def _chosen_id(message: Message) -> str | None:
+    key = CHOSEN_ID_DETAILS.get(message.kind)
+    chosen = message.details.get(key) if key is not None else None
+    return chosen if isinstance(chosen, str) and chosen else None
+
+
+def _rule_answer(rule: KeywordRule, values: dict[str, str]) -> Decision:
+    name = f"keyword:{rule.name}"
+    if rule.template is not None:
+        return ReplyTemplate(_render_template(rule.template, values), name)
+    if rule.interactive is not None:
+        return ReplyInteractive(rule.interactive.rendered(lambda text: render(text, values)), name)
+    return ReplyText(render(rule.reply or "", values), name)
 
 
 def _render_template(template: TemplateMessage, values: dict[str, str]) -> TemplateMessage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import TemplateMessage
 
 
@@ -50,6 +51,15 @@ class ReplyTemplate:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyInteractive:
+    """Answer with reply buttons or a list (placeholders already filled)."""
+
+    content: InteractiveContent
+    rule: str
+    effects: frozenset[Effect] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class HandOff:
     """Pause the bot so that a person answers; ``text`` tells the customer (once)."""
 
@@ -66,12 +76,13 @@ class NoReply:
     effects: frozenset[Effect] = frozenset()
 
 
-Decision = ReplyText | ReplyTemplate | HandOff | NoReply
-"""The bot's answer: reply text, reply template, hand off to a person, or no reply."""
+Decision = ReplyText | ReplyTemplate | ReplyInteractive | HandOff | NoReply
+"""The bot's answer: reply text, a template, buttons or a list, hand off to a person, or no
+reply."""
 
 
 def is_reply(decision: Decision) -> bool:
     """Whether the decision sends something to the customer."""
     if isinstance(decision, HandOff):
         return decision.text is not None
-    return isinstance(decision, ReplyText | ReplyTemplate)
+    return isinstance(decision, ReplyText | ReplyTemplate | ReplyInteractive)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_whatsapp.domain.conversation import SERVICE_WINDOW
 from crm_whatsapp.domain.errors import InvalidBotRules
+from crm_whatsapp.domain.interactive import InteractiveContent
 from crm_whatsapp.domain.message import TemplateMessage
 from crm_whatsapp.domain.policy.text import contains_phrase, normalize
 
@@ -46,11 +47,14 @@ def _normalized_keywords(field_name: str, keywords: tuple[str, ...]) -> tuple[st
 
 @dataclass(frozen=True, slots=True)
 class KeywordRule:
-    """Answer ``reply`` (or ``template``) when any keyword or regex matches.
+    """Answer ``reply`` (or ``template``, or ``interactive`` buttons or a list) when any
+    keyword or regex matches, or when the customer chose one of ``reply_ids``.
 
     Keywords match as whole words anywhere in the message; regexes are searched in the
     normalized text (lower case, no accents), so write them in lower case without accents.
-    Higher ``priority`` wins; equal priorities keep the order of the file.
+    ``reply_ids`` are the ids of buttons or list rows (or a template's quick-reply payload):
+    a customer's choice is matched by its id, before any keyword. Higher ``priority`` wins;
+    equal priorities keep the order of the file.
     """
 
     name: str
@@ -59,6 +63,8 @@ class KeywordRule:
     reply: str | None = None
     template: TemplateMessage | None = None
     priority: int = 0
+    interactive: InteractiveContent | None = None
+    reply_ids: tuple[str, ...] = ()
     _keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _regexes: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
@@ -66,10 +72,16 @@ class KeywordRule:
         where = f"rules[{self.name!r}]"
         if not self.name.strip():
             raise InvalidBotRules("rules", "every rule needs a name")
-        if not self.keywords and not self.patterns:
-            raise InvalidBotRules(where, "needs at least one keyword or pattern")
-        if (self.reply is None) == (self.template is None):
-            raise InvalidBotRules(where, "needs exactly one of reply or template")
+        if not self.keywords and not self.patterns and not self.reply_ids:
+            raise InvalidBotRules(where, "needs at least one keyword, pattern or reply id")
+        answers = (self.reply, self.template, self.interactive)
+        if sum(answer is not None for answer in answers) != 1:
+            raise InvalidBotRules(
+                where,
+                "needs exactly one answer: reply, template or interactive (buttons or a list)",
+            )
+        if any(not choice.strip() for choice in self.reply_ids):
+            raise InvalidBotRules(f"{where}.reply_ids", "an id must not be empty")
         if self.reply is not None and not self.reply.strip():
             raise InvalidBotRules(f"{where}.reply", "must not be empty")
         regexes = []
@@ -80,6 +92,10 @@ class KeywordRule:
                 raise InvalidBotRules(f"{where}.patterns", f"{pattern!r}: {exc}") from exc
         object.__setattr__(self, "_keys", _normalized_keywords(f"{where}.keywords", self.keywords))
         object.__setattr__(self, "_regexes", tuple(regexes))
+
+    def answers_choice(self, chosen_id: str) -> bool:
+        """Whether the customer's button or list choice (its id) is one this rule answers."""
+        return chosen_id in self.reply_ids
 
     def matches(self, normalized_text: str) -> bool:
         return contains_phrase(normalized_text, self._keys) or any(

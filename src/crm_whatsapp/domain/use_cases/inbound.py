@@ -32,6 +32,7 @@ from crm_whatsapp.domain.policy import (
     Effect,
     HandOff,
     NoReply,
+    ReplyInteractive,
     ReplyTemplate,
     ReplyText,
     decide,
@@ -223,17 +224,22 @@ def _reply_for(
         return None
     template = decision.template if isinstance(decision, ReplyTemplate) else None
     text = decision.text if isinstance(decision, ReplyText | HandOff) else None
+    interactive = decision.content if isinstance(decision, ReplyInteractive) else None
+    kind = MessageKind.TEMPLATE if template else MessageKind.TEXT
+    if interactive is not None:
+        kind, text = MessageKind.INTERACTIVE, interactive.body
     return Message(
         id=ids.new_id(),
         conversation_id=conversation.id,
         direction=Direction.OUTBOUND,
-        kind=MessageKind.TEMPLATE if template else MessageKind.TEXT,
+        kind=kind,
         created_at=now,
         author=Author.bot(),
         text=text,
         template=template,
         details={"rule": decision.rule, "in_reply_to": inbound.id},
         delivery=Delivery.pending(now),
+        interactive=interactive,
     )
 
 

@@ -9,12 +9,25 @@ from typing import Any
 
 import httpx
 import pytest
-from http_service_kit import API, AUTH, BUSINESS_NUMBER_ID, make_settings, signed, text_webhook
+from http_service_kit import (
+    ACCESS_TOKEN,
+    API,
+    AUTH,
+    BUSINESS_NUMBER_ID,
+    make_settings,
+    signed,
+    text_webhook,
+)
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
-from crm_whatsapp.app import Settings
+from crm_whatsapp.app import Settings, create_app
+from crm_whatsapp.domain.identity import ClientRef
+from crm_whatsapp.domain.ports import ClientLookup
+from crm_whatsapp.testing.media_samples import pdf
 from polling import processed, wait_until
 
 WABA = "fake-waba"
@@ -23,6 +36,16 @@ TEMPLATES = "/api/v1/plantillas"
 
 def _catalogue() -> list[dict[str, Any]]:
     return [
+        {
+            "name": "factura_disponible",
+            "language": "es",
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "components": [
+                {"type": "HEADER", "format": "DOCUMENT"},
+                {"type": "BODY", "text": "Tu factura {{1}} está lista."},
+            ],
+        },
         {
             "name": "recordatorio_pago",
             "language": "es",
@@ -120,6 +143,14 @@ def settings(service_database: Database, fake_graph: RunningFakeGraphApi) -> Set
 
 
 @pytest.fixture
+def app(settings: Settings, service_database: Database) -> Starlette:
+    """The service with a CRM of one client, Ana (C-7), who never wrote on WhatsApp."""
+    crm = InMemoryClientLookup(default_region="MX")
+    crm.add(ClientRef("C-7", "Ana Ruiz"), "no tiene", "(55) 1234-9999")
+    return create_app(settings, overrides={Database: service_database, ClientLookup: crm})
+
+
+@pytest.fixture
 def catalogue(fake_graph: RunningFakeGraphApi) -> None:
     answer = httpx.post(
         f"{fake_graph.base_url}/__templates",
@@ -153,7 +184,7 @@ def test_the_catalogue_syncs_over_every_page_and_lists_with_filters(
     answer = client.post(f"{TEMPLATES}/sincronizar", headers=AUTH)
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert report["templates"] == 234
+    assert report["templates"] == 235
     assert report["pages"] >= 3  # 100 a page: 234 need three
 
     listed = client.get(TEMPLATES, params={"category": "MARKETING"}, headers=AUTH).json()
@@ -344,7 +375,7 @@ def test_a_marketing_template_is_refused_after_the_customer_stops_marketing(
     assert answer.status_code == 201, answer.text
 
 
-def test_a_paused_template_webhook_stops_its_sends_at_once(api: TestClient) -> None:
+def test_template_webhooks_update_the_catalogue_and_a_pause_stops_sends_at_once(api: TestClient) -> None:
     paused = json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -362,7 +393,27 @@ def test_a_paused_template_webhook_stops_its_sends_at_once(api: TestClient) -> N
                                 "message_template_language": "es",
                                 "reason": "QUALITY_PAUSED",
                             },
-                        }
+                        },
+                        {
+                            "field": "message_template_quality_update",
+                            "value": {
+                                "previous_quality_score": "GREEN",
+                                "new_quality_score": "RED",
+                                "message_template_id": 1234,
+                                "message_template_name": "promocion_mensual",
+                                "message_template_language": "es",
+                            },
+                        },
+                        {
+                            "field": "template_category_update",
+                            "value": {
+                                "message_template_id": 1234,
+                                "message_template_name": "recordatorio_pago",
+                                "message_template_language": "es",
+                                "previous_category": "UTILITY",
+                                "new_category": "MARKETING",
+                            },
+                        },
                     ],
                 }
             ],
@@ -375,7 +426,88 @@ def test_a_paused_template_webhook_stops_its_sends_at_once(api: TestClient) -> N
         "PAUSED",
         "PAUSED: QUALITY_PAUSED",
     )
+    assert listed[0]["quality"] == "RED"
+    moved = api.get(TEMPLATES, params={"q": "recordatorio"}, headers=AUTH).json()["items"]
+    assert moved[0]["category"] == "MARKETING"
     promo = {"name": "promocion_mensual", "parameters": ["Ana"]}
     answer = api.post(API, json={"to": "+34 612 000 111", "template": promo}, headers=AUTH)
     assert answer.status_code == 409, answer.text
     assert answer.json()["error"]["code"] == "template_not_sendable"
+
+
+def test_a_conversation_started_by_client_id_goes_to_the_client_s_crm_number_and_is_linked(
+    api: TestClient, fake_graph: RunningFakeGraphApi
+) -> None:
+    template = {
+        "name": "recordatorio_pago",
+        "parameters": ["Ana", "$120", "hoy"],
+        "buttons": [{"index": 0, "parameter": "F-9"}],
+    }
+    answer = api.post(API, json={"client_id": "C-7", "template": template}, headers=AUTH)
+    assert answer.status_code == 201, answer.text
+    started = answer.json()
+    assert started["created"] is True
+    assert started["conversation"]["customer"]["wa_id"] == "525512349999"
+    assert started["conversation"]["client"]["id"] == "C-7"
+    assert _sent(fake_graph, "recordatorio_pago")["to"] == "525512349999"
+    kinds = [
+        a["kind"]
+        for a in api.get(f"{API}/{started['conversation']['id']}/actividad", headers=AUTH).json()[
+            "items"
+        ]
+    ]
+    assert kinds == ["template_sent", "link"]
+
+    again = api.post(API, json={"client_id": "C-7", "template": template}, headers=AUTH).json()
+    assert (again["created"], again["conversation"]["id"]) == (
+        False,
+        started["conversation"]["id"],
+    )
+    unknown = api.post(API, json={"client_id": "C-404", "template": template}, headers=AUTH)
+    assert unknown.status_code == 404
+
+
+def test_a_document_header_is_uploaded_with_the_send_and_meta_gets_its_file(
+    api: TestClient, fake_graph: RunningFakeGraphApi
+) -> None:
+    body = text_webhook("5215533334444", "hola")
+    api.post("/webhook", content=body, headers=signed(body))
+    processed(api.app)
+    conversation = api.get(API, headers=AUTH).json()["items"][0]["id"]
+    template = {"name": "factura_disponible", "parameters": ["F-12"]}
+    answer = api.post(
+        f"{API}/{conversation}/mensajes",
+        data={"template": json.dumps(template)},
+        files={"file": ("factura-F-12.pdf", pdf("Factura F-12"), "application/pdf")},
+        headers=AUTH,
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["kind"] == "template"
+    assert answer.json()["media"]["mime_type"] == "application/pdf"
+    header = _sent(fake_graph, "factura_disponible")["template"]["components"][0]
+    document = header["parameters"][0]["document"]
+    assert header["parameters"][0]["type"] == "document"
+    assert document["filename"] == "factura-F-12.pdf"
+    assert document["id"]  # uploaded first, as Meta requires
+
+    wrong = api.post(
+        f"{API}/{conversation}/mensajes",
+        data={"template": json.dumps({"name": "recordatorio_pago", "parameters": ["a", "b", "c"]})},
+        files={"file": ("f.pdf", pdf(), "application/pdf")},
+        headers=AUTH,
+    )
+    assert wrong.status_code == 422, wrong.text
+
+
+def test_a_failed_page_keeps_the_stored_catalogue(
+    api: TestClient, fake_graph: RunningFakeGraphApi
+) -> None:
+    before = api.get(TEMPLATES, headers=AUTH).json()
+    failure = {"code": 2, "http_status": 503, "times": 1, "endpoint": "templates"}
+    assert httpx.post(f"{fake_graph.base_url}/__fail_next", json=failure).status_code == 200
+    answer = api.post(f"{TEMPLATES}/sincronizar", headers=AUTH)
+    assert answer.status_code == 502, answer.text
+    assert answer.json()["error"]["code"] == "template_sync_failed"
+    assert ACCESS_TOKEN not in answer.text
+    after = api.get(TEMPLATES, headers=AUTH).json()
+    assert after == before

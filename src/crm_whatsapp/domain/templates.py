@@ -92,6 +92,11 @@ class Template:
     """Why Meta rejected, paused or disabled it, when it said."""
     updated_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if not self.body_parameters and variables_in(self.body):
+            # built by hand (a test, a host's own catalogue): read them off the body
+            object.__setattr__(self, "body_parameters", placeholders(self.body))
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.name, self.language)

@@ -21,6 +21,7 @@ from crm_whatsapp.adapters.http.callers import (
 )
 from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.http.errors import ApiError
+from crm_whatsapp.adapters.http.templates import check_header_file_visible
 from crm_whatsapp.adapters.http.uploads import send_file
 from crm_whatsapp.domain.conversation import Conversation, ConversationStatus
 from crm_whatsapp.domain.errors import (
@@ -103,7 +104,8 @@ def search_clients(context: ApiContext, call: Call) -> schemas.ClientList:
 
 # -- acting --------------------------------------------------------------------------------
 async def reply(context: ApiContext, call: Call) -> schemas.MessageOut:
-    """JSON: text or a template; multipart/form-data: a file (``uploads.py``)."""
+    """JSON: text, a template, or buttons or a list; multipart/form-data: a file
+    (``uploads.py``)."""
     if call.upload is not None:
         return await send_file(context, call, call.required(CONVERSATION))
     return await run_in_threadpool(_reply, context, call)
@@ -113,12 +115,15 @@ def _reply(context: ApiContext, call: Call) -> schemas.MessageOut:
     body = call.body_as(schemas.AgentReplyIn)
     actor = acting_actor(call, body.agent)
     conversation_id = visible_conversation(context, call, call.required(CONVERSATION)).id
+    if body.template is not None:
+        check_header_file_visible(context, call, body.template)
     message = agent_reply(
         context.deps,
         conversation_id,
         actor,
         text=body.text,
         template=body.template.to_domain() if body.template else None,
+        interactive=body.interactive.to_domain() if body.interactive else None,
         reply_to_wamid=body.reply_to_wamid,
         take_over=body.take_over,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crm_whatsapp.adapters.http.interactive_schemas import (
     InteractiveIn,
@@ -21,6 +21,7 @@ from crm_whatsapp.adapters.http.media_links import MediaLinks
 from crm_whatsapp.adapters.http.media_schemas import MediaOut, media_out
 from crm_whatsapp.adapters.http.template_schemas import TemplateIn
 from crm_whatsapp.domain.conversation import Conversation
+from crm_whatsapp.domain.errors import InvalidOutboundMessage
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.message import Message
 from crm_whatsapp.domain.statistics import DurationSummary, Statistics
@@ -231,6 +232,25 @@ class AgentFileIn(_In):
     as_document: bool = Field(default=False, description="send a picture or video as a file")
     reply_to_wamid: str | None = Field(default=None, max_length=200)
     take_over: bool = Field(default=True, description="pause the bot for this conversation")
+    template: str | None = Field(
+        default=None,
+        max_length=20000,
+        description="a template (the JSON of `template` in a JSON reply) whose media header "
+        "is this file; then no caption, and the 24-hour window does not apply",
+    )
+
+    def template_in(self) -> TemplateIn | None:
+        """The ``template`` field read as JSON; a 422 naming it when it is not one."""
+        if self.template is None:
+            return None
+        try:
+            return TemplateIn.model_validate_json(self.template)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise InvalidOutboundMessage(
+                f"template{'.' + where if where else ''}", str(first["msg"])
+            ) from None
 
 
 class LinkClientIn(_In):

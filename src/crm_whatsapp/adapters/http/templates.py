@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from crm_whatsapp.adapters.http import schemas
-from crm_whatsapp.adapters.http.callers import acting_actor
+from crm_whatsapp.adapters.http.callers import acting_actor, visible_conversation
 from crm_whatsapp.adapters.http.context import ApiContext, Call
 from crm_whatsapp.adapters.http.errors import ApiError
 from crm_whatsapp.adapters.http.template_schemas import (
@@ -19,8 +19,9 @@ from crm_whatsapp.adapters.http.template_schemas import (
     catalogue_template_out,
     sync_out,
 )
+from crm_whatsapp.domain.errors import ConversationNotFound, MessageNotFound
 from crm_whatsapp.domain.phone import PhoneNumber
-from crm_whatsapp.domain.template_errors import TemplatesNotConfigured
+from crm_whatsapp.domain.template_errors import InvalidTemplateParameters, TemplatesNotConfigured
 from crm_whatsapp.domain.templates import TemplateFilter
 from crm_whatsapp.domain.use_cases.start_conversation import start_conversation
 
@@ -48,6 +49,21 @@ class StartedConversationOut(BaseModel):
     conversation: schemas.ConversationOut
     message: schemas.MessageOut
     created: bool = Field(description="true when the conversation was made for this message")
+
+
+def check_header_file_visible(context: ApiContext, call: Call, template: TemplateIn) -> None:
+    """A header that reuses a stored file must name one of the caller's own conversations:
+    a client-confined token cannot send another client's document by guessing its id."""
+    media_id = template.header.media_id if template.header is not None else None
+    if media_id is None or not call.caller.is_confined:
+        return
+    try:
+        owner = context.queries.message(media_id).conversation_id
+        visible_conversation(context, call, owner)
+    except (MessageNotFound, ConversationNotFound):
+        raise InvalidTemplateParameters(
+            template.name, [f"header: no message {media_id!r} holds a file"]
+        ) from None
 
 
 def list_templates(context: ApiContext, call: Call) -> TemplateCatalogueOut:
@@ -89,6 +105,7 @@ def start(context: ApiContext, call: Call) -> StartedConversationOut:
             "invalid_request",
             "business_number_id: none given and CRM_WHATSAPP_PHONE_NUMBER_ID is not set",
         )
+    check_header_file_visible(context, call, body.template)
     to = PhoneNumber.parse(body.to, context.default_region) if body.to is not None else None
     started = start_conversation(
         context.deps,

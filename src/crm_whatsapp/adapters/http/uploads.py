@@ -39,11 +39,15 @@ async def send_file(context: ApiContext, call: Call, conversation_id: str) -> sc
     upload = call.upload
     assert upload is not None
     form = call.body_as(schemas.AgentFileIn)
+    template = form.template_in()
     actor = acting_actor(call, form.agent)
     store = context.deps.media
     if store is None:
         raise ApiError(503, "unavailable", "this service keeps no media files")
-    await _check_window(context, call, conversation_id)
+    if template is None:
+        await _check_window(context, call, conversation_id)
+    else:  # a template goes at any time; the conversation must still be the caller's
+        await run_in_threadpool(visible_conversation, context, call, conversation_id)
     size = await _size(upload)
     if size > context.upload_max_bytes:
         raise ApiError(
@@ -79,6 +83,7 @@ async def send_file(context: ApiContext, call: Call, conversation_id: str) -> sc
             conversation_id,
             actor,
             text=form.caption or None,
+            template=template.to_domain() if template is not None else None,
             attachment=attachment,
             reply_to_wamid=form.reply_to_wamid,
             take_over=form.take_over,

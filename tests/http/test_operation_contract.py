@@ -34,6 +34,17 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
     "AssignIn": {"agent": {"id": "laura", "name": "Laura"}},
     "StatusIn": {"status": "pending"},
     "NoteIn": {"text": "Pidió factura con RFC; llamar el lunes."},
+    "CannedResponseIn": {
+        "shortcut": "pago_pendiente",
+        "title": "Pago pendiente",
+        "text": "Hola {nombre}, tu pago sigue pendiente.",
+    },
+    "CannedResponseChangeIn": {"title": "Horario de atención"},
+    "StartConversationIn": {
+        "to": "+52 55 1234 5678",
+        "template": {"name": "bienvenida", "language": "es"},
+        "business_number_id": "106540352242922",
+    },
 }
 GOOD_QUERY = {"q": "ana"}  # the one required query parameter (the client search)
 STREAMS = {"text/event-stream"}
@@ -54,7 +65,9 @@ def app(settings: Settings, service_database: Database) -> Starlette:
     clients = InMemoryClientLookup([(ClientRef(CLIENT, "Ana López"), [ANA])])
     # every secured operation is called without a token: more failures than the throttle's
     # budget for one address (the throttle has its own tests)
-    patient = settings.model_copy(update={"auth_failures_per_minute": 10_000})
+    patient = settings.model_copy(
+        update={"auth_failures_per_minute": 10_000, "waba_id": "fake-waba"}
+    )
     return create_app(patient, overrides={Database: service_database, ClientLookup: clients})
 
 
@@ -70,6 +83,17 @@ def conversation_id(client: TestClient) -> str:
     assert client.post("/webhook", content=body, headers=signed(body)).status_code == 200
     processed(client.app)
     found: str = client.get(API, headers=AUTH).json()["items"][0]["id"]
+    return found
+
+
+@pytest.fixture
+def canned_id(client: TestClient) -> str:
+    """A canned response for the operations that change one (the walk's POST adds another,
+    whose shortcut the conversation's expansion then uses)."""
+    body = {"shortcut": "horario", "text": "Abrimos de 9 a 18 h."}
+    saved = client.post("/api/v1/respuestas-rapidas", json=body, headers=AUTH)
+    assert saved.status_code == 201, saved.text
+    found: str = saved.json()["id"]
     return found
 
 
@@ -120,8 +144,14 @@ def every_operation(document: dict[str, Any]) -> list[tuple[str, str, dict[str, 
     ]
 
 
-def concrete(path: str, conversation_id: str, files: dict[str, str] | None = None) -> str:
-    """``files``: the id of a message whose file is stored, and of one whose fetch failed."""
+def concrete(
+    path: str,
+    conversation_id: str,
+    files: dict[str, str] | None = None,
+    canned_id: str = "r-1",
+) -> str:
+    """``files``: the id of a message whose file is stored, and of one whose fetch failed;
+    ``canned_id``: a canned response's."""
     if files is not None:
         chosen = files["failed"] if path.endswith("/reintentar") else files["stored"]
         path = path.replace("{message_id}", chosen)
@@ -129,6 +159,8 @@ def concrete(path: str, conversation_id: str, files: dict[str, str] | None = Non
         path.replace("{conversation_id}", conversation_id)
         .replace("{cliente_id}", CLIENT)
         .replace("{numero}", ANA)
+        .replace("{id}", canned_id)
+        .replace("{shortcut}", GOOD_BODIES["CannedResponseIn"]["shortcut"])
     )
 
 
@@ -230,15 +262,17 @@ def test_every_declared_parameter_is_refused_just_outside_its_declared_range(
 def test_every_operation_answers_a_good_request_with_the_schema_it_declares(
     client: TestClient,
     document: dict[str, Any],
+    *,
     conversation_id: str,
     files: dict[str, str],
+    canned_id: str,
     subtests: pytest.Subtests,
 ) -> None:
     answered: set[str] = set()
     for path, method, spec in every_operation(document):
         success = min(spec["responses"], key=int)
-        content = spec["responses"][success]["content"]
-        media_type = next(iter(content))
+        content = spec["responses"][success].get("content", {})
+        media_type = next(iter(content), None)  # None: an answer without a body
         if media_type in STREAMS:
             continue  # an endless stream: tests/http/test_live_events.py reads it
         with subtests.test(f"{method} {path}"):
@@ -252,13 +286,15 @@ def test_every_operation_answers_a_good_request_with_the_schema_it_declares(
                 params = GOOD_QUERY if "q" in _required(spec) else {}
                 answer = client.request(
                     method,
-                    concrete(path, conversation_id, files),
+                    concrete(path, conversation_id, files, canned_id),
                     params=params,
                     json=body_for(spec),
                     headers=AUTH,
                 )
             assert answer.status_code == int(success), answer.text
-            if media_type != "*/*":  # a file answers with its own type
+            if media_type is None:
+                assert answer.content == b""
+            elif media_type != "*/*":  # a file answers with its own type
                 assert answer.headers["content-type"].startswith(media_type)
             if media_type == "application/json":
                 validator(document, content[media_type]["schema"]).validate(answer.json())

@@ -94,7 +94,7 @@ def test_a_template_answer_says_accepted_and_a_bsuid_send_echoes_user_id(fake, p
         "messaging_product": "whatsapp",
         "recipient": "MX.134912086553",
         "type": "template",
-        "template": {"name": "hola", "language": {"code": "es"}},
+        "template": {"name": "bienvenida", "language": {"code": "es"}},
     }
 
     answer = post(fake, body).json()

@@ -135,7 +135,9 @@ def test_each_accepted_message_gets_sent_delivered_read_signed_with_the_app_secr
     text_wamid = gateway_run(fake, lambda g: g.send_text(BUSINESS, CustomerIdentity(WA_ID), "hola"))
     template_wamid = gateway_run(
         fake,
-        lambda g: g.send_template(BUSINESS, CustomerIdentity(user_id=BSUID), TemplateMessage("t")),
+        lambda g: g.send_template(
+            BUSINESS, CustomerIdentity(user_id=BSUID), TemplateMessage("bienvenida")
+        ),
     )
 
     deliveries = receiver[0].wait_for(6)
@@ -186,7 +188,9 @@ def test_the_envelope_is_metas(fake, receiver) -> None:
 def test_statuses_carry_pricing_until_read_and_name_a_bsuid_recipient(fake, receiver) -> None:
     gateway_run(
         fake,
-        lambda g: g.send_template(BUSINESS, CustomerIdentity(user_id=BSUID), TemplateMessage("t")),
+        lambda g: g.send_template(
+            BUSINESS, CustomerIdentity(user_id=BSUID), TemplateMessage("bienvenida")
+        ),
     )
 
     sent, delivered, read = (d.status for d in receiver[0].wait_for(3))

@@ -151,9 +151,12 @@ def test_a_template_with_parameters_sends_one_body_component(fake):
 
 
 def test_a_template_without_parameters_sends_no_components(fake):
-    with_gateway(fake, lambda g: g.send_template(BUSINESS, CUSTOMER, TemplateMessage("hola")))
+    with_gateway(fake, lambda g: g.send_template(BUSINESS, CUSTOMER, TemplateMessage("bienvenida")))
 
-    assert only_request(fake)["body"]["template"] == {"name": "hola", "language": {"code": "es"}}
+    assert only_request(fake)["body"]["template"] == {
+        "name": "bienvenida",
+        "language": {"code": "es"},
+    }
 
 
 def test_mark_read_posts_the_read_status_of_the_customers_message(fake):

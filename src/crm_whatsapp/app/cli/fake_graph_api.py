@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
+from typing import Any
 
 from crm_whatsapp.app.cli.options import refuse_secret_option, settings_with
 from crm_whatsapp.app.settings import ENV_PREFIX
@@ -27,7 +29,11 @@ def add_fake_graph_api_command(
             "(130429) y los envíos en curso a la vez. También guarda archivos como Meta: "
             "consulta del identificador, enlace de descarga que vence (--media-url-ttl), "
             "subidas con los tipos y tamaños de WhatsApp e identificadores que vencen "
-            "(--media-id-ttl); POST /__media agrega el archivo de un cliente."
+            "(--media-id-ttl); POST /__media agrega el archivo de un cliente. Conoce las "
+            "plantillas de la cuenta de WhatsApp Business (--waba-id) como Meta: las lista "
+            "por páginas (GET /{versión}/{waba}/message_templates), revisa cada envío contra "
+            "ellas (132000, 132001, 132012, 132015) y, con POST /__templates/{nombre}/{idioma}"
+            "/status, cambia una y envía el webhook firmado de Meta."
         ),
     )
     fake.add_argument("--port", type=int, required=True, help="puerto (0: uno libre)")
@@ -83,6 +89,21 @@ def add_fake_graph_api_command(
         ),
     )
     fake.add_argument(
+        "--waba-id",
+        default=None,
+        help="la cuenta de WhatsApp Business de todos los números (por omisión fake-waba)",
+    )
+    fake.add_argument(
+        "--templates",
+        metavar="FILE",
+        type=_templates_file,
+        default=None,
+        help=(
+            "archivo JSON con una lista de plantillas en la forma de Meta, en lugar del "
+            "catálogo de demostración en español"
+        ),
+    )
+    fake.add_argument(
         "--status-webhook",
         metavar="URL",
         help=(
@@ -110,6 +131,7 @@ def add_fake_graph_api_command(
 def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from crm_whatsapp.adapters.whatsapp.fake_graph_api import (  # noqa: PLC0415 - heavy
         FakeGraphApiOptions,
+        TemplateCatalogue,
         serve_fake_graph_api,
     )
 
@@ -132,7 +154,14 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         send_rate=args.rate,
         media_url_lifetime_seconds=args.media_url_ttl,
         media_id_lifetime_seconds=args.media_id_ttl,
+        templates=args.templates,
+        **({"waba_id": args.waba_id} if args.waba_id else {}),
     )
+    if args.templates is not None:
+        try:
+            TemplateCatalogue(options.waba_id, args.templates)
+        except ValueError as exc:
+            parser.error(f"--templates: {exc}")
 
     def announce(base_url: str) -> None:
         webhooks = f", status webhooks to {args.status_webhook}" if args.status_webhook else ""
@@ -142,7 +171,7 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         rate = f"{args.rate:g} sends/s per number" if args.rate else "no send rate limit"
         print(
             f"Fake Graph API listening on {base_url} (fail rate {args.fail_rate}, "
-            f"{latency} ms, {rate}{webhooks})",
+            f"{latency} ms, {rate}, templates of WABA {options.waba_id}{webhooks})",
             flush=True,
         )
 
@@ -154,6 +183,17 @@ def run_fake_graph_api(parser: argparse.ArgumentParser, args: argparse.Namespace
         print(f"crm-whatsapp fake-graph-api: cannot listen: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _templates_file(path: str) -> tuple[dict[str, Any], ...]:
+    try:
+        with open(path, encoding="utf-8") as file:
+            templates = json.load(file)
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {exc}") from exc
+    if not isinstance(templates, list) or not all(isinstance(t, dict) for t in templates):
+        raise argparse.ArgumentTypeError(f"{path} must hold a JSON array of templates")
+    return tuple(templates)
 
 
 def _fraction(text: str) -> float:

@@ -21,6 +21,12 @@ that expire)::
     part = customer_media_message(fake.state, jpeg, "image/jpeg")  # a customer's photo
     fake.state.expire_media(part["image"]["id"])                    # 7 days later
 
+Templates, as Meta keeps them (a Spanish demo catalogue per WABA, listed page by page,
+sends checked against it, template webhooks on demand)::
+
+    fake.state.templates.templates()                # WABA "fake-waba", Meta's JSON shape
+    POST /__templates/oferta_verano/es/status {"status": "PAUSED"}   # signed webhook
+
 From a shell: ``crm-whatsapp fake-graph-api --port 8089 [--latency-ms 250 --rate 80]``.
 """
 
@@ -39,6 +45,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     customer_message_webhook_body,
     status_webhook_body,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import DEFAULT_WABA_ID
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import PaceStats
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     RunningFakeGraphApi,
@@ -53,8 +60,15 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
     FakeGraphApiState,
     WebhookDelivery,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.template_catalogue import DEMO_TEMPLATES
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.templates import (
+    TemplateCatalogue,
+    TemplateWebhookDelivery,
+)
 
 __all__ = [
+    "DEFAULT_WABA_ID",
+    "DEMO_TEMPLATES",
     "GRAPH_ERROR_SAMPLES",
     "MEDIA_RULES",
     "AcceptedMessage",
@@ -65,6 +79,8 @@ __all__ = [
     "MediaRule",
     "PaceStats",
     "RunningFakeGraphApi",
+    "TemplateCatalogue",
+    "TemplateWebhookDelivery",
     "WebhookDelivery",
     "create_fake_graph_api",
     "customer_media_message",

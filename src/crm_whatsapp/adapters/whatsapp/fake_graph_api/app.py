@@ -24,6 +24,11 @@ Routes:
   ``GET /__media_requests``. A media message sent by ``id`` must name a file the fake
   holds and that has not expired (else 131053), and takes only the fields Meta allows.
 
+* Templates (``template_app``): ``GET /{version}/{waba_id}/message_templates`` (Meta's
+  list, paged), ``GET``/``POST /__templates`` and ``POST /__templates/{name}/{language}/
+  status`` (signed template webhooks). A template send is checked against the catalogue
+  of the WABA owning the number (``template_checks``: 132000, 132001, 132012, 132015...).
+
 Each recorded request carries ``received_at`` and ``answered_at`` (``time.time()``). With
 a latency (``FakeGraphApiOptions.latency_seconds``) every messages request is answered
 that long after it arrived; with a ``send_rate``, a send past its number's throughput is
@@ -68,13 +73,15 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.responses import (
     token_problem,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
-    MEDIA_ENDPOINTS,
+    INJECTABLE_ENDPOINTS,
     AcceptedMessage,
     Failure,
     FakeGraphApiOptions,
     FakeGraphApiState,
     redacted_headers,
 )
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.template_app import template_routes
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.template_checks import template_refusal
 
 
 class _Rejected(Exception):
@@ -140,6 +147,7 @@ def create_fake_graph_api(
             Route("/__webhooks", webhooks, methods=["GET"]),
             Route("/__stats", stats, methods=["GET"]),
             Route("/__stats", reset_stats, methods=["DELETE"]),
+            *template_routes(fake),
             Route("/{version}/{phone_number_id}/messages", messages, methods=["POST"]),
             *media_routes(fake),
         ],
@@ -192,6 +200,14 @@ async def _messages(fake: FakeGraphApiState, request: Request) -> Response:
     if wrong is not None:
         refused = graph_error(fake, wrong.code, wrong.message, 400, details=wrong.details)
         return await answer(lambda: refused)
+    if kind == "message" and message_type == "template":
+        number = str(request.path_params["phone_number_id"])
+        refusal = template_refusal(fake.templates, number, message["template"])
+        if refusal is not None:
+            refused = graph_error(
+                fake, refusal.code, refusal.message, refusal.http_status, details=refusal.details
+            )
+            return await answer(lambda: refused)
     if kind == "read":
         return await _answered(fake, answer, lambda _: {"success": True})
     fake.pace.send_started()
@@ -289,8 +305,6 @@ def _validated(body: object) -> tuple[str, JsonObject]:
         raise _Rejected(f"(#100) The parameter {message_type} is required.")
     if message_type == "text" and (not isinstance(content.get("body"), str) or not content["body"]):
         raise _Rejected("(#100) The parameter text['body'] is required.")
-    if message_type == "template":
-        _validate_template(content)
     if message_type in MEDIA_KINDS:
         _validate_media(message_type, content)
     return "message", body
@@ -327,25 +341,6 @@ def _validate_media(message_type: str, media: dict[str, Any]) -> None:
             raise _Rejected(f"(#100) Param {message_type}['{name}'] must be a string.")
     if "voice" in media and not isinstance(media["voice"], bool):
         raise _Rejected("(#100) Param audio['voice'] must be a boolean.")
-
-
-def _validate_template(template: dict[str, Any]) -> None:
-    if not isinstance(template.get("name"), str) or not template["name"]:
-        raise _Rejected("(#100) The parameter template['name'] is required.")
-    language = template.get("language")
-    if not isinstance(language, dict) or not isinstance(language.get("code"), str):
-        raise _Rejected("(#100) The parameter template['language']['code'] is required.")
-    components = template.get("components", [])
-    if not isinstance(components, list):
-        raise _Rejected("(#100) Param template['components'] must be an array.")
-    for component in components:
-        if not isinstance(component, dict) or not isinstance(component.get("type"), str):
-            raise _Rejected("(#100) The parameter template['components'][0]['type'] is required.")
-        parameters = component.get("parameters", [])
-        if not isinstance(parameters, list) or any(
-            not isinstance(parameter, dict) or "type" not in parameter for parameter in parameters
-        ):
-            raise _Rejected("(#100) Invalid parameter", "Each template parameter needs a type.")
 
 
 def _decoded(raw: bytes) -> object:
@@ -387,6 +382,6 @@ def _parse_failure(raw: bytes) -> tuple[Failure, int, str]:
     if not slow and code is None and raw_body is None:
         raise ValueError("give a Graph error code, a raw_body, or slow: true")
     endpoint = spec.get("endpoint", "messages")
-    if endpoint != "messages" and endpoint not in MEDIA_ENDPOINTS:
-        raise ValueError(f"endpoint must be messages or one of {', '.join(MEDIA_ENDPOINTS)}")
+    if endpoint != "messages" and endpoint not in INJECTABLE_ENDPOINTS:
+        raise ValueError(f"endpoint must be messages or one of {', '.join(INJECTABLE_ENDPOINTS)}")
     return Failure(code, http_status, slow, message, raw_body), times, endpoint

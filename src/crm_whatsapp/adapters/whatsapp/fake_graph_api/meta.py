@@ -84,10 +84,36 @@ GRAPH_ERROR_SAMPLES: dict[int, GraphErrorSample] = {
         400,
         "Unsupported file type or size: the file cannot be sent.",
     ),
+    131008: GraphErrorSample(
+        "(#131008) Required parameter is missing",
+        400,
+        "A parameter of the request has no value.",
+    ),
     132000: GraphErrorSample(
         "(#132000) Number of parameters does not match the expected number of params",
         400,
         "body: number of localizable_params does not match the expected number of params",
+    ),
+    132001: GraphErrorSample(
+        "(#132001) Template name does not exist in the translation",
+        404,
+        "The template does not exist in the specified language or has not been approved.",
+    ),
+    132012: GraphErrorSample(
+        "(#132012) Parameter format does not match format in the created template",
+        400,
+        "Variable parameter values formatted incorrectly.",
+    ),
+    132015: GraphErrorSample(
+        "(#132015) Template is Paused",
+        400,
+        "Template is paused due to low quality so it cannot be sent in a template message.",
+    ),
+    132016: GraphErrorSample(
+        "(#132016) Template is disabled",
+        400,
+        "Template has been paused too many times due to low quality and is now permanently "
+        "disabled.",
     ),
 }
 

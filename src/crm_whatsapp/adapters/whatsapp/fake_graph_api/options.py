@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 STATUS_SEQUENCE = ("sent", "delivered", "read")
 
 MEDIA_ENDPOINTS = ("lookup", "download", "upload")
 """Where a failure can be injected besides ``messages``: ``GET /{version}/{media-id}``,
 ``GET /__download/...`` and ``POST /{version}/{phone-number-id}/media``."""
+
+TEMPLATES_ENDPOINT = "templates"
+"""``GET /{version}/{waba-id}/message_templates``, where a failure can be injected too."""
+
+INJECTABLE_ENDPOINTS = (*MEDIA_ENDPOINTS, TEMPLATES_ENDPOINT)
+
+DEFAULT_WABA_ID = "fake-waba"
 
 SEVEN_DAYS = 7 * 24 * 3600.0
 
@@ -40,6 +49,11 @@ class FakeGraphApiOptions:
     ``media_url_lifetime_seconds`` (Meta: about 5 minutes); the media id itself works for
     ``media_id_lifetime_seconds`` after the fake got the file (Meta: 7 days for a
     customer's file), then it answers code 100 as Meta does.
+
+    Templates: every business number belongs to the WhatsApp Business Account ``waba_id``
+    unless ``phone_number_wabas`` maps it to another; a template send is checked against
+    its WABA's catalogue, which starts as ``templates`` (None: the Spanish demo catalogue,
+    ``DEMO_TEMPLATES``; ``()``: none), in Meta's JSON shape.
     """
 
     fail_rate: float = 0.0
@@ -56,6 +70,9 @@ class FakeGraphApiOptions:
     send_rate: float | None = None
     media_url_lifetime_seconds: float = 300.0
     media_id_lifetime_seconds: float = SEVEN_DAYS
+    waba_id: str = DEFAULT_WABA_ID
+    phone_number_wabas: Mapping[str, str] = field(default_factory=dict, hash=False)
+    templates: tuple[Mapping[str, Any], ...] | None = field(default=None, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.fail_rate <= 1.0:
@@ -74,6 +91,8 @@ class FakeGraphApiOptions:
             raise ValueError("send_rate must be positive (None: no limit)")
         if not (self.media_url_lifetime_seconds > 0 and self.media_id_lifetime_seconds > 0):
             raise ValueError("media lifetimes must be positive")
+        if not self.waba_id or not all(self.phone_number_wabas.values()):
+            raise ValueError("a WABA id must not be empty")
 
     def __repr__(self) -> str:
         return (
@@ -86,5 +105,6 @@ class FakeGraphApiOptions:
             f"latency_seconds={self.latency_seconds!r}, "
             f"jitter_seconds={self.jitter_seconds!r}, send_rate={self.send_rate!r}, "
             f"media_url_lifetime_seconds={self.media_url_lifetime_seconds!r}, "
-            f"media_id_lifetime_seconds={self.media_id_lifetime_seconds!r})"
+            f"media_id_lifetime_seconds={self.media_id_lifetime_seconds!r}, "
+            f"waba_id={self.waba_id!r}, phone_number_wabas={dict(self.phone_number_wabas)!r})"
         )

@@ -30,16 +30,20 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
     status_webhook_body,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import (
+    INJECTABLE_ENDPOINTS,
     MEDIA_ENDPOINTS,
     STATUS_SEQUENCE,
     FakeGraphApiOptions,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.pace import Pace, PaceStats
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.template_catalogue import DEMO_TEMPLATES
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.templates import TemplateCatalogue
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 
 logger = logging.getLogger("crm_whatsapp.fake_graph_api")
 
 __all__ = [
+    "INJECTABLE_ENDPOINTS",
     "MEDIA_ENDPOINTS",
     "AcceptedMessage",
     "Failure",
@@ -112,7 +116,9 @@ class FakeGraphApiState:
         self._wamids: set[str] = set()
         self._deliveries: list[WebhookDelivery] = []
         self._forced: deque[Failure] = deque()
-        self._media_forced: dict[str, deque[Failure]] = {name: deque() for name in MEDIA_ENDPOINTS}
+        self._media_forced: dict[str, deque[Failure]] = {
+            name: deque() for name in INJECTABLE_ENDPOINTS
+        }
         self._conversation_ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: asyncio.Event | None = None
@@ -128,6 +134,12 @@ class FakeGraphApiState:
             self.options.media_url_lifetime_seconds,
             self.options.media_id_lifetime_seconds,
             seed=self.options.seed,
+        )
+        templates = self.options.templates
+        self.templates = TemplateCatalogue(
+            self.options.waba_id,
+            DEMO_TEMPLATES if templates is None else templates,
+            self.options.phone_number_wabas,
         )
 
     # -- what a test reads ---------------------------------------------------------------
@@ -155,8 +167,9 @@ class FakeGraphApiState:
         return self.pace.stats()
 
     def reset(self) -> None:
-        """Forget requests, accepted messages, webhooks, files and queued failures (so that
-        one server can serve many tests); the options and the random sequence carry on."""
+        """Forget requests, accepted messages, webhooks, files and queued failures, and put
+        the template catalogue back as it started (so that one server can serve many
+        tests); the options and the random sequence carry on."""
         with self._lock:
             self._requests.clear()
             self._accepted.clear()
@@ -165,16 +178,19 @@ class FakeGraphApiState:
             for queue in self._media_forced.values():
                 queue.clear()
         self.media.clear()
+        self.templates.reset()
         self.pace.reset_counters()
 
     def fail_next(self, failure: Failure, times: int = 1, *, endpoint: str = "messages") -> None:
         """Answer the next ``times`` requests to ``endpoint`` with ``failure``: message
         requests (before any random failure, whatever ``fail_rate`` says), or one of
-        ``MEDIA_ENDPOINTS`` (``lookup``, ``download``, ``upload``)."""
+        ``INJECTABLE_ENDPOINTS`` (``lookup``, ``download``, ``upload``, ``templates``)."""
         if times < 1:
             raise ValueError("times must be at least 1")
-        if endpoint != "messages" and endpoint not in MEDIA_ENDPOINTS:
-            raise ValueError(f"endpoint must be messages or one of {', '.join(MEDIA_ENDPOINTS)}")
+        if endpoint != "messages" and endpoint not in INJECTABLE_ENDPOINTS:
+            raise ValueError(
+                f"endpoint must be messages or one of {', '.join(INJECTABLE_ENDPOINTS)}"
+            )
         with self._lock:
             queue = self._forced if endpoint == "messages" else self._media_forced[endpoint]
             queue.extend([failure] * times)
@@ -223,7 +239,8 @@ class FakeGraphApiState:
             return Failure(slow=True)
 
     def next_media_failure(self, endpoint: str) -> Failure | None:
-        """The failure queued for a media endpoint, if any (no random ones there)."""
+        """The failure queued for a media endpoint or the templates list, if any (no
+        random ones there)."""
         with self._lock:
             queue = self._media_forced[endpoint]
             return queue.popleft() if queue else None
@@ -315,8 +332,7 @@ class FakeGraphApiState:
             await self._post_status(context, status)
 
     async def _post_status(self, context: StatusContext, status: str) -> None:
-        url, secret, http = self.options.status_webhook_url, self.options.app_secret, self._http
-        if url is None or secret is None or http is None:
+        if self.options.status_webhook_url is None or self._http is None:
             return
         payload = status_webhook_body(
             context,
@@ -325,20 +341,27 @@ class FakeGraphApiState:
             business_account_id=self.options.business_account_id,
             display_phone_number=self.options.display_phone_number,
         )
+        response_status, error = await self.post_signed(payload)
+        if error is not None:
+            logger.warning("status webhook %s for %s failed: %s", status, context.wamid, error)
+        with self._lock:
+            self._deliveries.append(WebhookDelivery(context.wamid, status, response_status, error))
+
+    async def post_signed(self, payload: JsonObject) -> tuple[int | None, str | None]:
+        """POST ``payload`` to the webhook URL, signed with the app secret as Meta signs
+        (``X-Hub-Signature-256``): the receiver's HTTP status, or why there is none."""
+        url, secret, http = self.options.status_webhook_url, self.options.app_secret, self._http
+        if url is None or secret is None:
+            return None, "no webhook URL configured (status_webhook_url)"
+        if http is None:
+            return None, "the fake is not running"
         raw = json.dumps(payload, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(raw, secret),
-        }
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(raw, secret)}
         try:
             response = await http.post(url, content=raw, headers=headers)
         except httpx.HTTPError as exc:
-            logger.warning("status webhook %s for %s failed: %r", status, context.wamid, exc)
-            delivery = WebhookDelivery(context.wamid, status, None, type(exc).__name__)
-        else:
-            delivery = WebhookDelivery(context.wamid, status, response.status_code)
-        with self._lock:
-            self._deliveries.append(delivery)
+            return None, type(exc).__name__
+        return response.status_code, None
 
 
 def redacted_headers(headers: Mapping[str, str]) -> dict[str, str]:

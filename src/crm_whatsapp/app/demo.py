@@ -29,6 +29,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 from crm_whatsapp.adapters.http.agent_tokens import MAX_LIFETIME, AgentTokens
 from crm_whatsapp.adapters.memory import FixedClock, InMemoryMessagingGateway
 from crm_whatsapp.adapters.sql import ClientPhoneIndex, Database
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import DEFAULT_WABA_ID
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     base_url_of,
     listening_socket,
@@ -37,6 +38,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.container import build_container, close_owned
 from crm_whatsapp.app.demo_data import (
+    DEMO_PHONE_NUMBER_ID,
     HANDOFF_TEXT,
     OPT_OUT_TEXT,
     DemoClient,
@@ -98,6 +100,9 @@ def demo_settings(base: Settings, folder: Path, token: str, graph_api_url: str) 
             "clients_database_url": None,
             "outbox_in_process": True,
             "migrate_on_start": True,
+            # the fake's Spanish catalogue, synced at start-up: templates checked as for real
+            "waba_id": base.waba_id or DEFAULT_WABA_ID,
+            "phone_number_id": base.phone_number_id or DEMO_PHONE_NUMBER_ID,
         }
     )
 

@@ -109,6 +109,16 @@ GRAPH_ERROR_CODES: Mapping[int, GraphErrorKind] = {
         "La cantidad de parámetros no coincide con la que espera la plantilla aprobada.",
     ),
     132001: GraphErrorKind(False, "La plantilla no existe en ese idioma o no está aprobada."),
+    132012: GraphErrorKind(
+        False, "El formato de los parámetros no coincide con el de la plantilla aprobada."
+    ),
+    132015: GraphErrorKind(False, "La plantilla está en pausa por su calidad."),
+    132016: GraphErrorKind(False, "La plantilla está desactivada."),
+    132018: GraphErrorKind(
+        False,
+        "Un parámetro de la plantilla tiene saltos de línea, tabuladores o más de cuatro "
+        "espacios seguidos.",
+    ),
 }
 
 RETRYABLE_HTTP_STATUSES = frozenset({429})

@@ -13,6 +13,7 @@ import { renderHeader } from '../views/header.js';
 import { t } from '../lib/i18n.js';
 import { identityOf, rememberIdentity } from '../lib/identity.js';
 import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
+import { newConversationButton } from '../views/new-conversation-dialog.js';
 import { renderSignIn, safeNext, takeTokenFromFragment } from '../views/signin.js';
 import { WhoAmI } from '../views/whoami.js';
 
@@ -67,6 +68,16 @@ function startInbox(me = null) {
   let healthOn = false;
   const whoami = new WhoAmI();
   const title = h('h1', { class: 'list-title' }, t('list.label'));
+  // "Nueva conversación": write first to a number or a CRM client, with a template
+  const starter = newConversationButton({
+    service,
+    host: () => main,
+    label: 'newconv.open',
+    onStarted: ({ conversation }) => {
+      list.refresh(conversation.id);
+      openConversation(conversation.id, conversation);
+    },
+  });
 
   const list = new ConversationList({
     service,
@@ -113,7 +124,7 @@ function startInbox(me = null) {
   const listPane = h(
     'section',
     { class: 'pane pane-list', 'aria-labelledby': 'list-title' },
-    h('div', { class: 'list-head' }, title, indicator.element),
+    h('div', { class: 'list-head' }, title, starter.element, indicator.element),
     form.element,
     list.element,
   );
@@ -136,6 +147,7 @@ function startInbox(me = null) {
   const known = identityOf(service).then((answer) => {
     identity = answer;
     whoami.set(answer);
+    starter.setIdentity(answer);
     form.setIdentity(answer);
     if (answer.can('manage')) {
       healthOn = true;
@@ -168,6 +180,7 @@ function startInbox(me = null) {
     health.destroy();
     whoami.destroy();
     form.destroy();
+    starter.destroy();
     window.removeEventListener('languagechange', onLanguage);
   };
 }

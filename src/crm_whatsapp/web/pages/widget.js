@@ -21,6 +21,7 @@ import { ConversationList } from '../views/conversation-list.js';
 import { h } from '../lib/dom.js';
 import { currentLanguage, setLanguage, t } from '../lib/i18n.js';
 import { LiveIndicator, followListAndChat } from '../views/live-indicator.js';
+import { newConversationButton } from '../views/new-conversation-dialog.js';
 
 /**
  * @typedef {import('../lib/api-types').components['schemas']['MeOut']} MeOut
@@ -328,6 +329,19 @@ export class CrmWhatsappConversations extends HTMLElement {
     const indicator = new LiveIndicator();
     const title = h('h2', { class: 'list-title' }, t('widget.title'));
     const agent = h('p', { class: 'widget-agent muted' });
+    // "Enviar WhatsApp": a template to this client (the API picks its number), with `reply`
+    const starter = newConversationButton({
+      service,
+      host: () => layout,
+      label: 'widget.send_whatsapp',
+      client: () => ({ id: clientId, name: '' }),
+      onStarted: ({ conversation }) => {
+        list.refresh(conversation.id);
+        list.select(conversation.id);
+        layout.classList.add('show-chat');
+        chat.open(conversation.id, conversation);
+      },
+    });
     const list = new ConversationList({
       service,
       fetchPage: (cursor, limit) => service.conversationsOfClient(clientId, cursor, limit),
@@ -352,7 +366,13 @@ export class CrmWhatsappConversations extends HTMLElement {
     const listPane = h(
       'section',
       { class: 'pane pane-list', 'aria-label': t('widget.title') },
-      h('div', { class: 'list-head' }, title, indicator.element),
+      h(
+        'div',
+        { class: 'list-head' },
+        title,
+        me.scopes.includes('reply') && starter.element,
+        indicator.element,
+      ),
       me.actor.kind === 'agent' && agent,
       list.element,
     );
@@ -374,6 +394,7 @@ export class CrmWhatsappConversations extends HTMLElement {
       list.destroy();
       chat.destroy();
       indicator.destroy();
+      starter.destroy();
       window.removeEventListener('languagechange', onLanguage);
     };
   }

@@ -8,7 +8,9 @@ import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { identityOf } from '../lib/identity.js';
+import { sendTemplate } from '../lib/templates-api.js';
 import { Attachments, refusalKey } from './attachments.js';
+import { TemplatePicker } from './template-picker.js';
 import { VoiceRecorder } from './voice-recorder.js';
 
 /**
@@ -18,8 +20,8 @@ import { VoiceRecorder } from './voice-recorder.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').TemplateIn} TemplateIn
  * @typedef {import('../lib/conversaciones-whatsapp.js').ActivityOut} ActivityOut
  * @typedef {import('../lib/identity.js').Identity} Identity
+ * @typedef {import('../lib/templates-api.js').TemplateSend} TemplateSend
  * @typedef {'reply' | 'note'} Mode
- * @typedef {{ name: string, language: string, parameters: string }} TemplateDraft
  * @typedef {{ file: File, caption: string, voice: boolean, as_document: boolean }} FileContent
  */
 
@@ -85,9 +87,12 @@ export class Composer {
     this.text = '';
     /** the note being written: kept apart, so a note never becomes a reply by mistake */
     this.noteText = '';
-    /** @type {TemplateDraft} */
-    this.template = { name: '', language: 'es', parameters: '' };
     this.templateOpen = false;
+    /** the synced catalogue, a template's fields and its preview (views/template-picker.js) */
+    this.templates = new TemplatePicker({
+      service,
+      send: (template, file) => this.sendTemplate(template, file),
+    });
     /** @type {HTMLParagraphElement | null} */
     this.windowLine = null;
     /** @type {HTMLParagraphElement | null} */
@@ -97,9 +102,6 @@ export class Composer {
     this.ids = {
       text: uid('composer-text'),
       agent: uid('composer-agent'),
-      name: uid('template-name'),
-      language: uid('template-language'),
-      parameters: uid('template-parameters'),
       window: uid('composer-window'),
       mode: uid('composer-mode'),
     };
@@ -119,12 +121,14 @@ export class Composer {
     clearInterval(this.timer);
     this.recorder.destroy();
     this.attachments.destroy();
+    this.templates.destroy();
     window.removeEventListener('languagechange', this.onLanguage);
   }
 
   /** @param {Identity} identity */
   setIdentity(identity) {
     this.identity = identity;
+    this.templates.setIdentity(identity);
     this.render();
   }
 
@@ -145,7 +149,9 @@ export class Composer {
       this.templateOpen = false;
       this.recorder.cancel();
       this.attachments.clear();
+      this.templates.reset();
     }
+    this.templates.setMarketingOptOut(Boolean(conversation?.marketing_opt_out));
     this.render();
   }
 
@@ -282,32 +288,14 @@ export class Composer {
         on: {
           toggle: () => {
             this.templateOpen = details.open;
+            if (details.open) this.templates.ensureLoaded();
           },
         },
       },
       h('summary', {}, t('composer.template')),
-      h(
-        'form',
-        {
-          on: {
-            submit: (event) => {
-              event.preventDefault();
-              this.sendTemplate();
-            },
-          },
-        },
-        this.field(this.ids.name, t('composer.template.name'), 'name', { required: true }),
-        this.field(this.ids.language, t('composer.template.language'), 'language', {
-          required: true,
-        }),
-        this.field(this.ids.parameters, t('composer.template.parameters'), 'parameters'),
-        h(
-          'button',
-          { type: 'submit', class: 'button', disabled: this.sending },
-          t('composer.template.send'),
-        ),
-      ),
+      this.templates.element,
     );
+    if (details.open) this.templates.ensureLoaded();
 
     this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
     this.element.replaceChildren(
@@ -454,31 +442,6 @@ export class Composer {
     if (!this.error) this.element.querySelector('textarea')?.focus();
   }
 
-  /**
-   * @param {string} id
-   * @param {string} label
-   * @param {keyof TemplateDraft} key
-   * @param {{ required?: boolean }} [options]
-   */
-  field(id, label, key, { required = false } = {}) {
-    return h(
-      'div',
-      { class: 'field' },
-      h('label', { for: id }, label),
-      h('input', {
-        id,
-        type: 'text',
-        required,
-        value: this.template[key],
-        on: {
-          input: (event) => {
-            this.template[key] = targetValue(event);
-          },
-        },
-      }),
-    );
-  }
-
   /** @param {HTMLTextAreaElement} textarea */
   grow(textarea) {
     textarea.style.height = 'auto';
@@ -498,21 +461,19 @@ export class Composer {
     if (sent) this.element.querySelector('textarea')?.focus();
   }
 
-  async sendTemplate() {
-    const name = this.template.name.trim();
-    if (!name) {
-      this.showError(t('composer.template.name'));
-      return;
-    }
-    const parameters = this.template.parameters
-      .split(',')
-      .map((p) => p.trim())
-      .filter(Boolean);
-    /** @type {TemplateIn} */
-    const template = { name, language: this.template.language.trim() || 'es', parameters };
-    const sent = await this.send({ template });
-    if (sent) this.template = { name: '', language: 'es', parameters: '' };
-    this.render();
+  /**
+   * Send a template filled in the picker (its file, if any, uploaded with it). A refusal
+   * rejects: the picker shows it beside the form.
+   * @param {TemplateSend} template
+   * @param {File | null} file
+   */
+  async sendTemplate(template, file) {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    const identity = this.identity ?? (await identityOf(this.service));
+    const agent = identity.isAgent ? null : agentName();
+    const message = await sendTemplate(this.service, conversation.id, { template, file, agent });
+    this.onSent(message);
   }
 
   /**

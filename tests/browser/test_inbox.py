@@ -398,24 +398,6 @@ def test_opening_another_chat_shows_only_its_messages(
     assert page.locator(".chat-title").inner_text() == "Segunda"
 
 
-def test_outside_the_24_hour_window_only_a_template_can_be_sent(
-    signed_in_page: Any, demo: DemoService
-) -> None:
-    page = signed_in_page
-    closed = _window_closed(demo)
-    open_chat(page, demo, closed["id"])
-    assert page.get_by_label("Mensaje", exact=True).is_disabled()
-    assert "más de 24 horas" in page.locator(".window-line").inner_text()
-    page.get_by_label("Nombre de la plantilla").fill("recordatorio_cita")
-    assert page.get_by_label("Idioma de la plantilla").input_value() == "es"
-    page.get_by_label("Parámetros (separados por comas)").fill("Ana, lunes 10:00")
-    page.locator(".template-form button[type=submit]").click()
-    sent = page.locator("[data-direction='outbound'][data-kind='template']").last
-    sent.wait_for()
-    assert "recordatorio_cita" in sent.inner_text()
-    assert "lunes 10:00" in sent.inner_text()
-
-
 def test_the_api_message_is_shown_when_the_window_closed_meanwhile(
     signed_in_page: Any, demo: DemoService
 ) -> None:

@@ -8,8 +8,10 @@ import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { identityOf } from '../lib/identity.js';
+import { sendInteractive } from '../lib/interactive-api.js';
 import { sendTemplate } from '../lib/templates-api.js';
 import { Attachments, refusalKey } from './attachments.js';
+import { ButtonsForm } from './buttons-form.js';
 import { TemplatePicker } from './template-picker.js';
 import { VoiceRecorder } from './voice-recorder.js';
 
@@ -93,6 +95,9 @@ export class Composer {
       service,
       send: (template, file) => this.sendTemplate(template, file),
     });
+    /** reply buttons the customer taps instead of typing (views/buttons-form.js) */
+    this.buttonsForm = new ButtonsForm({ send: (content) => this.sendInteractive(content) });
+    this.buttonsOpen = false;
     /** @type {HTMLParagraphElement | null} */
     this.windowLine = null;
     /** @type {HTMLParagraphElement | null} */
@@ -150,6 +155,8 @@ export class Composer {
       this.recorder.cancel();
       this.attachments.clear();
       this.templates.reset();
+      this.buttonsForm.reset();
+      this.buttonsOpen = false;
     }
     this.templates.setMarketingOptOut(Boolean(conversation?.marketing_opt_out));
     this.render();
@@ -297,6 +304,19 @@ export class Composer {
     );
     if (details.open) this.templates.ensureLoaded();
 
+    this.buttonsForm.setEnabled(open);
+    /** @type {HTMLDetailsElement} */
+    const buttons = h(
+      'details',
+      {
+        class: 'buttons-details',
+        open: this.buttonsOpen,
+        on: { toggle: () => (this.buttonsOpen = buttons.open) },
+      },
+      h('summary', {}, t('composer.buttons')),
+      this.buttonsForm.element,
+    );
+
     this.errorLine = h('p', { class: 'error composer-error', role: 'alert' }, this.error);
     this.element.replaceChildren(
       this.modeSwitch(),
@@ -305,7 +325,7 @@ export class Composer {
       this.attachments.chip(this.sending) || '',
       textForm,
       this.errorLine,
-      h('div', { class: 'composer-extra' }, agent, details),
+      h('div', { class: 'composer-extra' }, agent, details, buttons),
     );
     this.grow(textarea);
     this.refocus(focusedId);
@@ -473,6 +493,19 @@ export class Composer {
     const identity = this.identity ?? (await identityOf(this.service));
     const agent = identity.isAgent ? null : agentName();
     const message = await sendTemplate(this.service, conversation.id, { template, file, agent });
+    this.onSent(message);
+  }
+
+  /**
+   * Send reply buttons written in the "Botones" form; a refusal rejects (the form shows it).
+   * @param {import('../lib/interactive-api.js').Interactive} interactive
+   */
+  async sendInteractive(interactive) {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    const identity = this.identity ?? (await identityOf(this.service));
+    const agent = identity.isAgent ? null : agentName();
+    const message = await sendInteractive(this.service, conversation.id, { interactive, agent });
     this.onSent(message);
   }
 

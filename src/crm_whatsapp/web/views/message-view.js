@@ -2,6 +2,7 @@
 // One chat bubble per message. Everything the customer (or Meta) sent is put in text nodes.
 import { h, srOnly } from '../lib/dom.js';
 import { formatDay, formatTime, t } from '../lib/i18n.js';
+import { interactiveParts } from './interactive-view.js';
 import { hasMedia, isBareSticker, mediaBody } from './media-view.js';
 
 /**
@@ -200,6 +201,11 @@ export function messageBody(message, media = null) {
   if (media && hasMedia(message)) {
     body.append(mediaBody(message, media));
     if (message.text) body.append(h('p', { class: 'bubble-text' }, text(message.text)));
+    return body;
+  }
+  const interactive = interactiveParts(message); // buttons or a list, or a customer's choice
+  if (interactive) {
+    body.append(...interactive);
     return body;
   }
   const label = h(

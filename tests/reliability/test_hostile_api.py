@@ -161,6 +161,8 @@ def test_sql_in_every_path_parameter_is_a_404_or_a_400_and_changes_nothing(
         "AssignIn": {"agent": {"id": "laura", "name": "Laura"}},
         "StatusIn": {"status": "pending"},
         "NoteIn": {"text": "Llamar el lunes"},
+        "CannedResponseIn": {"shortcut": "saludo", "text": "Hola {nombre}"},
+        "CannedResponseChangeIn": {"title": "Saludo"},
     }
     before = service.rows()
     for operation in service.operations():

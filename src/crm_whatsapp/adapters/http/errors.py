@@ -24,12 +24,15 @@ from crm_whatsapp.adapters.whatsapp.webhook import (
 )
 from crm_whatsapp.domain.errors import (
     ActivityNotFound,
+    CannedResponseNotFound,
     ClientLookupUnavailable,
     ClientNotFound,
     ConversationNotFound,
     CrmWhatsAppError,
     CustomerOptedOut,
+    DuplicateShortcut,
     InvalidActor,
+    InvalidCannedResponse,
     InvalidCursor,
     InvalidNote,
     InvalidOutboundMessage,
@@ -68,6 +71,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ActivityNotFound, 404),
     (ClientNotFound, 404),
     (MediaNotStored, 404),
+    (CannedResponseNotFound, 404),
     (TemplateNotFound, 404),
     (OutsideServiceWindow, 409),
     (TemplateNotSendable, 409),
@@ -77,11 +81,13 @@ _STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (TemplateSyncFailed, 502),
     (CustomerOptedOut, 409),
     (InvalidStateTransition, 409),  # e.g. fetching a file Meta no longer keeps
+    (DuplicateShortcut, 409),
     (MediaTooLarge, 413),
     (UnsupportedMediaType, 415),
     (InvalidOutboundMessage, 422),
     (InvalidActor, 422),
     (InvalidNote, 422),
+    (InvalidCannedResponse, 422),  # UnknownPlaceholders too
     (StorageUnavailable, 503),
     (MediaStoreUnavailable, 503),
     (ClientLookupUnavailable, 503),

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from crm_whatsapp.adapters.http.operations import Operation, Param
+from crm_whatsapp.adapters.http.operations import NO_CONTENT, Operation, Param
 from crm_whatsapp.adapters.http.schemas import ErrorBody
 
 _REF = "#/components/schemas/{model}"
@@ -106,7 +106,9 @@ def _form(model: type[BaseModel]) -> dict[str, Any]:
 def _responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, model in operation.responses.items():
-        if isinstance(model, str):
+        if model == NO_CONTENT:
+            responses[str(status)] = {"description": "Done; no body"}
+        elif isinstance(model, str):
             responses[str(status)] = {
                 "description": "OK",
                 "content": {model: {"schema": {"type": "string"}}},

@@ -61,6 +61,9 @@ class Param:
         return self.max_length if self.max_length is not None else _DEFAULT_MAX_LENGTH[self.kind]
 
 
+NO_CONTENT = ""
+"""The media type of an answer without a body (``DELETE``'s 204)."""
+
 Answer = BaseModel | Response
 Handler = Callable[[ApiContext, Call], Answer | Awaitable[Answer]]
 """Synchronous handlers run in the threadpool (the database adapters are synchronous);
@@ -75,8 +78,9 @@ class Operation:
     summary: str
     tag: str
     responses: dict[int, type[BaseModel] | str]
-    """Status -> body model; a string is a media type with no JSON schema (text, SSE). The
-    first entry is the status of a handler's model answer."""
+    """Status -> body model; a string is a media type with no JSON schema (text, SSE), and
+    ``NO_CONTENT`` no body at all. The first entry is the status of a handler's model
+    answer."""
     authenticated: bool = True
     scope: Scope | None = None
     """What the caller's token must allow (every authenticated operation names one)."""

@@ -6,20 +6,22 @@ Fixed paths come before ``{conversation_id}`` so that they are not taken for ids
 
 from __future__ import annotations
 
-from crm_whatsapp.adapters.http import conversations as api
+from crm_whatsapp.adapters.http import canned_responses as canned
 from crm_whatsapp.adapters.http import (
+    canned_schemas,
     ingest,
     schemas,
     team_schemas,
     template_schemas,
     templates,
 )
+from crm_whatsapp.adapters.http import conversations as api
 from crm_whatsapp.adapters.http.health import health, ready
 from crm_whatsapp.adapters.http.ingest_schemas import ChannelHealthOut, QuarantinePage, WebhookAck
 from crm_whatsapp.adapters.http.live import live_events
 from crm_whatsapp.adapters.http.media_files import serve_media
 from crm_whatsapp.adapters.http.media_links import MEDIA_PATH as MEDIA
-from crm_whatsapp.adapters.http.operations import Operation, Param
+from crm_whatsapp.adapters.http.operations import NO_CONTENT, Operation, Param
 from crm_whatsapp.adapters.http.webhook import receive_delivery, verify_subscription
 from crm_whatsapp.domain.access import Scope
 from crm_whatsapp.domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -89,6 +91,19 @@ TEMPLATE_LIST = (
     Param("q", "words in the name or the text, ignoring case", max_length=200),
 )
 CONVERSATION_ID = (Param("conversation_id", "the conversation's id", "id", required=True),)
+CANNED = "/api/v1/respuestas-rapidas"
+CANNED_SEARCH = (
+    Param("q", "the start of a shortcut (a leading / is ignored), or words in it, its title "
+          "or its text, ignoring case and accents", max_length=200),
+    Param("limit", "at most this many (1 to 100, default 20)", "integer", minimum=1,
+          maximum=100, default=20),
+)
+CANNED_ID = (Param("id", "the canned response's id", "id", required=True),)
+SHORTCUT = (
+    Param("conversation_id", "the conversation's id", "id", required=True),
+    Param("shortcut", "the canned response's shortcut, without its /", required=True,
+          max_length=64),
+)
 MESSAGE_ID = (Param("message_id", "the message's id", "id", required=True),)
 MEDIA_LINK = (
     Param("expira", "a signed link's expiry (Unix time)", "integer", minimum=0),
@@ -219,6 +234,36 @@ OPERATIONS: tuple[Operation, ...] = (
               "catalogue is replaced only when all of them came (502 template_sync_failed "
               "otherwise). 409 templates_not_configured without CRM_WHATSAPP_WABA_ID.",
               scope=MANAGE, confinable=False),
+    Operation("GET", CANNED, canned.list_canned_responses,
+              "Canned responses (respuestas rápidas) by shortcut", "canned responses",
+              {200: canned_schemas.CannedResponseList}, query=CANNED_SEARCH,
+              extra_statuses=(503,), scope=READ,
+              description="What the composer offers after /: shortcuts that start with q "
+              "first, then those with every word of q, each group by shortcut."),
+    Operation("POST", CANNED, canned.add_canned_response, "Save a canned response",
+              "canned responses", {201: canned_schemas.CannedResponseOut},
+              body=canned_schemas.CannedResponseIn, extra_statuses=(409, 503), scope=MANAGE,
+              confinable=False,
+              description="409 duplicate_shortcut when another has the shortcut (case and "
+              "accents ignored); 422 unknown_placeholders naming each placeholder nothing "
+              "fills, invalid_canned_response for a shortcut, title or text of the wrong form."),
+    Operation("PUT", CANNED + "/{id}", canned.change_canned_response,
+              "Change a canned response's shortcut, title or text", "canned responses",
+              {200: canned_schemas.CannedResponseOut}, path_params=CANNED_ID,
+              body=canned_schemas.CannedResponseChangeIn, extra_statuses=(404, 409, 503),
+              scope=MANAGE, confinable=False,
+              description="Only the fields given change; checked as when saved."),
+    Operation("DELETE", CANNED + "/{id}", canned.remove_canned_response,
+              "Delete a canned response", "canned responses", {204: NO_CONTENT},
+              path_params=CANNED_ID, extra_statuses=(404, 503), scope=MANAGE, confinable=False),
+    Operation("GET", ONE + "/respuestas-rapidas/{shortcut}",
+              canned.canned_response_for_conversation,
+              "A canned response filled for this conversation", "canned responses",
+              {200: canned_schemas.ExpandedCannedResponseOut}, path_params=SHORTCUT,
+              extra_statuses=(404, 503), scope=READ,
+              description="Its placeholders filled with the linked client's fields, the "
+              "profile name and the number, each value as it is (never read for placeholders "
+              "again); missing names those with no value here, left empty in text."),
     Operation("GET", "/api/v1/clientes-crm", api.search_clients,
               "CRM clients by id or name (to link a conversation)", "clients",
               {200: schemas.ClientList}, query=CLIENT_SEARCH, extra_statuses=(503,),

@@ -1,6 +1,6 @@
 """Testing kit for library users: Hypothesis strategies for customers, phone numbers,
-messages, conversations in any state, and bot rules. Needs the ``testing`` extra
-(``pip install 'crm-whatsapp[testing]'``).
+messages, conversations in any state, bot rules and WhatsApp templates. Needs the
+``testing`` extra (``pip install 'crm-whatsapp[testing]'``).
 """
 
 try:
@@ -31,6 +31,7 @@ from crm_whatsapp.testing.strategies import (
     keyword_rules,
     message_texts,
     moments,
+    templates,
     user_ids,
 )
 
@@ -51,6 +52,7 @@ __all__ = [
     "message_texts",
     "moments",
     "phone_numbers",
+    "templates",
     "text_from",
     "user_ids",
     "wa_ids",

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for the domain: customers, messages, conversations, bot rules.
+"""Hypothesis strategies for the domain: customers, messages, conversations, bot rules,
+WhatsApp templates.
 
 Our own property tests use these, and so can yours::
 
@@ -12,7 +13,8 @@ Our own property tests use these, and so can yours::
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta, timezone
 
 from hypothesis import strategies as st
 
@@ -32,6 +34,19 @@ from crm_whatsapp.domain.policy.rules import (
     FloodLimit,
     KeywordRule,
     OpeningHours,
+)
+from crm_whatsapp.domain.templates import (
+    APPROVED,
+    CATEGORIES,
+    STATUSES,
+    ButtonType,
+    HeaderFormat,
+    ParameterFormat,
+    Placeholder,
+    Template,
+    TemplateButton,
+    TemplateHeader,
+    placeholders,
 )
 from crm_whatsapp.testing.builders import DEFAULT_BUSINESS_NUMBER_ID
 from crm_whatsapp.testing.phones import wa_ids
@@ -259,4 +274,109 @@ def bot_rules() -> st.SearchStrategy[BotRules]:
             window=st.integers(1, 120).map(lambda m: timedelta(minutes=m)),
         ),
         max_message_age=st.integers(1, 24 * 60).map(lambda m: timedelta(minutes=m)),
+    )
+
+
+_TEMPLATE_WORDS = (
+    "Hola",
+    "tu",
+    "pedido",
+    "está",
+    "listo",
+    "gracias",
+    "cita",
+    "mañana",
+    "🙂",
+    "¡Oferta!",
+)
+_NAMED_VARIABLES = ("nombre", "pedido", "fecha", "monto", "sucursal", "codigo_1")
+_ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
+"""Any text a database can hold (PostgreSQL refuses NUL), to stress storage."""
+
+
+def templates(now: datetime = NOW) -> st.SearchStrategy[Template]:
+    """Templates as Meta lists them, in any status, category and language: positional
+    (``{{1}}``) or named (``{{nombre}}``) values whose placeholders match the texts, with or
+    without a header (text with or without a value, a file, a location), a footer, and
+    buttons of every type (a URL with a variable suffix, a copy code, a phone number…).
+    Half the words are any text a database can hold (accents, emoji, control characters), so
+    storage and rendering meet more than tidy Spanish."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Template:
+        named = draw(st.booleans())
+        pool = _NAMED_VARIABLES if named else tuple(str(i) for i in range(1, 7))
+        count = draw(st.integers(0, len(pool)))
+        examples = tuple(draw(st.lists(_ANY_TEXT, max_size=count)))
+        word = st.sampled_from(_TEMPLATE_WORDS) | _ANY_TEXT
+        words = draw(st.lists(word, min_size=count + 1, max_size=count + 1))
+        body = words[0] + "".join(
+            f" {{{{{v}}}}} {w}" for v, w in zip(pool[:count], words[1:], strict=True)
+        )
+        name = draw(st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=40))
+        status = draw(st.sampled_from((*STATUSES, "IN_APPEAL", "LIMIT_EXCEEDED")))
+        return Template(
+            name=name,
+            language=draw(st.sampled_from(["es", "es_MX", "es_AR", "en_US", "pt_BR"])),
+            status=status,
+            category=draw(st.sampled_from(CATEGORIES)),
+            body=body,
+            parameter_format=ParameterFormat.NAMED if named else ParameterFormat.POSITIONAL,
+            header=draw(_template_headers(pool[0])),
+            footer=draw(st.none() | _ANY_TEXT),
+            buttons=draw(_template_buttons()),
+            body_parameters=placeholders(body, examples),
+            meta_id=draw(st.none() | st.integers(10**14, 10**16).map(str)),
+            quality=draw(st.none() | st.sampled_from(["GREEN", "YELLOW", "RED", "UNKNOWN"])),
+            reason=None if status == APPROVED else draw(st.none() | _ANY_TEXT),
+            updated_at=draw(st.none() | _instants(now)),
+        )
+
+    return build()
+
+
+def _instants(now: datetime) -> st.SearchStrategy[datetime]:
+    """Microsecond instants in the month before ``now``, in assorted time zones."""
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=-6)), timezone(timedelta(hours=5.5))])
+    micros = st.integers(-30 * 86_400 * 10**6, 0).map(lambda us: now + timedelta(microseconds=us))
+    return st.builds(lambda at, zone: at.astimezone(zone), micros, zones)
+
+
+def _template_headers(variable: str) -> st.SearchStrategy[TemplateHeader | None]:
+    with_value = st.builds(
+        lambda text, example: TemplateHeader(
+            HeaderFormat.TEXT, f"{text} {{{{{variable}}}}}", Placeholder(variable, example)
+        ),
+        _ANY_TEXT,
+        st.none() | _ANY_TEXT,
+    )
+    plain = st.builds(lambda text: TemplateHeader(HeaderFormat.TEXT, text), _ANY_TEXT)
+    files = st.sampled_from([HeaderFormat.IMAGE, HeaderFormat.DOCUMENT, HeaderFormat.VIDEO])
+    others = st.builds(TemplateHeader, files | st.just(HeaderFormat.LOCATION))
+    return st.none() | with_value | plain | others
+
+
+def _template_buttons() -> st.SearchStrategy[tuple[TemplateButton, ...]]:
+    example = st.none() | _ANY_TEXT
+    url = "https://ejemplo.mx/pedido/{{1}}"
+    button = st.one_of(
+        st.builds(lambda t: TemplateButton(0, ButtonType.QUICK_REPLY, t), _ANY_TEXT),
+        st.just(TemplateButton(0, ButtonType.URL, "Ver", url="https://ejemplo.mx/ayuda")),
+        st.builds(
+            lambda e: TemplateButton(
+                0, ButtonType.URL, "Mi pedido", url, None, Placeholder("1", e)
+            ),
+            example,
+        ),
+        st.builds(
+            lambda e: TemplateButton(0, ButtonType.COPY_CODE, parameter=Placeholder("code", e)),
+            example,
+        ),
+        st.just(
+            TemplateButton(0, ButtonType.PHONE_NUMBER, "Llamar", phone_number="+5215512345678")
+        ),
+        st.builds(lambda t: TemplateButton(0, ButtonType.OTHER, t), _ANY_TEXT),
+    )
+    return st.lists(button, max_size=4).map(
+        lambda found: tuple(replace(b, index=i) for i, b in enumerate(found))
     )

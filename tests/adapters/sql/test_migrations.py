@@ -39,6 +39,8 @@ OUR_TABLES = {
     "crm_whatsapp_channel_events",
     "crm_whatsapp_activity",
     "crm_whatsapp_canned_responses",
+    "crm_whatsapp_templates",
+    "crm_whatsapp_template_sync",
 }
 
 
@@ -110,7 +112,7 @@ def test_our_version_table_lives_beside_the_host_crms_alembic_history(empty_data
             text("SELECT version_num FROM crm_whatsapp_alembic_version")
         ).scalars()
         assert list(host) == ["host_crm_0042"]
-        assert list(ours) == ["0007"]
+        assert list(ours) == ["0008"]
     assert {"clientes", "alembic_version"} <= table_names(empty_database)
 
 
@@ -220,3 +222,34 @@ def test_0007_adds_canned_responses_unique_by_shortcut_key_and_down_drops_only_t
     assert "crm_whatsapp_activity" in table_names(empty_database)
     empty_database.migrate("0007")  # and up again
     assert "crm_whatsapp_canned_responses" in table_names(empty_database)
+
+
+def test_0008_adds_the_template_catalogue_and_down_drops_only_it(empty_database: Database):
+    empty_database.migrate("0007")
+    assert not {"crm_whatsapp_templates", "crm_whatsapp_template_sync"} & table_names(
+        empty_database
+    )
+
+    empty_database.migrate("0008")
+
+    with empty_database.reader.connect() as connection:
+        inspector = inspect(connection)
+        # Read sqlite_master first: SQLite's PRAGMA index_list answers from a pooled
+        # connection's cached schema, which only a real query refreshes after another
+        # connection migrated.
+        assert "crm_whatsapp_templates" in inspector.get_table_names()
+        indexes = inspector.get_indexes("crm_whatsapp_templates")
+        primary_key = inspector.get_pk_constraint("crm_whatsapp_templates")
+    assert [(i["name"], i["column_names"]) for i in indexes] == [
+        ("ix_crm_whatsapp_templates_status", ["status"])
+    ]
+    assert primary_key["constrained_columns"] == ["name", "language"]
+
+    downgrade(empty_database.writer, empty_database.tables.prefix, "0007")
+
+    assert not {"crm_whatsapp_templates", "crm_whatsapp_template_sync"} & table_names(
+        empty_database
+    )
+    assert "crm_whatsapp_canned_responses" in table_names(empty_database)
+    empty_database.migrate()  # and up again
+    assert "crm_whatsapp_templates" in table_names(empty_database)

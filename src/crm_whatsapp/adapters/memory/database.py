@@ -24,6 +24,7 @@ from typing import Self
 
 from crm_whatsapp.adapters.memory.activity_log import InMemoryActivityLog
 from crm_whatsapp.adapters.memory.canned_responses import InMemoryCannedResponses
+from crm_whatsapp.adapters.memory.template_catalog import InMemoryTemplateCatalog, TemplateState
 from crm_whatsapp.adapters.memory.undo import UndoLog
 from crm_whatsapp.domain.activity import Activity
 from crm_whatsapp.domain.canned_responses import CannedResponse
@@ -64,6 +65,8 @@ class StoreState:
     canned_responses: dict[str, CannedResponse] = field(default_factory=dict)
     canned_shortcuts: dict[str, str] = field(default_factory=dict)
     """Canned responses by id, and their ids by ``shortcut_key`` (the unique index)."""
+    templates: TemplateState = field(default_factory=dict)
+    template_sync: dict[str, datetime] = field(default_factory=dict)
 
     def copy(self) -> StoreState:
         """Every collection copied (each is a dict; its values are immutable)."""
@@ -271,6 +274,7 @@ class InMemoryUnitOfWork:
     deliveries: InMemoryDeliveryRepository
     activity: InMemoryActivityLog
     canned_responses: InMemoryCannedResponses
+    templates: InMemoryTemplateCatalog
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -288,6 +292,7 @@ class InMemoryUnitOfWork:
         self.canned_responses = InMemoryCannedResponses(
             state.canned_responses, state.canned_shortcuts, self._undo
         )
+        self.templates = InMemoryTemplateCatalog(state.templates, state.template_sync, self._undo)
         return self
 
     @contextlib.contextmanager

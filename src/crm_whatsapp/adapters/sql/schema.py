@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -25,14 +24,14 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 from crm_whatsapp.adapters.sql.activity_schema import build_activity_table
 from crm_whatsapp.adapters.sql.canned_responses_schema import build_canned_responses_table
 from crm_whatsapp.adapters.sql.ingest_schema import IngestTables, build_ingest_tables
-from crm_whatsapp.adapters.sql.schema_types import UtcDateTime, utc_text
+from crm_whatsapp.adapters.sql.schema_types import Json, UtcDateTime, utc_text
+from crm_whatsapp.adapters.sql.template_schema import TemplateTables, build_template_tables
 
-__all__ = ["DEFAULT_PREFIX", "Tables", "UtcDateTime", "build_tables", "utc_text"]
+__all__ = ["DEFAULT_PREFIX", "Json", "Tables", "UtcDateTime", "build_tables", "utc_text"]
 
 DEFAULT_PREFIX = "crm_whatsapp_"
 
@@ -46,9 +45,6 @@ def is_compared_table(name: str, prefix: str) -> bool:
     """Tables the migrations own and the models describe: ours, except SQLite's FTS5 index
     and its shadow tables, which no SQLAlchemy model can describe."""
     return name.startswith(prefix) and not name.startswith(search_table_name(prefix))
-
-
-Json = JSON().with_variant(JSONB(), "postgresql")
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,7 @@ class Tables:
     send_rate_slots: Table
     ingest: IngestTables
     activity: Table
+    templates: TemplateTables
     canned_responses: Table
 
 
@@ -270,6 +267,7 @@ def build_tables(
         send_rate_slots,
         build_ingest_tables(prefix, md),
         build_activity_table(prefix, md),
+        build_template_tables(prefix, md),
         build_canned_responses_table(prefix, md),
     )
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, String
+from sqlalchemy import JSON, Dialect, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import DateTime, TypeDecorator
 
 _SQLITE_FORMAT = "-%m-%d %H:%M:%S.%f"  # after the year, which strftime does not pad
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+"""JSON, binary (JSONB) on PostgreSQL."""
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -16,6 +16,7 @@ from crm_whatsapp.adapters.sql.canned_responses import SqlCannedResponses
 from crm_whatsapp.adapters.sql.database import Database, translate_errors
 from crm_whatsapp.adapters.sql.deliveries import SqlDeliveryRepository
 from crm_whatsapp.adapters.sql.repository import SqlConversationRepository
+from crm_whatsapp.adapters.sql.template_catalog import SqlTemplateCatalog
 
 
 class SqlUnitOfWork:
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self._deliveries: SqlDeliveryRepository | None = None
         self._activity: SqlActivityLog | None = None
         self._canned: SqlCannedResponses | None = None
+        self._templates: SqlTemplateCatalog | None = None
         self._turn: AbstractContextManager[None] | None = None
 
     @property
@@ -56,6 +58,14 @@ class SqlUnitOfWork:
                 raise RuntimeError("use the unit of work inside a with block")
             self._activity = SqlActivityLog(self._connection, self._database.tables.activity)
         return self._activity
+
+    @property
+    def templates(self) -> SqlTemplateCatalog:
+        if self._templates is None:
+            if self._connection is None:
+                raise RuntimeError("use the unit of work inside a with block")
+            self._templates = SqlTemplateCatalog(self._connection, self._database.tables.templates)
+        return self._templates
 
     @property
     def canned_responses(self) -> SqlCannedResponses:
@@ -115,6 +125,7 @@ class SqlUnitOfWork:
         self._connection = self._transaction = self._repository = None
         self._deliveries = self._activity = None
         self._canned = None
+        self._templates = None
         try:
             if transaction is not None and transaction.is_active:
                 # A rollback on a connection the database dropped fails too: as a

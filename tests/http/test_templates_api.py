@@ -37,6 +37,13 @@ TEMPLATES = "/api/v1/plantillas"
 def _catalogue() -> list[dict[str, Any]]:
     return [
         {
+            "name": "bienvenida_cliente",
+            "language": "es",
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "¡Hola! Te escribimos de la tienda."}],
+        },
+        {
             "name": "factura_disponible",
             "language": "es",
             "status": "APPROVED",
@@ -184,7 +191,7 @@ def test_the_catalogue_syncs_over_every_page_and_lists_with_filters(
     answer = client.post(f"{TEMPLATES}/sincronizar", headers=AUTH)
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert report["templates"] == 235
+    assert report["templates"] == 236
     assert report["pages"] >= 3  # 100 a page: 234 need three
 
     listed = client.get(TEMPLATES, params={"category": "MARKETING"}, headers=AUTH).json()
@@ -375,7 +382,9 @@ def test_a_marketing_template_is_refused_after_the_customer_stops_marketing(
     assert answer.status_code == 201, answer.text
 
 
-def test_template_webhooks_update_the_catalogue_and_a_pause_stops_sends_at_once(api: TestClient) -> None:
+def test_template_webhooks_update_the_catalogue_and_a_pause_stops_sends_at_once(
+    api: TestClient,
+) -> None:
     paused = json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -511,3 +520,25 @@ def test_a_failed_page_keeps_the_stored_catalogue(
     assert ACCESS_TOKEN not in answer.text
     after = api.get(TEMPLATES, headers=AUTH).json()
     assert after == before
+
+
+def test_a_customer_answering_from_another_spelling_of_the_number_lands_in_the_same_chat(
+    api: TestClient,
+) -> None:
+    """The CRM wrote to +52 55 9876 5432; an account from before 2019 answers as 521…"""
+    template = {"name": "bienvenida_cliente", "parameters": []}
+    answer = api.post(API, json={"to": "55 9876 5432", "template": template}, headers=AUTH)
+    assert answer.status_code == 201, answer.text
+    started = answer.json()["conversation"]
+    assert started["customer"]["wa_id"] == "525598765432"
+
+    body = text_webhook("5215598765432", "¡Gracias!")
+    assert api.post("/webhook", content=body, headers=signed(body)).status_code == 200
+    processed(api.app)
+    listed = api.get(API, headers=AUTH).json()["items"]
+    assert [c["id"] for c in listed] == [started["id"]]
+    assert listed[0]["customer"]["wa_id"] == "5215598765432"  # Meta's spelling from now on
+    texts = [
+        m["text"] for m in api.get(f"{API}/{started['id']}/mensajes", headers=AUTH).json()["items"]
+    ]
+    assert "¡Gracias!" in texts

@@ -21,6 +21,10 @@ class CustomerIdentity:
     wa_id: str | None = None
     user_id: str | None = None
     phone: PhoneNumber | None = None
+    aliases: tuple[str, ...] = field(default=(), compare=False)
+    """Other spellings WhatsApp may give this number as a wa_id (Mexico's 521..., Argentina's
+    549..., Brazil's ninth digit), for a conversation the CRM starts: it is found by each
+    when the customer answers. Only claimed when the conversation starts; not stored."""
 
     def __post_init__(self) -> None:
         if not self.wa_id and not self.user_id:
@@ -46,6 +50,7 @@ class CustomerIdentity:
             keys.append(f"u:{self.user_id}")
         if self.wa_id:
             keys.append(f"w:{self.wa_id}")
+        keys.extend(f"w:{alias}" for alias in self.aliases if alias != self.wa_id)
         return tuple(keys)
 
     def is_same_customer(self, other: CustomerIdentity) -> bool:
@@ -56,7 +61,13 @@ class CustomerIdentity:
         """
         if self.user_id and other.user_id:
             return self.user_id == other.user_id
-        return bool(self.wa_id) and self.wa_id == other.wa_id
+        if not self.wa_id or not other.wa_id:
+            return False
+        if self.wa_id == other.wa_id:
+            return True
+        # one subscriber spelt two ways (521... and 52...): the same person on WhatsApp
+        mine, theirs = self.phone, other.phone
+        return mine is not None and theirs is not None and mine.matches(theirs)
 
     def merged_with(self, newer: CustomerIdentity) -> CustomerIdentity:
         """Every id learnt about the same customer; the newer webhook wins where both have one

@@ -40,6 +40,9 @@ _SAME_SUBSCRIBER: dict[int, re.Pattern[str]] = {
     55: re.compile(r"([1-9]{2})9([6-9][0-9]{7})"),
 }
 
+_WHATSAPP_MOBILE_PREFIX = {52: "1", 54: "9"}
+"""What WhatsApp may put between country code and number (see ``_SAME_SUBSCRIBER``)."""
+
 # Mobile (044, 045) and long-distance (01) dialling prefixes, retired in 2019 but still in CRMs.
 _MX_DIALLING_PREFIX = re.compile(r"0(?:4[45]|1)([0-9]{10})")
 
@@ -151,6 +154,17 @@ class PhoneNumber:
         if len(regions) == 1 and regions[0] not in _NOT_REGIONS:
             return regions[0]
         return None
+
+    def whatsapp_spellings(self) -> tuple[str, ...]:
+        """Every wa_id WhatsApp may know this number by, its own digits first: Mexico's
+        521 + 10 digits beside 52 + 10 (accounts from before 2019 keep the 1), Argentina's
+        549 beside 54, and Brazil's mobiles with and without the ninth digit."""
+        code, national = self._parts()
+        subscriber = _subscriber(code, national)
+        spellings = [self.digits, f"{code}{subscriber}"]
+        if code in _WHATSAPP_MOBILE_PREFIX and len(subscriber) == 10:
+            spellings.append(f"{code}{_WHATSAPP_MOBILE_PREFIX[code]}{subscriber}")
+        return tuple(dict.fromkeys(spellings))
 
     @property
     def digits(self) -> str:

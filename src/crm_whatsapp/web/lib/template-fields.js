@@ -31,6 +31,7 @@
  */
 
 const VARIABLE = /\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g;
+const VARIABLE_START = /\{\{\s*[A-Za-z0-9_]+\s*\}\}/;
 /** @type {ReadonlySet<string>} */
 const MEDIA = new Set(['image', 'document', 'video']);
 
@@ -82,11 +83,25 @@ export function fieldsOf(template) {
       key: `button:${button.index}`,
       part: 'button',
       name: button.parameter.name,
-      example: button.parameter.example,
+      example: urlSuffix(button.url, button.parameter.example),
       button,
     });
   }
   return fields;
+}
+
+/**
+ * What of Meta's example a URL button's field takes: Meta's example is the whole address
+ * (`https://x/p/F-1`), the value only what replaces the variable (`F-1`).
+ * @param {string | null} url the button's address, `https://x/p/{{1}}`
+ * @param {string | null} example
+ * @returns {string | null}
+ */
+export function urlSuffix(url, example) {
+  if (!url || !example) return example;
+  const start = url.search(VARIABLE_START);
+  const prefix = start >= 0 ? url.slice(0, start) : '';
+  return prefix && example.startsWith(prefix) ? example.slice(prefix.length) : example;
 }
 
 /**

@@ -200,6 +200,14 @@ def test_the_http_overhead_benchmark_runs_and_prints_every_figure() -> None:
     assert "ratio agent token/service token" in stdout
 
 
+def test_the_templates_benchmark_runs_and_prints_every_figure() -> None:
+    stdout = run_benchmark(
+        str(BENCHMARKS / "templates.py"), "--quick", "--templates", "120", "--latency-ms", "20"
+    )
+    for figure in ("a page", "25 a page / 100 a page", "CPU ms a send", "checked / unchecked"):
+        assert figure in stdout
+
+
 def test_the_outbox_pace_benchmark_runs_and_finds_no_reply_lost_doubled_or_out_of_order() -> None:
     """The fake at 50 ms and 80/s, the service on SQLite: 50 customers × 2 texts at once,
     then 1 s at 50 and at 100 messages/s (~15 s)."""

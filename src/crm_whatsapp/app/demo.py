@@ -37,6 +37,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
 )
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app.container import build_container, close_owned
+from crm_whatsapp.app.demo_canned import seed_canned_responses
 from crm_whatsapp.app.demo_data import (
     DEMO_PHONE_NUMBER_ID,
     HANDOFF_TEXT,
@@ -160,6 +161,7 @@ def prepare_demo_database(settings: Settings, options: DemoOptions) -> HistoryRe
         index: ClientPhoneIndex = container.resolve(ClientPhoneIndex)
         index.rebuild()
         deps: Dependencies = container.resolve(Dependencies)
+        seed_canned_responses(deps)
         return write_history(
             deps,
             clock,

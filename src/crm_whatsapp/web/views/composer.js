@@ -12,6 +12,7 @@ import { sendInteractive } from '../lib/interactive-api.js';
 import { sendTemplate } from '../lib/templates-api.js';
 import { Attachments, refusalKey } from './attachments.js';
 import { ButtonsForm } from './buttons-form.js';
+import { CannedPicker } from './canned-picker.js';
 import { TemplatePicker } from './template-picker.js';
 import { VoiceRecorder } from './voice-recorder.js';
 
@@ -98,6 +99,8 @@ export class Composer {
     /** reply buttons the customer taps instead of typing (views/buttons-form.js) */
     this.buttonsForm = new ButtonsForm({ send: (content) => this.sendInteractive(content) });
     this.buttonsOpen = false;
+    /** `/atajo` in the box: the team's canned responses (views/canned-picker.js) */
+    this.canned = new CannedPicker({ service });
     /** @type {HTMLParagraphElement | null} */
     this.windowLine = null;
     /** @type {HTMLParagraphElement | null} */
@@ -328,6 +331,7 @@ export class Composer {
       h('div', { class: 'composer-extra' }, agent, details, buttons),
     );
     this.grow(textarea);
+    this.canned.attach(textarea, conversation.id);
     this.refocus(focusedId);
   }
 

@@ -93,16 +93,27 @@ TEMPLATE_LIST = (
 CONVERSATION_ID = (Param("conversation_id", "the conversation's id", "id", required=True),)
 CANNED = "/api/v1/respuestas-rapidas"
 CANNED_SEARCH = (
-    Param("q", "the start of a shortcut (a leading / is ignored), or words in it, its title "
-          "or its text, ignoring case and accents", max_length=200),
-    Param("limit", "at most this many (1 to 100, default 20)", "integer", minimum=1,
-          maximum=100, default=20),
+    Param(
+        "q",
+        "the start of a shortcut (a leading / is ignored), or words in it, its title "
+        "or its text, ignoring case and accents",
+        max_length=200,
+    ),
+    Param(
+        "limit",
+        "at most this many (1 to 100, default 20)",
+        "integer",
+        minimum=1,
+        maximum=100,
+        default=20,
+    ),
 )
 CANNED_ID = (Param("id", "the canned response's id", "id", required=True),)
 SHORTCUT = (
     Param("conversation_id", "the conversation's id", "id", required=True),
-    Param("shortcut", "the canned response's shortcut, without its /", required=True,
-          max_length=64),
+    Param(
+        "shortcut", "the canned response's shortcut, without its /", required=True, max_length=64
+    ),
 )
 MESSAGE_ID = (Param("message_id", "the message's id", "id", required=True),)
 MEDIA_LINK = (

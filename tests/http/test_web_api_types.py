@@ -69,9 +69,12 @@ def test_the_committed_types_are_what_openapi_typescript_makes_of_the_snapshot(
 
 
 def test_the_typed_client_calls_every_path_of_the_document_but_metas_webhook() -> None:
-    """``lib/conversaciones-whatsapp.js`` names each path as the document does (tsc checks
-    each against the generated ``paths``): a new endpoint fails here until the client has it."""
-    client = (LIB / "conversaciones-whatsapp.js").read_text(encoding="utf-8")
+    """``lib/conversaciones-whatsapp.js`` and the feature clients beside it
+    (``lib/*-api.js``: templates, canned responses) name each path as the document does
+    (tsc checks each against the generated ``paths``): a new endpoint fails here until a
+    client has it."""
+    modules = [LIB / "conversaciones-whatsapp.js", *sorted(LIB.glob("*-api.js"))]
+    client = "\n".join(m.read_text(encoding="utf-8") for m in modules)
     paths = json.loads(SNAPSHOT.read_text(encoding="utf-8"))["paths"]
     missing = [path for path in paths if path != "/webhook" and f"'{path}'" not in client]
     assert missing == [], f"conversaciones-whatsapp.js has no method for {missing}"

@@ -357,8 +357,8 @@ def test_bad_agent_replies_are_refused_naming_the_field_and_store_nothing(
             b'{"agent": "Laura", "txt": "Hola"}',
             422,
             "invalid_body",
-            "txt: unknown field (known: agent, text, template, reply_to_wamid, take_over); "
-            "did you mean 'text'?",
+            "txt: unknown field (known: agent, text, template, reply_to_wamid, take_over, "
+            "interactive); did you mean 'text'?",
         ),
         ("an empty agent", b'{"agent": "", "text": "Hola"}', 422, "invalid_body", "agent"),
         (

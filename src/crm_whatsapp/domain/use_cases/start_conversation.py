@@ -67,9 +67,7 @@ def start_conversation(
             started = Conversation.start(
                 deps.ids.new_id(),
                 business_number_id,
-                CustomerIdentity(
-                    wa_id=to.digits, phone=to, aliases=to.whatsapp_spellings()[1:]
-                ),
+                CustomerIdentity(wa_id=to.digits, phone=to, aliases=to.whatsapp_spellings()[1:]),
                 deps.clock.now(),
             )
             conversation = repo.get_or_start(started)

@@ -35,7 +35,11 @@ export interface paths {
         /** Conversations, newest activity first */
         get: operations["list_conversations_get"];
         put?: never;
-        post?: never;
+        /**
+         * The CRM writes first: a template to a number or a client
+         * @description `to` (any format) or `client_id` (the client's first number in the CRM, or its latest conversation), or both to link the number to the client. The customer's conversation on this business number is reused; else one is made, in the same transaction as the message. The template is checked against the synced catalogue first: 404 template_not_found, 409 template_not_sendable, 409 marketing_opt_out, 422 invalid_template_parameters naming every problem.
+         */
+        post: operations["start_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -357,6 +361,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plantillas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The synced template catalogue */
+        get: operations["list_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plantillas/sincronizar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync the template catalogue from Meta now
+         * @description Every page of GET /{waba-id}/message_templates; the stored catalogue is replaced only when all of them came (502 template_sync_failed otherwise). 409 templates_not_configured without CRM_WHATSAPP_WABA_ID.
+         */
+        post: operations["sync_templates_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/respuestas-rapidas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Canned responses (respuestas rápidas) by shortcut
+         * @description What the composer offers after /: shortcuts that start with q first, then those with every word of q, each group by shortcut.
+         */
+        get: operations["list_canned_responses_get"];
+        put?: never;
+        /**
+         * Save a canned response
+         * @description 409 duplicate_shortcut when another has the shortcut (case and accents ignored); 422 unknown_placeholders naming each placeholder nothing fills, invalid_canned_response for a shortcut, title or text of the wrong form.
+         */
+        post: operations["add_canned_response_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/respuestas-rapidas/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change a canned response's shortcut, title or text
+         * @description Only the fields given change; checked as when saved.
+         */
+        put: operations["change_canned_response_put"];
+        post?: never;
+        /** Delete a canned response */
+        delete: operations["remove_canned_response_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversaciones-whatsapp/{conversation_id}/respuestas-rapidas/{shortcut}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A canned response filled for this conversation
+         * @description Its placeholders filled with the linked client's fields, the profile name and the number, each value as it is (never read for placeholders again); missing names those with no value here, left empty in text.
+         */
+        get: operations["canned_response_for_conversation_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clientes-crm": {
         parameters: {
             query?: never;
@@ -537,6 +643,11 @@ export interface components {
              * @default true
              */
             take_over?: boolean;
+            /**
+             * @description reply buttons or a list, instead of text or a template
+             * @default null
+             */
+            interactive?: components["schemas"]["InteractiveIn"] | null;
         };
         /** AssignIn */
         AssignIn: {
@@ -565,6 +676,157 @@ export interface components {
             kind: "customer" | "bot" | "agent" | "phone_app";
             /** Name */
             name: string | null;
+        };
+        /**
+         * CannedResponseChangeIn
+         * @description Only the fields given change; the others stay.
+         */
+        CannedResponseChangeIn: {
+            /**
+             * Shortcut
+             * @description 1 to 32 lower-case letters, digits, _ or - (a leading / is dropped, upper case is lowered); unique ignoring case and accents
+             * @default null
+             */
+            shortcut?: string | null;
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+            /**
+             * Text
+             * @description the text, with {placeholders}: {nombre}, {cliente_id}, {perfil}, {numero} and the CRM fields the service offers (CRM_WHATSAPP_CLIENTS_FIELDS); any other is refused (422)
+             * @default null
+             */
+            text?: string | null;
+        };
+        /** CannedResponseIn */
+        CannedResponseIn: {
+            /**
+             * Shortcut
+             * @description 1 to 32 lower-case letters, digits, _ or - (a leading / is dropped, upper case is lowered); unique ignoring case and accents
+             */
+            shortcut: string;
+            /**
+             * Title
+             * @description shown in the list
+             * @default
+             */
+            title?: string;
+            /**
+             * Text
+             * @description the text, with {placeholders}: {nombre}, {cliente_id}, {perfil}, {numero} and the CRM fields the service offers (CRM_WHATSAPP_CLIENTS_FIELDS); any other is refused (422)
+             */
+            text: string;
+        };
+        /** CannedResponseList */
+        CannedResponseList: {
+            /**
+             * Items
+             * @description shortcuts starting with q first, then those with all of q's words
+             */
+            items: components["schemas"]["CannedResponseOut"][];
+        };
+        /** CannedResponseOut */
+        CannedResponseOut: {
+            /** Id */
+            id: string;
+            /**
+             * Shortcut
+             * @description typed after / in the composer
+             */
+            shortcut: string;
+            /** Title */
+            title: string;
+            /**
+             * Text
+             * @description as stored, placeholders unfilled
+             */
+            text: string;
+            /**
+             * Placeholders
+             * @description the placeholders the text quotes, in order
+             */
+            placeholders: string[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            created_by: components["schemas"]["ActorOut"];
+        };
+        /** CatalogueButtonOut */
+        CatalogueButtonOut: {
+            /** Index */
+            index: number;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "quick_reply" | "url" | "copy_code" | "phone_number" | "other";
+            /** Text */
+            text: string;
+            /** Url */
+            url: string | null;
+            parameter: components["schemas"]["PlaceholderOut"] | null;
+        };
+        /** CatalogueHeaderOut */
+        CatalogueHeaderOut: {
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "text" | "image" | "document" | "video" | "location";
+            /** Text */
+            text: string | null;
+            parameter: components["schemas"]["PlaceholderOut"] | null;
+        };
+        /** CatalogueTemplateOut */
+        CatalogueTemplateOut: {
+            /** Name */
+            name: string;
+            /** Language */
+            language: string;
+            /**
+             * Status
+             * @description APPROVED, PENDING, REJECTED, PAUSED, DISABLED…
+             */
+            status: string;
+            /**
+             * Category
+             * @description MARKETING, UTILITY or AUTHENTICATION
+             */
+            category: string;
+            /**
+             * Parameter Format
+             * @enum {string}
+             */
+            parameter_format: "positional" | "named";
+            header: components["schemas"]["CatalogueHeaderOut"] | null;
+            /** Body */
+            body: string;
+            /** Footer */
+            footer: string | null;
+            /** Buttons */
+            buttons: components["schemas"]["CatalogueButtonOut"][];
+            /**
+             * Parameters
+             * @description the body's values, in order
+             */
+            parameters: components["schemas"]["PlaceholderOut"][];
+            /** Sendable */
+            sendable: boolean;
+            /** Not Sendable Reason */
+            not_sendable_reason: string | null;
+            /** Quality */
+            quality: string | null;
+            /** Updated At */
+            updated_at: string | null;
         };
         /** ChannelEventOut */
         ChannelEventOut: {
@@ -778,10 +1040,127 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** ExpandedCannedResponseOut */
+        ExpandedCannedResponseOut: {
+            /** Shortcut */
+            shortcut: string;
+            /**
+             * Text
+             * @description filled for this conversation, each value as it is
+             */
+            text: string;
+            /**
+             * Missing
+             * @description placeholders with no value in this conversation (left empty in text)
+             */
+            missing: string[];
+        };
+        /**
+         * InteractiveIn
+         * @description Reply buttons (``kind`` "buttons": 1 to 3 ``buttons``) or a list (``kind`` "list":
+         *     ``button_label`` and 1 to 10 ``sections`` with 10 rows in all).
+         */
+        InteractiveIn: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "buttons" | "list";
+            /**
+             * Body
+             * @description the message's text: at most 1024 characters
+             */
+            body: string;
+            /**
+             * Header
+             * @default null
+             */
+            header?: string | null;
+            /**
+             * Footer
+             * @default null
+             */
+            footer?: string | null;
+            /** Buttons */
+            buttons?: components["schemas"]["ReplyButtonIn"][];
+            /**
+             * Button Label
+             * @description a list's button that opens it
+             * @default null
+             */
+            button_label?: string | null;
+            /** Sections */
+            sections?: components["schemas"]["ListSectionIn"][];
+        };
+        /** InteractiveOut */
+        InteractiveOut: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "buttons" | "list";
+            /** Body */
+            body: string;
+            /** Header */
+            header: string | null;
+            /** Footer */
+            footer: string | null;
+            /** Buttons */
+            buttons: components["schemas"]["ReplyButtonOut"][];
+            /** Button Label */
+            button_label: string | null;
+            /** Sections */
+            sections: components["schemas"]["ListSectionOut"][];
+        };
         /** LinkClientIn */
         LinkClientIn: {
             /** Client Id */
             client_id: string;
+        };
+        /** ListRowIn */
+        ListRowIn: {
+            /**
+             * Id
+             * @description comes back in the customer's reply
+             */
+            id: string;
+            /**
+             * Title
+             * @description at most 24 characters
+             */
+            title: string;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+        };
+        /** ListRowOut */
+        ListRowOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string | null;
+        };
+        /** ListSectionIn */
+        ListSectionIn: {
+            /**
+             * Title
+             * @description required when there are several
+             * @default null
+             */
+            title?: string | null;
+            /** Rows */
+            rows: components["schemas"]["ListRowIn"][];
+        };
+        /** ListSectionOut */
+        ListSectionOut: {
+            /** Title */
+            title: string | null;
+            /** Rows */
+            rows: components["schemas"]["ListRowOut"][];
         };
         /**
          * MeOut
@@ -879,6 +1258,8 @@ export interface components {
             delivery: components["schemas"]["DeliveryOut"] | null;
             template: components["schemas"]["TemplateOut"] | null;
             media: components["schemas"]["MediaOut"] | null;
+            /** @description reply buttons or a list we sent */
+            interactive: components["schemas"]["InteractiveOut"] | null;
         };
         /** MessagePage */
         MessagePage: {
@@ -894,6 +1275,16 @@ export interface components {
         NoteIn: {
             /** Text */
             text: string;
+        };
+        /** PlaceholderOut */
+        PlaceholderOut: {
+            /**
+             * Name
+             * @description "1" for {{1}}, or the name of a named value
+             */
+            name: string;
+            /** Example */
+            example: string | null;
         };
         /** ProcessingOut */
         ProcessingOut: {
@@ -972,6 +1363,26 @@ export interface components {
              */
             status: "ready" | "unavailable";
         };
+        /** ReplyButtonIn */
+        ReplyButtonIn: {
+            /**
+             * Id
+             * @description comes back in the customer's reply
+             */
+            id: string;
+            /**
+             * Title
+             * @description at most 20 characters, unique
+             */
+            title: string;
+        };
+        /** ReplyButtonOut */
+        ReplyButtonOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+        };
         /** SendFailureOut */
         SendFailureOut: {
             /** Code */
@@ -980,6 +1391,43 @@ export interface components {
             title: string;
             /** Retryable */
             retryable: boolean;
+        };
+        /** StartConversationIn */
+        StartConversationIn: {
+            /**
+             * To
+             * @description the number, in any format
+             * @default null
+             */
+            to?: string | null;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id?: string | null;
+            template: components["schemas"]["TemplateIn"];
+            /**
+             * Agent
+             * @description with a service token, the agent the CRM acts for; with an agent token, omit it
+             * @default null
+             */
+            agent?: string | null;
+            /**
+             * Business Number Id
+             * @description the business number to write from (default: CRM_WHATSAPP_PHONE_NUMBER_ID)
+             * @default null
+             */
+            business_number_id?: string | null;
+        };
+        /** StartedConversationOut */
+        StartedConversationOut: {
+            conversation: components["schemas"]["ConversationOut"];
+            message: components["schemas"]["MessageOut"];
+            /**
+             * Created
+             * @description true when the conversation was made for this message
+             */
+            created: boolean;
         };
         /** StatisticsOut */
         StatisticsOut: {
@@ -1054,6 +1502,59 @@ export interface components {
              */
             agent?: string | null;
         };
+        /** TemplateButtonIn */
+        TemplateButtonIn: {
+            /**
+             * Index
+             * @description the button's position in the template
+             */
+            index: number;
+            /**
+             * Parameter
+             * @description the URL's suffix, the code, or a payload
+             */
+            parameter: string;
+            /**
+             * Sub Type
+             * @description only before the catalogue is synced; else the template says
+             * @default null
+             */
+            sub_type?: ("url" | "copy_code" | "quick_reply") | null;
+        };
+        /** TemplateCatalogueOut */
+        TemplateCatalogueOut: {
+            /** Items */
+            items: components["schemas"]["CatalogueTemplateOut"][];
+            /**
+             * Synced At
+             * @description the last complete sync; null: never
+             */
+            synced_at: string | null;
+            /**
+             * Configured
+             * @description a WhatsApp Business Account id is set to sync from
+             */
+            configured: boolean;
+        };
+        /** TemplateHeaderIn */
+        TemplateHeaderIn: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "text" | "image" | "document" | "video";
+            /**
+             * Text
+             * @default null
+             */
+            text?: string | null;
+            /**
+             * Media Id
+             * @description a message whose file we keep (the id in /api/v1/medios/{id}); or upload the file with multipart/form-data
+             * @default null
+             */
+            media_id?: string | null;
+        };
         /** TemplateIn */
         TemplateIn: {
             /** Name */
@@ -1063,8 +1564,17 @@ export interface components {
              * @default es
              */
             language?: string;
-            /** Parameters */
-            parameters?: string[];
+            /**
+             * Parameters
+             * @description the body's values: a list for {{1}}, {{2}}…; an object for named ones
+             */
+            parameters?: string[] | {
+                [key: string]: string;
+            };
+            /** @default null */
+            header?: components["schemas"]["TemplateHeaderIn"] | null;
+            /** Buttons */
+            buttons?: components["schemas"]["TemplateButtonIn"][];
         };
         /** TemplateOut */
         TemplateOut: {
@@ -1074,6 +1584,33 @@ export interface components {
             language: string;
             /** Parameters */
             parameters: string[];
+            /** Named Parameters */
+            named_parameters?: {
+                [key: string]: string;
+            };
+            /**
+             * Category
+             * @default null
+             */
+            category?: string | null;
+        };
+        /** TemplateSyncOut */
+        TemplateSyncOut: {
+            /** Templates */
+            templates: number;
+            /** Pages */
+            pages: number;
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Removed */
+            removed: number;
+            /**
+             * Synced At
+             * Format: date-time
+             */
+            synced_at: string;
         };
         /** WebhookAck */
         WebhookAck: {
@@ -1261,6 +1798,111 @@ export interface operations {
             };
             /** @description refused: the token lacks the scope, or is confined to one client */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartConversationIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StartedConversationOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed now (24-hour window closed, customer opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body fails validation (names the field) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1781,6 +2423,12 @@ export interface operations {
                      * @default true
                      */
                     take_over?: boolean;
+                    /**
+                     * Template
+                     * @description a template (the JSON of `template` in a JSON reply) whose media header is this file; then no caption, and the 24-hour window does not apply
+                     * @default null
+                     */
+                    template?: string | null;
                     /**
                      * Format: binary
                      * @description the file
@@ -2887,6 +3535,591 @@ export interface operations {
             };
             /** @description not allowed now (24-hour window closed, customer opted out) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_templates_get: {
+        parameters: {
+            query?: {
+                /** @description APPROVED, PENDING, REJECTED, PAUSED or DISABLED */
+                status?: string;
+                /** @description a language code such as es or en_US */
+                language?: string;
+                /** @description MARKETING, UTILITY or AUTHENTICATION */
+                category?: string;
+                /** @description words in the name or the text, ignoring case */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateCatalogueOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sync_templates_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateSyncOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed now (24-hour window closed, customer opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_canned_responses_get: {
+        parameters: {
+            query?: {
+                /** @description the start of a shortcut (a leading / is ignored), or words in it, its title or its text, ignoring case and accents */
+                q?: string;
+                /** @description at most this many (1 to 100, default 20) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponseList"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_canned_response_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedResponseIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponseOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed now (24-hour window closed, customer opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body fails validation (names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_canned_response_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the canned response's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedResponseChangeIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedResponseOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not allowed now (24-hour window closed, customer opted out) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description body fails validation (names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_canned_response_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the canned response's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed authentications from this address (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    canned_response_for_conversation_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the conversation's id */
+                conversation_id: string;
+                /** @description the canned response's shortcut, without its / */
+                shortcut: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExpandedCannedResponseOut"];
+                };
+            };
+            /** @description bad parameter, cursor, number or JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description refused: the token lacks the scope, or is confined to one client */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -8,6 +8,7 @@
  * @typedef {import('./conversaciones-whatsapp.js').ConversationsService} ConversationsService
  * @typedef {import('./conversaciones-whatsapp.js').ActorOut} ActorOut
  */
+import { fill } from './conversaciones-whatsapp.js';
 /**
  * A stored canned response, as `GET /api/v1/respuestas-rapidas` lists it: its text with the
  * placeholders unfilled.
@@ -57,7 +58,10 @@ export async function findCannedResponses(service, q = '', limit = 8) {
  * @returns {Promise<ExpandedCannedResponse>}
  */
 export async function expandCannedResponse(service, conversationId, shortcut) {
-  const path = `/api/v1/conversaciones-whatsapp/${encodeURIComponent(conversationId)}/respuestas-rapidas/${encodeURIComponent(shortcut)}`;
+  const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/respuestas-rapidas/{shortcut}', {
+    conversation_id: conversationId,
+    shortcut,
+  });
   return /** @type {ExpandedCannedResponse} */ (await service.request('GET', path));
 }
 
@@ -79,7 +83,7 @@ export async function saveCannedResponse(service, draft) {
  * @returns {Promise<CannedResponse>}
  */
 export async function changeCannedResponse(service, id, changes) {
-  const path = `${CANNED}/${encodeURIComponent(id)}`;
+  const path = fill('/api/v1/respuestas-rapidas/{id}', { id });
   return /** @type {CannedResponse} */ (await service.request('PUT', path, { body: changes }));
 }
 
@@ -90,5 +94,5 @@ export async function changeCannedResponse(service, id, changes) {
  * @returns {Promise<void>}
  */
 export async function deleteCannedResponse(service, id) {
-  await service.request('DELETE', `${CANNED}/${encodeURIComponent(id)}`);
+  await service.request('DELETE', fill('/api/v1/respuestas-rapidas/{id}', { id }));
 }

@@ -178,7 +178,7 @@ function query(params) {
  * @param {Record<string, string>} values
  * @returns {string}
  */
-function fill(template, values) {
+export function fill(template, values) {
   return template.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(values[name] ?? ''));
 }
 

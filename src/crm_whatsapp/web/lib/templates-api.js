@@ -109,7 +109,7 @@ export async function listTemplates(service, filters = {}) {
  * @returns {Promise<SyncReport>}
  */
 export async function syncTemplates(service) {
-  return /** @type {SyncReport} */ (await service.request('POST', `${TEMPLATES}/sincronizar`));
+  return /** @type {SyncReport} */ (await service.request('POST', '/api/v1/plantillas/sincronizar'));
 }
 
 /**

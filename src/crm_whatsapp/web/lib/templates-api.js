@@ -6,77 +6,30 @@
 // `request` (token, errors, a widget's token renewal), and the page modules that need
 // templates import them from here.
 
+import { fill } from './conversaciones-whatsapp.js';
+
 /**
  * @typedef {import('./conversaciones-whatsapp.js').ConversationsService} ConversationsService
  * @typedef {import('./conversaciones-whatsapp.js').ConversationOut} ConversationOut
  * @typedef {import('./conversaciones-whatsapp.js').MessageOut} MessageOut
  */
 /**
- * One value a template needs: `name` is `"1"` for `{{1}}`, or `"nombre"` for `{{nombre}}`.
- * @typedef {{ name: string, example: string | null }} TemplateParameter
- */
-/**
- * @typedef {'text' | 'image' | 'document' | 'video' | 'location'} HeaderFormat
- * @typedef {{ format: HeaderFormat, text: string | null, parameter: TemplateParameter | null }} TemplateHeader
- * @typedef {'quick_reply' | 'url' | 'copy_code' | 'phone_number' | 'other'} ButtonType
- * @typedef {{
- *   index: number,
- *   type: ButtonType,
- *   text: string,
- *   url: string | null,
- *   parameter: TemplateParameter | null,
- * }} TemplateButton
- */
-/**
- * A template of the synced catalogue, as `GET /api/v1/plantillas` lists it.
- * @typedef {{
- *   name: string,
- *   language: string,
- *   status: string,
- *   category: string,
- *   parameter_format: 'positional' | 'named',
- *   header: TemplateHeader | null,
- *   body: string,
- *   footer: string | null,
- *   buttons: TemplateButton[],
- *   parameters: TemplateParameter[],
- *   sendable: boolean,
- *   not_sendable_reason: string | null,
- *   updated_at: string | null,
- * }} CatalogueTemplate
- */
-/**
- * The catalogue: `synced_at` null until a sync completed; `configured` false when the
- * service has no WhatsApp Business Account id to sync from.
- * @typedef {{ items: CatalogueTemplate[], synced_at: string | null, configured?: boolean }} TemplateList
- */
-/**
- * What `POST /api/v1/plantillas/sincronizar` did.
- * @typedef {{
- *   templates: number,
- *   pages: number,
- *   created: number,
- *   updated: number,
- *   removed: number,
- *   synced_at: string,
- * }} SyncReport
- */
-/**
- * A template message as the API takes it: positional body values as a list, named ones as
- * an object; a text header's value, or a stored file's message id for a media header.
- * @typedef {{ type: 'text', text: string } | { type: 'image' | 'document' | 'video', media_id: string }} HeaderValue
- * @typedef {{
- *   name: string,
- *   language: string,
- *   parameters?: string[] | Record<string, string>,
- *   header?: HeaderValue,
- *   buttons?: Array<{ index: number, parameter: string }>,
- * }} TemplateSend
- */
-/**
- * `POST /api/v1/conversaciones-whatsapp`'s answer: the conversation (new, or the one the
- * customer already had) and the template message stored in it.
- * @typedef {{ conversation: ConversationOut, message: MessageOut, created: boolean }} StartedConversation
+ * The catalogue and a template message as the OpenAPI document types them.
+ * @typedef {import('./api-types').paths} Paths
+ * @typedef {import('./api-types').components['schemas']} Schemas
+ * @typedef {Schemas['PlaceholderOut']} TemplateParameter one value: `"1"` for `{{1}}`, or `"nombre"`
+ * @typedef {Schemas['CatalogueHeaderOut']} TemplateHeader
+ * @typedef {TemplateHeader['format']} HeaderFormat
+ * @typedef {Schemas['CatalogueButtonOut']} TemplateButton
+ * @typedef {TemplateButton['type']} ButtonType
+ * @typedef {Schemas['CatalogueTemplateOut']} CatalogueTemplate a template of the synced catalogue
+ * @typedef {Schemas['TemplateCatalogueOut']} TemplateList `synced_at` null until a sync
+ *   completed; `configured` false without a WhatsApp Business Account id to sync from
+ * @typedef {Schemas['TemplateSyncOut']} SyncReport what one sync did
+ * @typedef {Schemas['TemplateIn']} TemplateSend positional values as a list, named ones as
+ *   an object; a header's text, or a stored file's message id
+ * @typedef {Schemas['StartedConversationOut']} StartedConversation the conversation (new, or
+ *   the one the customer already had) and the template message stored in it
  */
 /**
  * The catalogue's filters; empty ones are left out.
@@ -87,8 +40,8 @@
  * @typedef {{ to: string } | { client_id: string }} Recipient
  */
 
-const TEMPLATES = '/api/v1/plantillas';
-const CONVERSATIONS = '/api/v1/conversaciones-whatsapp';
+const TEMPLATES = /** @satisfies {keyof Paths} */ ('/api/v1/plantillas');
+const CONVERSATIONS = /** @satisfies {keyof Paths} */ ('/api/v1/conversaciones-whatsapp');
 
 /**
  * `GET /api/v1/plantillas`: the synced catalogue, filtered.
@@ -109,7 +62,8 @@ export async function listTemplates(service, filters = {}) {
  * @returns {Promise<SyncReport>}
  */
 export async function syncTemplates(service) {
-  return /** @type {SyncReport} */ (await service.request('POST', '/api/v1/plantillas/sincronizar'));
+  const path = /** @satisfies {keyof Paths} */ ('/api/v1/plantillas/sincronizar');
+  return /** @type {SyncReport} */ (await service.request('POST', path));
 }
 
 /**
@@ -122,7 +76,9 @@ export async function syncTemplates(service) {
  * @returns {Promise<MessageOut>}
  */
 export async function sendTemplate(service, conversationId, { template, file = null, agent = null }) {
-  const path = `${CONVERSATIONS}/${encodeURIComponent(conversationId)}/mensajes`;
+  const path = fill('/api/v1/conversaciones-whatsapp/{conversation_id}/mensajes', {
+    conversation_id: conversationId,
+  });
   if (file) {
     const form = new FormData();
     if (agent) form.append('agent', agent);
@@ -131,7 +87,7 @@ export async function sendTemplate(service, conversationId, { template, file = n
     form.append('file', file, file.name || 'archivo');
     return /** @type {MessageOut} */ (await service.request('POST', path, { body: form }));
   }
-  /** @type {Record<string, unknown>} */
+  /** @type {Schemas['AgentReplyIn']} */
   const body = { template, take_over: true };
   if (agent) body.agent = agent;
   return /** @type {MessageOut} */ (await service.request('POST', path, { body }));
@@ -146,7 +102,7 @@ export async function sendTemplate(service, conversationId, { template, file = n
  * @returns {Promise<StartedConversation>}
  */
 export async function startConversation(service, recipient, { template, agent = null }) {
-  /** @type {Record<string, unknown>} */
+  /** @type {Schemas['StartConversationIn']} */
   const body = { ...recipient, template };
   if (agent) body.agent = agent;
   return /** @type {StartedConversation} */ (

@@ -37,6 +37,16 @@ TEMPLATES = "/api/v1/plantillas"
 def _catalogue() -> list[dict[str, Any]]:
     return [
         {
+            "name": "ubicacion_tienda",
+            "language": "es",
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "components": [
+                {"type": "HEADER", "format": "LOCATION"},
+                {"type": "BODY", "text": "Pasa por tu pedido a esta sucursal."},
+            ],
+        },
+        {
             "name": "bienvenida_cliente",
             "language": "es",
             "status": "APPROVED",
@@ -191,7 +201,7 @@ def test_the_catalogue_syncs_over_every_page_and_lists_with_filters(
     answer = client.post(f"{TEMPLATES}/sincronizar", headers=AUTH)
     assert answer.status_code == 200, answer.text
     report = answer.json()
-    assert report["templates"] == 236
+    assert report["templates"] == 237
     assert report["pages"] >= 3  # 100 a page: 234 need three
 
     listed = client.get(TEMPLATES, params={"category": "MARKETING"}, headers=AUTH).json()
@@ -206,6 +216,10 @@ def test_the_catalogue_syncs_over_every_page_and_lists_with_filters(
     assert cita[0]["parameter_format"] == "named"
     assert [p["name"] for p in cita[0]["parameters"]] == ["nombre", "fecha"]
     assert cita[0]["header"]["parameter"] == {"name": "sucursal", "example": "Centro"}
+
+    where = client.get(TEMPLATES, params={"q": "ubicacion"}, headers=AUTH).json()["items"][0]
+    assert (where["status"], where["sendable"]) == ("APPROVED", False)
+    assert "location header" in where["not_sendable_reason"]
 
     again = client.post(f"{TEMPLATES}/sincronizar", headers=AUTH).json()
     assert (again["created"], again["updated"], again["removed"]) == (0, 0, 0)

@@ -14,7 +14,13 @@ from crm_whatsapp.domain.template_message import (
     TemplateHeaderValue,
     TemplateMessage,
 )
-from crm_whatsapp.domain.templates import Placeholder, SyncReport, Template, TemplateButton
+from crm_whatsapp.domain.templates import (
+    HeaderFormat,
+    Placeholder,
+    SyncReport,
+    Template,
+    TemplateButton,
+)
 
 
 class _In(BaseModel):
@@ -155,6 +161,8 @@ def catalogue_template_out(t: Template) -> CatalogueTemplateOut:
         else None
     )
     reason = None if t.is_sendable else f"{t.status}" + (f": {t.reason}" if t.reason else "")
+    if reason is None and t.header is not None and t.header.format is HeaderFormat.LOCATION:
+        reason = "its location header cannot be sent from here"
     return CatalogueTemplateOut(
         name=t.name,
         language=t.language,
@@ -166,7 +174,7 @@ def catalogue_template_out(t: Template) -> CatalogueTemplateOut:
         footer=t.footer,
         buttons=[_button(b) for b in t.buttons],
         parameters=[PlaceholderOut(name=p.name, example=p.example) for p in t.body_parameters],
-        sendable=t.is_sendable,
+        sendable=reason is None,
         not_sendable_reason=reason,
         quality=t.quality,
         updated_at=t.updated_at,

@@ -1,10 +1,8 @@
 // @ts-check
 // The "link a client" dialog: search the CRM's clients, pick one.
-import { messageOf } from '../lib/conversaciones-whatsapp.js';
-import { h, targetValue, uid } from '../lib/dom.js';
+import { h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
-
-const DEBOUNCE_MS = 250;
+import { clientSearch } from './client-search.js';
 
 /**
  * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
@@ -21,78 +19,13 @@ export function chooseClient(host, service) {
   return new Promise((resolve) => {
     const titleId = uid('link-title');
     const inputId = uid('link-search');
-    const results = h('ul', { class: 'client-results' });
-    const status = h('p', { class: 'muted', role: 'status' });
-    /** @type {ReturnType<typeof setTimeout> | undefined} */
-    let timer;
-    let asked = 0;
     /** @type {ClientOut | null} */
     let chosen = null;
-
-    /** @param {string} q */
-    const search = async (q) => {
-      asked += 1;
-      const mine = asked;
-      if (!q.trim()) {
-        results.replaceChildren();
-        status.textContent = '';
-        return;
-      }
-      status.textContent = t('link.searching');
-      try {
-        const found = await service.searchClients(q.trim());
-        if (mine !== asked) return;
-        status.textContent = found.items.length ? '' : t('link.none');
-        results.replaceChildren(
-          ...found.items.map((client) =>
-            h(
-              'li',
-              {},
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'client-choice',
-                  dataset: { clientId: client.id },
-                  'aria-label': t('link.choose', { name: client.name, id: client.id }),
-                  on: {
-                    click: () => {
-                      chosen = client;
-                      dialog.close();
-                    },
-                  },
-                },
-                h('strong', {}, client.name),
-                h('span', { class: 'muted' }, ` ${client.id}`),
-              ),
-            ),
-          ),
-        );
-      } catch (error) {
-        if (mine !== asked) return;
-        status.textContent = messageOf(error) || t('error.network');
-      }
-    };
-
-    const input = h('input', {
-      id: inputId,
-      type: 'search',
-      autocomplete: 'off',
-      on: {
-        input: (event) => {
-          clearTimeout(timer);
-          const q = targetValue(event);
-          timer = setTimeout(() => search(q), DEBOUNCE_MS);
-        },
-        keydown: (event) => {
-          if (event.key === 'Enter') {
-            event.preventDefault();
-            clearTimeout(timer);
-            search(targetValue(event));
-          }
-        },
-      },
+    const finder = clientSearch(service, (client) => {
+      chosen = client;
+      dialog.close();
     });
+    const input = h('input', { id: inputId, type: 'search', autocomplete: 'off', on: finder.on });
     /** @type {HTMLDialogElement} */
     const dialog = h(
       'dialog',
@@ -109,11 +42,11 @@ export function chooseClient(host, service) {
       ),
       h('label', { for: inputId }, t('link.search')),
       input,
-      status,
-      results,
+      finder.status,
+      finder.results,
     );
     dialog.addEventListener('close', () => {
-      clearTimeout(timer);
+      finder.stop();
       dialog.remove();
       resolve(chosen);
     });

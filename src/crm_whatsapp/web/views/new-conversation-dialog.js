@@ -4,12 +4,12 @@
 // number in any format or a CRM client (searched like the link dialog); the widget already
 // knows its client. Then the template picker, its fields and preview; sending answers the
 // conversation (new, or the one the customer already had), which the page opens.
-import { messageOf } from '../lib/conversaciones-whatsapp.js';
 import { h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { identityOf } from '../lib/identity.js';
 import { startConversation } from '../lib/templates-api.js';
 import { agentName } from './composer.js';
+import { clientSearch } from './client-search.js';
 import { TemplatePicker } from './template-picker.js';
 
 /**
@@ -25,8 +25,6 @@ import { TemplatePicker } from './template-picker.js';
  * @property {ClientOut | null} [client] the widget's client: no recipient to ask for
  */
 
-const DEBOUNCE_MS = 250;
-
 /**
  * The recipient part of the inbox's dialog: a phone number, or a client of the CRM.
  * @param {ConversationsService} service
@@ -39,9 +37,6 @@ function recipientFields(service, onChange) {
   let number = '';
   /** @type {ClientOut | null} */
   let client = null;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  let asked = 0;
   const ids = {
     kind: uid('recipient-kind'),
     number: uid('recipient-number'),
@@ -49,59 +44,18 @@ function recipientFields(service, onChange) {
     search: uid('recipient-search'),
   };
   const body = h('div', { class: 'recipient-body' });
-  const status = h('p', { class: 'muted', role: 'status' });
-  const results = h('ul', { class: 'client-results' });
 
   const changed = () => {
     if (kind === 'number') onChange(number.trim() ? { to: number.trim() } : null);
     else onChange(client ? { client_id: client.id } : null);
   };
 
-  /** @param {string} q */
-  const search = async (q) => {
-    asked += 1;
-    const mine = asked;
-    if (!q.trim()) {
-      results.replaceChildren();
-      status.textContent = '';
-      return;
-    }
-    status.textContent = t('link.searching');
-    try {
-      const found = await service.searchClients(q.trim());
-      if (mine !== asked) return;
-      status.textContent = found.items.length ? '' : t('link.none');
-      results.replaceChildren(
-        ...found.items.map((item) =>
-          h(
-            'li',
-            {},
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'client-choice',
-                dataset: { clientId: item.id },
-                'aria-label': t('link.choose', { name: item.name, id: item.id }),
-                on: {
-                  click: () => {
-                    client = item;
-                    draw();
-                    changed();
-                    /** @type {HTMLButtonElement | null} */ (body.querySelector('.recipient-change'))?.focus();
-                  },
-                },
-              },
-              h('strong', {}, item.name),
-              h('span', { class: 'muted' }, ` ${item.id}`),
-            ),
-          ),
-        ),
-      );
-    } catch (error) {
-      if (mine === asked) status.textContent = messageOf(error) || t('error.network');
-    }
-  };
+  const finder = clientSearch(service, (item) => {
+    client = item;
+    draw();
+    changed();
+    /** @type {HTMLButtonElement | null} */ (body.querySelector('.recipient-change'))?.focus();
+  });
 
   const draw = () => {
     if (kind === 'number') {
@@ -162,23 +116,11 @@ function recipientFields(service, onChange) {
             id: ids.search,
             type: 'search',
             autocomplete: 'off',
-            on: {
-              input: (event) => {
-                clearTimeout(timer);
-                const q = targetValue(event);
-                timer = setTimeout(() => search(q), DEBOUNCE_MS);
-              },
-              keydown: (event) => {
-                if (event.key !== 'Enter') return;
-                event.preventDefault();
-                clearTimeout(timer);
-                search(targetValue(event));
-              },
-            },
+            on: finder.on,
           }),
         ),
-        status,
-        results,
+        finder.status,
+        finder.results,
       );
     }
   };

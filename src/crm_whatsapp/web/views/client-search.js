@@ -1,0 +1,91 @@
+// @ts-check
+// The CRM's clients found as you type: what the "link a client" dialog and "Nueva
+// conversación" share. Searches wait for a pause in typing (or Enter), and an answer that
+// arrives after a newer search started is dropped, so the list always matches the box.
+import { messageOf } from '../lib/conversaciones-whatsapp.js';
+import { h, targetValue } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
+
+const DEBOUNCE_MS = 250;
+
+/**
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
+ * @typedef {import('../lib/conversaciones-whatsapp.js').ClientOut} ClientOut
+ * @typedef {object} ClientSearch
+ * @property {HTMLElement} status where "searching" and "no client" are said (role status)
+ * @property {HTMLElement} results the list of clients, each a button
+ * @property {{ input: (event: Event) => void, keydown: (event: KeyboardEvent) => void }} on
+ *   the handlers of the search box
+ * @property {() => void} stop forget a search still waiting (the dialog closes)
+ */
+
+/**
+ * @param {ConversationsService} service
+ * @param {(client: ClientOut) => void} onChoose
+ * @returns {ClientSearch}
+ */
+export function clientSearch(service, onChoose) {
+  const status = h('p', { class: 'muted', role: 'status' });
+  const results = h('ul', { class: 'client-results' });
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let asked = 0;
+
+  /** @param {ClientOut} client */
+  const choice = (client) =>
+    h(
+      'li',
+      {},
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'client-choice',
+          dataset: { clientId: client.id },
+          'aria-label': t('link.choose', { name: client.name, id: client.id }),
+          on: { click: () => onChoose(client) },
+        },
+        h('strong', {}, client.name),
+        h('span', { class: 'muted' }, ` ${client.id}`),
+      ),
+    );
+
+  /** @param {string} q */
+  const search = async (q) => {
+    asked += 1;
+    const mine = asked;
+    if (!q.trim()) {
+      results.replaceChildren();
+      status.textContent = '';
+      return;
+    }
+    status.textContent = t('link.searching');
+    try {
+      const found = await service.searchClients(q.trim());
+      if (mine !== asked) return;
+      status.textContent = found.items.length ? '' : t('link.none');
+      results.replaceChildren(...found.items.map(choice));
+    } catch (error) {
+      if (mine === asked) status.textContent = messageOf(error) || t('error.network');
+    }
+  };
+
+  return {
+    status,
+    results,
+    on: {
+      input: (event) => {
+        clearTimeout(timer);
+        const q = targetValue(event);
+        timer = setTimeout(() => search(q), DEBOUNCE_MS);
+      },
+      keydown: (event) => {
+        if (event.key !== 'Enter') return;
+        event.preventDefault();
+        clearTimeout(timer);
+        search(targetValue(event));
+      },
+    },
+    stop: () => clearTimeout(timer),
+  };
+}

@@ -303,10 +303,16 @@ FAST_RETRIES = RetryPolicy(
 )
 
 
-def drain(setup: InMemorySetup, base_url: str, replies: dict[str, Message]) -> OutboxWorker:
+def drain(
+    setup: InMemorySetup,
+    base_url: str,
+    replies: dict[str, Message],
+    *,
+    read_timeout: float = 0.3,
+) -> OutboxWorker:
     async def scenario() -> OutboxWorker:
         settings = GraphApiSettings(
-            "EAAG-e2e", base_url=base_url, connect_timeout=0.3, read_timeout=0.3
+            "EAAG-e2e", base_url=base_url, connect_timeout=0.3, read_timeout=read_timeout
         )
         async with GraphApiGateway(settings) as gateway:
             worker = OutboxWorker(
@@ -330,22 +336,28 @@ def drain(setup: InMemorySetup, base_url: str, replies: dict[str, Message]) -> O
 
 
 def test_final_errors_fail_at_once_and_retryable_ones_after_max_attempts() -> None:
+    """One reply at a time, each with its own failures queued: two replies sent together
+    reach the fake in either order, and the queue's first failure went to either one (a
+    flake under load). A generous read timeout, so that a slow answer on a busy machine
+    is not an unknown outcome that adds an attempt."""
     setup = real_clock_setup()
     outside_window, overloaded = customers(2)
-    replies = queue_replies(setup, [outside_window, overloaded])
 
     with running_fake_graph_api() as fake:
+        first = queue_replies(setup, [outside_window])
         fake.state.fail_next(Failure(code=131047, http_status=400))
+        drain(setup, fake.base_url, first, read_timeout=10.0)
+        second = queue_replies(setup, [overloaded])
         fake.state.fail_next(Failure(code=2, http_status=500), times=FAST_RETRIES.max_attempts)
-        drain(setup, fake.base_url, replies)
+        drain(setup, fake.base_url, second, read_timeout=10.0)
         requests = fake.state.requests()
 
-    final = delivery_of(setup, replies[outside_window].id)
+    final = delivery_of(setup, first[outside_window].id)
     assert (final.status, final.attempts) == (DeliveryStatus.FAILED, 1)
     assert final.last_error is not None
     assert (final.last_error.code, final.last_error.retryable) == ("131047", False)
     assert "24 horas" in final.last_error.title
-    gave_up = delivery_of(setup, replies[overloaded].id)
+    gave_up = delivery_of(setup, second[overloaded].id)
     assert (gave_up.status, gave_up.attempts) == (DeliveryStatus.FAILED, 3)
     assert gave_up.last_error is not None
     assert (gave_up.last_error.code, gave_up.last_error.retryable) == ("2", True)

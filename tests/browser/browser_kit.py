@@ -40,15 +40,17 @@ def new_wa_id() -> str:
 
 
 @dataclass
-class DemoService:
-    """``crm-whatsapp demo`` running in a process of its own."""
+class ServiceClient:
+    """A running service as a browser test drives it over HTTP: the API with a token, and
+    webhooks signed as Meta signs them, each read by the service before the call returns (so
+    the page can be asserted on at once). The demo and the in-process services share it."""
 
-    process: subprocess.Popen[str]
     base_url: str
-    token: str = API_TOKEN
-    banner: str = ""
-    http: httpx.Client = field(init=False)
-    _wamids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    token: str = field(default=API_TOKEN, kw_only=True)
+    http: httpx.Client = field(init=False, repr=False)
+    _ids: itertools.count[int] = field(
+        init=False, repr=False, default_factory=lambda: itertools.count(1)
+    )
 
     def __post_init__(self) -> None:
         self.http = httpx.Client(
@@ -61,13 +63,17 @@ class DemoService:
     def inbox_url(self) -> str:
         return f"{self.base_url}/inbox/"
 
+    def next_id(self, prefix: str = "wamid.browser") -> str:
+        """An id no other in this service has (Meta never repeats a wamid or a media id)."""
+        return f"{prefix}.{os.getpid()}.{next(self._ids)}"
+
     def api(self, path: str = "", **params: Any) -> Any:
         """GET on the conversations API; the JSON body (fails on a non-200)."""
         answer = self.http.get(f"{API}{path}", params=params)
         answer.raise_for_status()
         return answer.json()
 
-    def post_webhook(self, body: Mapping[str, Any], secret: str = APP_SECRET) -> httpx.Response:
+    def post_signed(self, body: Mapping[str, Any], secret: str = APP_SECRET) -> httpx.Response:
         """POST a signed body and wait until the service has read it (its 200 only says
         the body is stored)."""
         raw = json.dumps(body).encode()
@@ -91,8 +97,8 @@ class DemoService:
         """A customer's message through the webhook; its wamid."""
         if isinstance(part, str):
             part = {"type": "text", "text": {"body": part}}
-        wamid = f"wamid.browser.{os.getpid()}.{next(self._wamids)}"
-        self.post_webhook(
+        wamid = self.next_id()
+        self.post_signed(
             message_webhook_body(
                 wa_id=wa_id,
                 profile_name=profile_name,
@@ -104,17 +110,34 @@ class DemoService:
         return wamid
 
     def conversation_of(self, wa_id: str) -> dict[str, Any]:
-        items = self.api(f"/numero/{wa_id}")["items"]
-        assert len(items) == 1, items
-        conversation: dict[str, Any] = items[0]
-        return conversation
+        """The one conversation of ``wa_id``, once the service has it."""
+
+        def found() -> dict[str, Any] | None:
+            items: list[dict[str, Any]] = self.api(f"/numero/{wa_id}")["items"]
+            assert len(items) <= 1, items
+            return items[0] if items else None
+
+        return wait_until(found, what=f"the conversation of {wa_id}")
 
     def messages(self, conversation_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = self.api(f"/{conversation_id}/mensajes", limit=200)["items"]
         return items
 
-    def stop(self) -> str:
+    def close(self) -> None:
         self.http.close()
+
+
+@dataclass
+class DemoService(ServiceClient):
+    """``crm-whatsapp demo`` running in a process of its own."""
+
+    process: subprocess.Popen[str]
+    banner: str = ""
+
+    post_webhook = ServiceClient.post_signed  # a body of the test's own making
+
+    def stop(self) -> str:
+        self.close()
         self.process.terminate()
         try:
             out, _ = self.process.communicate(timeout=20)
@@ -158,6 +181,6 @@ def start_demo(
         process.kill()
         rest = process.communicate()[0]
         raise RuntimeError(f"the demo did not start:\n{banner}{rest}")
-    demo = DemoService(process, found.group(1), banner=banner)
+    demo = DemoService(base_url=found.group(1), process=process, banner=banner)
     wait_until(lambda: demo.http.get("ready").status_code == 200, timeout=30)
     return demo

@@ -10,31 +10,26 @@ stores the message, then fetches the file in its outbox thread and tells the pag
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from browser_kit import API, API_TOKEN, APP_SECRET, new_wa_id
+from browser_kit import API, API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
 
 from crm_whatsapp.adapters.memory.gateway import InMemoryMediaDownload, InMemoryMessagingGateway
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_asgi_app
-from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
 from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
 from crm_whatsapp.app.demo_data import message_webhook_body
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.ports import MessagingGateway
-from polling import processed_over_http, wait_until
+from polling import wait_until
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """The service's largest file here (``CRM_WHATSAPP_MEDIA_MAX_BYTES``): a 413 is cheap to get."""
@@ -63,47 +58,16 @@ async def _not_answering(media_id: str) -> AsyncIterator[InMemoryMediaDownload]:
 
 
 @dataclass
-class MediaService:
-    base_url: str
+class MediaService(ServiceClient):
     gateway: ScriptedGateway
-    http: httpx.Client = field(init=False)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers={"Authorization": f"Bearer {API_TOKEN}"},
-            timeout=30,
-        )
-
-    @property
-    def inbox_url(self) -> str:
-        return f"{self.base_url}/inbox/"
-
-    def _next(self, prefix: str) -> str:
-        return f"{prefix}.{os.getpid()}.{next(self._ids)}"
 
     def post_webhook(
         self, part: dict[str, Any], wa_id: str, name: str | None = None, ago: int = 0
     ) -> str:
         """One customer message as Meta sends it, sent ``ago`` seconds ago; its wamid."""
-        wamid = self._next("wamid.media")
-        body = message_webhook_body(
-            wa_id=wa_id,
-            profile_name=name,
-            wamid=wamid,
-            timestamp=int(time.time()) - ago,
-            part=part,
+        return self.customer_writes(
+            wa_id, part, profile_name=name, timestamp=int(time.time()) - ago
         )
-        raw = json.dumps(body).encode()
-        answer = self.http.post(
-            "webhook",
-            content=raw,
-            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
-        )
-        answer.raise_for_status()
-        processed_over_http(self.http)
-        return wamid
 
     def post_many(self, wa_id: str, texts: list[str]) -> None:
         """Several texts of one customer in one webhook (as Meta may send them), a second
@@ -111,23 +75,16 @@ class MediaService:
         parts = [{"type": "text", "text": {"body": text}} for text in texts]
         start = int(time.time()) - len(parts)
         body = message_webhook_body(
-            wa_id=wa_id, profile_name=None, wamid=self._next("wamid.many"), timestamp=start,
+            wa_id=wa_id, profile_name=None, wamid=self.next_id("wamid.many"), timestamp=start,
             part=parts[0],
         )  # fmt: skip
         value = body["entry"][0]["changes"][0]["value"]
         for index, part in enumerate(parts[1:], start=1):
             value["messages"].append(
-                {"from": wa_id, "id": self._next("wamid.many"),
+                {"from": wa_id, "id": self.next_id("wamid.many"),
                  "timestamp": str(start + index), **part}
             )  # fmt: skip
-        raw = json.dumps(body).encode()
-        answer = self.http.post(
-            "webhook",
-            content=raw,
-            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
-        )
-        answer.raise_for_status()
-        processed_over_http(self.http)
+        self.post_signed(body)
 
     def customer_sends_file(
         self,
@@ -144,7 +101,7 @@ class MediaService:
     ) -> tuple[str, str]:
         """A customer's file: Meta holds ``content`` (None: Meta knows no such file) under a
         new media id; ``reachable=False``: Meta does not answer for it. (wamid, media id)"""
-        media_id = self._next("media")
+        media_id = self.next_id("media")
         if content is not None:
             self.gateway.add_media(media_id, content, mime_type)
         if not reachable:
@@ -169,21 +126,6 @@ class MediaService:
         """An agent takes over: the bot stops answering (a chat of the customer's own)."""
         answer = self.http.post(f"{API}/{conversation_id}/pausar-bot", json={"agent": "Ana"})
         answer.raise_for_status()
-
-    def conversation_of(self, wa_id: str) -> dict[str, Any]:
-        def found() -> dict[str, Any] | None:
-            answer = self.http.get(f"{API}/numero/{wa_id}")
-            answer.raise_for_status()
-            items: list[dict[str, Any]] = answer.json()["items"]
-            return items[0] if items else None
-
-        return wait_until(found, what=f"the conversation of {wa_id}")
-
-    def messages(self, conversation_id: str) -> list[dict[str, Any]]:
-        answer = self.http.get(f"{API}/{conversation_id}/mensajes", params={"limit": 200})
-        answer.raise_for_status()
-        items: list[dict[str, Any]] = answer.json()["items"]
-        return items
 
     def message(self, conversation_id: str, wamid: str) -> dict[str, Any] | None:
         return next((m for m in self.messages(conversation_id) if m["wamid"] == wamid), None)
@@ -228,4 +170,4 @@ def running_media_service(link_seconds: int = 900) -> Iterator[MediaService]:
             try:
                 yield service
             finally:
-                service.http.close()
+                service.close()

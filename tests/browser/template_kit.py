@@ -8,21 +8,18 @@ back, signed; a test reads what "Meta" received from ``fake.state.requests()``.
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 import socket
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from browser_kit import API, API_TOKEN, APP_SECRET, new_wa_id
+from browser_kit import API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
 from pydantic import SecretStr
 from widget_kit import AGENT_SECRET
 
@@ -33,15 +30,10 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     running_asgi_app,
     running_fake_graph_api,
 )
-from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
 from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
-from crm_whatsapp.app.demo_data import (
-    DEMO_DISPLAY_NUMBER,
-    DEMO_PHONE_NUMBER_ID,
-    message_webhook_body,
-)
+from crm_whatsapp.app.demo_data import DEMO_DISPLAY_NUMBER, DEMO_PHONE_NUMBER_ID
 from polling import processed_over_http, wait_until
 
 TEMPLATES = "api/v1/plantillas"
@@ -57,47 +49,13 @@ def _free_port() -> int:
 
 
 @dataclass
-class TemplateService:
-    base_url: str
+class TemplateService(ServiceClient):
     fake: RunningFakeGraphApi
-    http: httpx.Client = field(init=False)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers={"Authorization": f"Bearer {API_TOKEN}"},
-            timeout=30,
-        )
-
-    @property
-    def inbox_url(self) -> str:
-        return f"{self.base_url}/inbox/"
-
-    def post_webhook(self, body: Mapping[str, Any]) -> None:
-        """A body signed as Meta signs it; returns once the service has read it."""
-        raw = json.dumps(body).encode()
-        answer = self.http.post(
-            "webhook",
-            content=raw,
-            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
-        )
-        answer.raise_for_status()
-        processed_over_http(self.http)
 
     def new_customer(self, text: str, name: str = "Plantillas", ago: int = 0) -> tuple[str, str]:
         """A customer who wrote ``ago`` seconds ago: (wa_id, conversation id)."""
         wa_id = new_wa_id()
-        wamid = f"wamid.templates.{os.getpid()}.{next(self._ids)}"
-        self.post_webhook(
-            message_webhook_body(
-                wa_id=wa_id,
-                profile_name=name,
-                wamid=wamid,
-                timestamp=int(time.time()) - ago,
-                part={"type": "text", "text": {"body": text}},
-            )
-        )
+        self.customer_writes(wa_id, text, profile_name=name, timestamp=int(time.time()) - ago)
         return wa_id, self.conversation_of(wa_id)["id"]
 
     def stops_marketing(self, wa_id: str) -> None:
@@ -118,7 +76,7 @@ class TemplateService:
             "contacts": [{"wa_id": wa_id, "profile": {"name": "Plantillas"}}],
             "user_preferences": [preference],
         }
-        self.post_webhook(
+        self.post_signed(
             {
                 "object": "whatsapp_business_account",
                 "entry": [
@@ -129,15 +87,6 @@ class TemplateService:
                 ],
             }
         )
-
-    def conversation_of(self, wa_id: str) -> dict[str, Any]:
-        def found() -> dict[str, Any] | None:
-            answer = self.http.get(f"{API}/numero/{wa_id}")
-            answer.raise_for_status()
-            items: list[dict[str, Any]] = answer.json()["items"]
-            return items[0] if items else None
-
-        return wait_until(found, what=f"the conversation of {wa_id}")
 
     def template_sent_to(self, wa_id: str, name: str) -> dict[str, Any]:
         """The template message "Meta" received for ``wa_id`` (waits for the outbox)."""
@@ -200,4 +149,4 @@ def running_template_service() -> Iterator[TemplateService]:
                     )
                     yield service
                 finally:
-                    service.http.close()
+                    service.close()

@@ -9,20 +9,15 @@ uvicorn on loopback) so the test can read what the fake Graph API accepted.
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 import tempfile
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from browser_kit import API, API_TOKEN, APP_SECRET, new_wa_id
+from browser_kit import API, API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
 from test_accessibility import axe_source, violations
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
@@ -30,54 +25,21 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     running_asgi_app,
     running_fake_graph_api,
 )
-from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
 from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
-from crm_whatsapp.app.demo_data import message_webhook_body
-from polling import processed_over_http, wait_until
+from polling import wait_until
 
 __all__ = ["axe_source"]  # a fixture, used by name
 
 
 @dataclass
-class Service:
-    base_url: str
+class Service(ServiceClient):
     meta: RunningFakeGraphApi
-    http: httpx.Client = field(init=False)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    def __post_init__(self) -> None:
-        self.http = httpx.Client(
-            base_url=self.base_url + "/",
-            headers={"Authorization": f"Bearer {API_TOKEN}"},
-            timeout=30,
-        )
 
     def customer_sends(self, wa_id: str, part: dict[str, Any]) -> None:
         """One message as Meta posts it, signed, read by the service before this returns."""
-        body = message_webhook_body(
-            wa_id=wa_id,
-            profile_name="Cliente Citas",
-            wamid=f"wamid.buttons.{os.getpid()}.{next(self._ids)}",
-            timestamp=int(time.time()),
-            part=part,
-        )
-        raw = json.dumps(body).encode()
-        answer = self.http.post(
-            "webhook",
-            content=raw,
-            headers={SIGNATURE_HEADER: sign(raw, APP_SECRET), "Content-Type": "application/json"},
-        )
-        answer.raise_for_status()
-        processed_over_http(self.http)
-
-    def conversation_of(self, wa_id: str) -> str:
-        def found() -> str | None:
-            items = self.http.get(f"{API}/numero/{wa_id}").json()["items"]
-            return str(items[0]["id"]) if items else None
-
-        return wait_until(found, what=f"the conversation of {wa_id}")
+        self.customer_writes(wa_id, part, profile_name="Cliente Citas")
 
     def interactive_at_meta(self) -> list[dict[str, Any]]:
         return [m.body for m in self.meta.state.accepted() if m.type == "interactive"]
@@ -102,7 +64,7 @@ def service() -> Iterator[Service]:
             try:
                 yield running
             finally:
-                running.http.close()
+                running.close()
 
 
 @pytest.fixture
@@ -123,7 +85,7 @@ def test_an_agent_sends_buttons_and_the_customers_tap_shows_in_the_chat(
 ) -> None:
     wa_id = new_wa_id()
     service.customer_sends(wa_id, {"type": "text", "text": {"body": "¿Puedo cambiar mi cita?"}})
-    conversation_id = service.conversation_of(wa_id)
+    conversation_id = service.conversation_of(wa_id)["id"]
     open_chat(inbox, service, conversation_id)
 
     inbox.locator("summary", has_text="Botones").click()
@@ -166,7 +128,7 @@ def test_the_form_says_what_whatsapp_would_refuse_before_sending(
 ) -> None:
     wa_id = new_wa_id()
     service.customer_sends(wa_id, {"type": "text", "text": {"body": "Hola"}})
-    open_chat(inbox, service, service.conversation_of(wa_id))
+    open_chat(inbox, service, service.conversation_of(wa_id)["id"])
     inbox.locator("summary", has_text="Botones").click()
 
     inbox.get_by_role("button", name="Enviar botones").click()
@@ -192,7 +154,7 @@ def test_a_list_and_a_choice_from_it_pass_axe(
     pick, with the "Botones" form open."""
     wa_id = new_wa_id()
     service.customer_sends(wa_id, {"type": "text", "text": {"body": "¿Dónde están?"}})
-    conversation_id = service.conversation_of(wa_id)
+    conversation_id = service.conversation_of(wa_id)["id"]
     listed = {
         "kind": "list",
         "body": "¿Qué sucursal te queda más cerca?",

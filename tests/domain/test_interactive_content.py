@@ -17,6 +17,7 @@ from crm_whatsapp.domain.interactive import (
     MAX_BUTTONS,
     MAX_FOOTER,
     MAX_HEADER,
+    MAX_LIST_BODY,
     MAX_LIST_BUTTON,
     MAX_ROW_DESCRIPTION,
     MAX_ROW_ID,
@@ -28,6 +29,7 @@ from crm_whatsapp.domain.interactive import (
     ListRow,
     ListSection,
     ReplyButton,
+    body_limit,
 )
 from crm_whatsapp.domain.message import Author, Direction, Message, MessageKind
 from crm_whatsapp.testing import NOW
@@ -56,7 +58,7 @@ def too_long(limit: int) -> st.SearchStrategy[str]:
 
 
 BREAKS = {
-    "body": lambda d, c: c.to_json() | {"body": d(too_long(MAX_BODY))},
+    "body": lambda d, c: c.to_json() | {"body": d(too_long(body_limit(c.kind)))},
     "header": lambda d, c: c.to_json() | {"header": d(too_long(MAX_HEADER))},
     "footer": lambda d, c: c.to_json() | {"footer": d(too_long(MAX_FOOTER))},
     "blank body": lambda d, c: c.to_json() | {"body": d(st.sampled_from(["", " ", "\n\t"]))},
@@ -143,7 +145,7 @@ def test_a_list_of_several_sections_needs_every_title_and_ten_at_most(
 
 
 def test_the_limits_are_metas() -> None:
-    assert (MAX_BODY, MAX_HEADER, MAX_FOOTER) == (1024, 60, 60)
+    assert (MAX_BODY, MAX_LIST_BODY, MAX_HEADER, MAX_FOOTER) == (1024, 4096, 60, 60)
     assert (MAX_BUTTONS, MAX_BUTTON_TITLE, MAX_BUTTON_ID) == (3, 20, 256)
     assert (MAX_LIST_BUTTON, MAX_SECTIONS, MAX_ROWS, MAX_SECTION_TITLE) == (20, 10, 10, 24)
     assert (MAX_ROW_TITLE, MAX_ROW_DESCRIPTION, MAX_ROW_ID) == (24, 72, 200)
@@ -203,3 +205,15 @@ def test_an_outbound_interactive_messages_preview_is_its_body() -> None:
         interactive=content,
     )  # fmt: skip
     assert message.preview() == "¿Confirmas tu cita de mañana?"
+
+
+def test_a_list_takes_a_body_of_4096_characters_and_buttons_1024() -> None:
+    """Meta raised the list's body to 4,096 characters; reply buttons keep 1,024."""
+    rows = (ListSection(None, (ListRow("a", "A"),)),)
+    assert InteractiveContent.with_list("x" * MAX_LIST_BODY, "Ver", rows).body
+    with pytest.raises(InvalidOutboundMessage) as refused:
+        InteractiveContent.with_list("x" * (MAX_LIST_BODY + 1), "Ver", rows)
+    assert refused.value.field == "body"
+    with pytest.raises(InvalidOutboundMessage) as refused:
+        InteractiveContent.with_buttons("x" * (MAX_BODY + 1), [ReplyButton("si", "Sí")])
+    assert refused.value.field == "body"

@@ -8,10 +8,11 @@ composer, a bot rule loaded from a file). A problem raises ``InvalidOutboundMess
 ``sections[0].rows[2].description``), so each caller can put its own prefix in front.
 
 Meta's limits (Cloud API, interactive reply buttons and list messages): body 1,024
-characters, header and footer 60; buttons 1 to 3, title 20 and unique, id 256; list: the
-button that opens it 20, 1 to 10 sections with 10 rows in all, section title 24 (required
-when there is more than one section), row title 24, description 72, row id 200. Ids are
-unique within the message and never blank: the customer's reply names the one chosen.
+characters with buttons and 4,096 in a list, header and footer 60; buttons 1 to 3, title
+20 and unique, id 256; list: the button that opens it 20, 1 to 10 sections with 10 rows in
+all, section title 24 (required when there is more than one section), row title 24,
+description 72, row id 200. Ids are unique within the message and never blank: the
+customer's reply names the one chosen.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ InteractiveKind = Literal["buttons", "list"]
 KINDS: tuple[InteractiveKind, ...] = ("buttons", "list")
 
 MAX_BODY = 1024
+"""The body of a message with reply buttons."""
+MAX_LIST_BODY = 4096
+"""The body of a list message: Meta allows four times as much as with buttons."""
 MAX_HEADER = 60
 MAX_FOOTER = 60
 MAX_BUTTONS = 3
@@ -39,6 +43,11 @@ MAX_SECTION_TITLE = 24
 MAX_ROW_TITLE = 24
 MAX_ROW_DESCRIPTION = 72
 MAX_ROW_ID = 200
+
+
+def body_limit(kind: str) -> int:
+    """How long the body of an interactive message of ``kind`` may be."""
+    return MAX_LIST_BODY if kind == "list" else MAX_BODY
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,7 @@ class InteractiveContent:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise InvalidOutboundMessage("kind", f"must be one of {', '.join(KINDS)}")
-        _text("body", self.body, MAX_BODY)
+        _text("body", self.body, body_limit(self.kind))
         _optional_text("header", self.header, MAX_HEADER)
         _optional_text("footer", self.footer, MAX_FOOTER)
         if self.kind == "buttons":
@@ -243,7 +252,7 @@ class InteractiveContent:
         try:
             return InteractiveContent(
                 self.kind,
-                fill(self.body, MAX_BODY),
+                fill(self.body, body_limit(self.kind)),
                 maybe(self.header, MAX_HEADER),
                 maybe(self.footer, MAX_FOOTER),
                 buttons=tuple(

@@ -21,6 +21,7 @@ from crm_whatsapp.domain.interactive import (
     MAX_BUTTONS,
     MAX_FOOTER,
     MAX_HEADER,
+    MAX_LIST_BODY,
     MAX_LIST_BUTTON,
     MAX_ROW_DESCRIPTION,
     MAX_ROW_ID,
@@ -85,7 +86,7 @@ def list_contents(draw: st.DrawFn) -> InteractiveContent:
     )
     sections = [ListSection(draw(titles), tuple(group)) for group in groups]
     return InteractiveContent.with_list(
-        draw(interactive_texts(MAX_BODY)),
+        draw(interactive_texts(MAX_LIST_BODY)),
         draw(interactive_texts(MAX_LIST_BUTTON)),
         sections,
         header=draw(st.none() | interactive_texts(MAX_HEADER)),

@@ -208,6 +208,11 @@ REFUSED = {
         131009,
         "Body text length invalid. Min length: 1, Max length: 1024",
     ),
+    "a list body of 4097 characters": (
+        {**rows(1), "body": {"text": "a" * 4097}},
+        131009,
+        "Body text length invalid. Min length: 1, Max length: 4096",
+    ),
     "no body": (
         {k: v for k, v in buttons("Sí").items() if k != "body"},
         131008,
@@ -273,6 +278,7 @@ def test_the_fake_takes_ten_rows_in_ten_sections_and_three_buttons(
 ) -> None:
     assert post(fake, rows(10, sections=10)).status_code == 200
     assert post(fake, buttons("Uno", "Dos", "Tres")).status_code == 200
+    assert post(fake, {**rows(1), "body": {"text": "a" * 4096}}).status_code == 200
 
 
 def test_a_refusal_reaches_the_outbox_as_a_final_gateway_error(fake: RunningFakeGraphApi) -> None:

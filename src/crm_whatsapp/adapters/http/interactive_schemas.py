@@ -55,7 +55,10 @@ class InteractiveIn(_In):
     ``button_label`` and 1 to 10 ``sections`` with 10 rows in all)."""
 
     kind: Literal["buttons", "list"]
-    body: str = Field(max_length=_TEXT, description="the message's text: at most 1024 characters")
+    body: str = Field(
+        max_length=_TEXT,
+        description="the message's text: at most 1024 characters with buttons, 4096 in a list",
+    )
     header: str | None = Field(default=None, max_length=_TEXT)
     footer: str | None = Field(default=None, max_length=_TEXT)
     buttons: list[ReplyButtonIn] = Field(default_factory=list, max_length=50)

@@ -1068,7 +1068,7 @@ export interface components {
             kind: "buttons" | "list";
             /**
              * Body
-             * @description the message's text: at most 1024 characters
+             * @description the message's text: at most 1024 characters with buttons, 4096 in a list
              */
             body: string;
             /**

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_whatsapp.domain.interactive import (
-    MAX_BODY,
     MAX_BUTTON_ID,
     MAX_BUTTON_TITLE,
     MAX_BUTTONS,
@@ -28,6 +27,7 @@ from crm_whatsapp.domain.interactive import (
     MAX_ROWS,
     MAX_SECTION_TITLE,
     MAX_SECTIONS,
+    body_limit,
 )
 
 MISSING = 131008
@@ -75,7 +75,8 @@ def _check(interactive: Mapping[str, Any]) -> None:
     if kind not in ("button", "list"):
         return
     body = interactive.get("body")
-    _length("Body text", _text_of(body, "interactive['body']['text']"), 1, MAX_BODY)
+    limit = body_limit("list" if kind == "list" else "buttons")
+    _length("Body text", _text_of(body, "interactive['body']['text']"), 1, limit)
     header = interactive.get("header")
     if header is not None:
         if not isinstance(header, Mapping) or header.get("type") != "text":

@@ -30,6 +30,7 @@ from crm_whatsapp.adapters.memory import FixedClock, InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.sql.unit_of_work import SqlUnitOfWork
 from crm_whatsapp.adapters.system import TimeOrderedIds
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import DEFAULT_WABA_ID
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_fake_graph_api
 from crm_whatsapp.adapters.whatsapp.graph_api import (
     GraphApiGateway,
@@ -43,7 +44,7 @@ from crm_whatsapp.domain.template_ports import FetchedCatalogue
 from crm_whatsapp.domain.use_cases import Dependencies, agent_reply
 from crm_whatsapp.domain.use_cases.templates import store_catalogue
 
-WABA = "fake-waba"
+WABA = DEFAULT_WABA_ID
 TOKEN = "benchmark-access-token"
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.memory import InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
-from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
+from crm_whatsapp.adapters.whatsapp.fake_graph_api import DEFAULT_WABA_ID, RunningFakeGraphApi
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.customer_media import customer_media_message
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
@@ -66,7 +66,7 @@ def app(settings: Settings, service_database: Database) -> Starlette:
     # every secured operation is called without a token: more failures than the throttle's
     # budget for one address (the throttle has its own tests)
     patient = settings.model_copy(
-        update={"auth_failures_per_minute": 10_000, "waba_id": "fake-waba"}
+        update={"auth_failures_per_minute": 10_000, "waba_id": DEFAULT_WABA_ID}
     )
     return create_app(patient, overrides={Database: service_database, ClientLookup: clients})
 

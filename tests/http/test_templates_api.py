@@ -23,14 +23,14 @@ from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.memory.client_lookup import InMemoryClientLookup
 from crm_whatsapp.adapters.sql import Database
-from crm_whatsapp.adapters.whatsapp.fake_graph_api import RunningFakeGraphApi
+from crm_whatsapp.adapters.whatsapp.fake_graph_api import DEFAULT_WABA_ID, RunningFakeGraphApi
 from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
 from crm_whatsapp.testing.media_samples import pdf
 from polling import processed, wait_until
 
-WABA = "fake-waba"
+WABA = DEFAULT_WABA_ID
 TEMPLATES = "/api/v1/plantillas"
 
 

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import DEFAULT_WABA_ID
 from crm_whatsapp.app.demo_files import FILE_OF_KIND, CustomerFiles
 
 DEMO_PHONE_NUMBER_ID = "106540352242922"
 DEMO_DISPLAY_NUMBER = "15550783881"
-DEMO_BUSINESS_ACCOUNT_ID = "102290129340398"
+DEMO_BUSINESS_ACCOUNT_ID = DEFAULT_WABA_ID
 
 _FIRST_NAMES = (
     "María", "José", "Guadalupe", "Juan", "Fernanda", "Luis", "Sofía", "Carlos", "Valentina",

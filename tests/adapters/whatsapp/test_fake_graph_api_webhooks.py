@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
+    DEFAULT_WABA_ID,
     Failure,
     RunningFakeGraphApi,
     running_asgi_app,
@@ -162,7 +163,7 @@ def test_the_envelope_is_metas(fake, receiver) -> None:
 
     assert sent["object"] == "whatsapp_business_account"
     [entry] = sent["entry"]
-    assert entry["id"] == fake.state.options.business_account_id
+    assert entry["id"] == fake.state.options.waba_id == DEFAULT_WABA_ID
     [change] = entry["changes"]
     assert change["field"] == "messages"
     value = change["value"]

@@ -91,7 +91,7 @@ def add_fake_graph_api_command(
     fake.add_argument(
         "--waba-id",
         default=None,
-        help="la cuenta de WhatsApp Business de todos los números (por omisión fake-waba)",
+        help="la cuenta de WhatsApp Business de todos los números (por omisión 102290129340398)",
     )
     fake.add_argument(
         "--templates",

@@ -24,7 +24,7 @@ that expire)::
 Templates, as Meta keeps them (a Spanish demo catalogue per WABA, listed page by page,
 sends checked against it, template webhooks on demand)::
 
-    fake.state.templates.templates()                # WABA "fake-waba", Meta's JSON shape
+    fake.state.templates.templates()                # DEFAULT_WABA_ID's, Meta's JSON shape
     POST /__templates/oferta_verano/es/status {"status": "PAUSED"}   # signed webhook
 
 From a shell: ``crm-whatsapp fake-graph-api --port 8089 [--latency-ms 250 --rate 80]``.

@@ -17,7 +17,9 @@ TEMPLATES_ENDPOINT = "templates"
 
 INJECTABLE_ENDPOINTS = (*MEDIA_ENDPOINTS, TEMPLATES_ENDPOINT)
 
-DEFAULT_WABA_ID = "fake-waba"
+DEFAULT_WABA_ID = "102290129340398"
+"""The WhatsApp Business Account of every business number unless said otherwise: the id
+templates are listed under and every webhook's ``entry[].id``, numeric as Meta's are."""
 
 SEVEN_DAYS = 7 * 24 * 3600.0
 
@@ -51,7 +53,8 @@ class FakeGraphApiOptions:
     customer's file), then it answers code 100 as Meta does.
 
     Templates: every business number belongs to the WhatsApp Business Account ``waba_id``
-    unless ``phone_number_wabas`` maps it to another; a template send is checked against
+    unless ``phone_number_wabas`` maps it to another (its status webhooks carry that id as
+    ``entry[].id``, as Meta's do); a template send is checked against
     its WABA's catalogue, which starts as ``templates`` (None: the Spanish demo catalogue,
     ``DEMO_TEMPLATES``; ``()``: none), in Meta's JSON shape.
     """
@@ -63,7 +66,6 @@ class FakeGraphApiOptions:
     app_secret: str | None = field(default=None, repr=False)
     status_delays: tuple[float, float, float] = (0.05, 0.1, 0.1)
     access_token: str | None = field(default=None, repr=False)
-    business_account_id: str = "102290129340398"
     display_phone_number: str = "15550783881"
     latency_seconds: float = 0.0
     jitter_seconds: float = 0.0

@@ -338,7 +338,7 @@ class FakeGraphApiState:
             context,
             status,
             max(int(time.time()), context.sent_at),
-            business_account_id=self.options.business_account_id,
+            business_account_id=self.templates.waba_of(context.phone_number_id),
             display_phone_number=self.options.display_phone_number,
         )
         response_status, error = await self.post_signed(payload)

@@ -63,6 +63,8 @@ class TemplateSync:
             report.pages,
             f"; {len(fetched.unreadable)} unreadable left out" if fetched.unreadable else "",
         )
+        for problem in report.rule_problems:
+            logger.warning("a bot rule's template would be refused by Meta: %s", problem)
         return report
 
     def start(self) -> None:

@@ -169,7 +169,8 @@ class TemplateFilter:
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What one sync changed; ``removed`` are templates Meta no longer lists."""
+    """What one sync changed; ``removed`` are templates Meta no longer lists.
+    ``rule_problems`` says which bot rule's template Meta would refuse, and why."""
 
     templates: int
     pages: int
@@ -177,3 +178,4 @@ class SyncReport:
     updated: int
     removed: int
     synced_at: datetime
+    rule_problems: tuple[str, ...] = ()

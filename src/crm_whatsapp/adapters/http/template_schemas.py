@@ -134,6 +134,10 @@ class TemplateSyncOut(_Out):
     updated: int
     removed: int
     synced_at: datetime
+    rule_problems: list[str] = Field(
+        description="what Meta would refuse of a bot rule's template, naming the rule; "
+        "empty when every rule's template can be sent"
+    )
 
 
 def _placeholder(p: Placeholder | None) -> PlaceholderOut | None:
@@ -189,4 +193,5 @@ def sync_out(report: SyncReport) -> TemplateSyncOut:
         updated=report.updated,
         removed=report.removed,
         synced_at=report.synced_at,
+        rule_problems=list(report.rule_problems),
     )

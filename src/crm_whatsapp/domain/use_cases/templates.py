@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from crm_whatsapp.domain.ports import UnitOfWork
+from crm_whatsapp.domain.rule_templates import rule_template_problems
 from crm_whatsapp.domain.template_ports import FetchedCatalogue, TemplateUpdate
 from crm_whatsapp.domain.templates import SyncReport, Template, TemplateFilter
 from crm_whatsapp.domain.use_cases.dependencies import Dependencies
@@ -17,7 +18,8 @@ def store_catalogue(deps: Dependencies, fetched: FetchedCatalogue) -> SyncReport
 
     Only a complete listing gets here (a failed page raises before), so a template
     missing from it is gone at Meta: it is removed, and a send naming it is refused as
-    unknown. An unchanged template keeps its ``updated_at``.
+    unknown. An unchanged template keeps its ``updated_at``. The bot rules' templates are
+    checked against the new catalogue (``SyncReport.rule_problems``).
     """
     now = deps.clock.now()
     created = updated = removed = 0
@@ -38,7 +40,10 @@ def store_catalogue(deps: Dependencies, fetched: FetchedCatalogue) -> SyncReport
             catalog.remove(*key)
         catalog.mark_synced(now)
         uow.commit()
-    return SyncReport(len(listed), fetched.pages, created, updated, removed, now)
+    problems = rule_template_problems(
+        deps.rules, lambda name, language: listed.get((name, language))
+    )
+    return SyncReport(len(listed), fetched.pages, created, updated, removed, now, problems)
 
 
 def apply_template_update(uow: UnitOfWork, update: TemplateUpdate, at: datetime) -> Template | None:

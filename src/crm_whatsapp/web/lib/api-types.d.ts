@@ -1611,6 +1611,11 @@ export interface components {
              * Format: date-time
              */
             synced_at: string;
+            /**
+             * Rule Problems
+             * @description what Meta would refuse of a bot rule's template, naming the rule; empty when every rule's template can be sent
+             */
+            rule_problems: string[];
         };
         /** WebhookAck */
         WebhookAck: {

@@ -306,6 +306,35 @@ def test_a_new_conversation_starts_with_a_crm_client(
     assert "viernes 9:00" in bubble.inner_text()
 
 
+def test_the_new_conversation_dialog_changes_language_and_keeps_what_was_typed(
+    signed_in: Any, service: TemplateService
+) -> None:
+    page = signed_in
+    page.goto(service.inbox_url)
+    page.get_by_role("button", name="Nueva conversación").click()
+    dialog = page.get_by_role("dialog", name="Nueva conversación")
+    dialog.get_by_label("Cliente del CRM").check()
+    dialog.get_by_label("Buscar cliente por nombre o id").fill("Juan Flores")
+    dialog.get_by_role("button", name=re.compile("Juan Flores Torres")).wait_for()
+    form = pick(dialog.locator(".template-picker"), "recordatorio_cita", "es_MX")
+    form.get_by_label("{{1}}", exact=True).fill("Juan")
+    form.get_by_label("{{2}}", exact=True).fill("viernes 9:00")
+    assert "Falta el destinatario" in form.inner_text()
+    # the header's switch, behind the modal dialog: Playwright sets it as a script would
+    page.get_by_label("Idioma", exact=True).select_option("en")
+    dialog = page.get_by_role("dialog", name="New conversation")
+    form = dialog.locator(".template-fill[data-template='recordatorio_cita']")
+    form.get_by_role("button", name="Send template").wait_for()
+    assert "The recipient is missing" in form.inner_text()
+    assert dialog.get_by_label("Search clients by name or id").input_value() == "Juan Flores"
+    dialog.get_by_role("button", name="Link to Juan Flores Torres (1)").wait_for()
+    assert dialog.get_by_label("Search templates").input_value() == "recordatorio_cita"
+    assert form.get_by_label("{{1}}", exact=True).input_value() == "Juan"
+    typing = form.get_by_label("{{2}}", exact=True)
+    assert typing.input_value() == "viernes 9:00"
+    assert typing.evaluate("e => e === document.activeElement")  # the form was not redrawn
+
+
 def test_the_sync_button_is_there_for_a_token_that_manages(
     signed_in: Any, service: TemplateService
 ) -> None:

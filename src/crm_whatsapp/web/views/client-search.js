@@ -17,6 +17,8 @@ const DEBOUNCE_MS = 250;
  * @property {{ input: (event: Event) => void, keydown: (event: KeyboardEvent) => void }} on
  *   the handlers of the search box
  * @property {() => void} stop forget a search still waiting (the dialog closes)
+ * @property {() => void} render write the status and the clients found again (the language
+ *   changed)
  */
 
 /**
@@ -30,6 +32,16 @@ export function clientSearch(service, onChoose) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   let asked = 0;
+  /** @type {ClientOut[]} */
+  let found = [];
+  /** @type {() => string} what the status says, in the current language */
+  let saying = () => '';
+
+  /** @param {() => string} text */
+  const say = (text) => {
+    saying = text;
+    status.textContent = text();
+  };
 
   /** @param {ClientOut} client */
   const choice = (client) =>
@@ -55,18 +67,21 @@ export function clientSearch(service, onChoose) {
     asked += 1;
     const mine = asked;
     if (!q.trim()) {
+      found = [];
       results.replaceChildren();
-      status.textContent = '';
+      say(() => '');
       return;
     }
-    status.textContent = t('link.searching');
+    say(() => t('link.searching'));
     try {
-      const found = await service.searchClients(q.trim());
+      const answer = await service.searchClients(q.trim());
       if (mine !== asked) return;
-      status.textContent = found.items.length ? '' : t('link.none');
-      results.replaceChildren(...found.items.map(choice));
+      found = answer.items;
+      say(() => (found.length ? '' : t('link.none')));
+      results.replaceChildren(...found.map(choice));
     } catch (error) {
-      if (mine === asked) status.textContent = messageOf(error) || t('error.network');
+      const said = messageOf(error);
+      if (mine === asked) say(() => said || t('error.network'));
     }
   };
 
@@ -87,5 +102,9 @@ export function clientSearch(service, onChoose) {
       },
     },
     stop: () => clearTimeout(timer),
+    render: () => {
+      status.textContent = saying();
+      results.replaceChildren(...found.map(choice));
+    },
   };
 }

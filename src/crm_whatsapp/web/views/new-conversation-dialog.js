@@ -3,8 +3,9 @@
 // a customer, which WhatsApp allows only with an approved template. The inbox asks for a
 // number in any format or a CRM client (searched like the link dialog); the widget already
 // knows its client. Then the template picker, its fields and preview; sending answers the
-// conversation (new, or the one the customer already had), which the page opens.
-import { h, targetValue, uid } from '../lib/dom.js';
+// conversation (new, or the one the customer already had), which the page opens. A change of
+// language writes the dialog's texts again; what was typed and chosen stays.
+import { activeElementOf, h, targetValue, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 import { identityOf } from '../lib/identity.js';
 import { startConversation } from '../lib/templates-api.js';
@@ -29,7 +30,7 @@ import { TemplatePicker } from './template-picker.js';
  * The recipient part of the inbox's dialog: a phone number, or a client of the CRM.
  * @param {ConversationsService} service
  * @param {(recipient: Recipient | null) => void} onChange
- * @returns {{ element: HTMLFieldSetElement, focus: () => void }}
+ * @returns {{ element: HTMLFieldSetElement, focus: () => void, render: () => void }}
  */
 function recipientFields(service, onChange) {
   /** @type {RecipientKind} */
@@ -37,6 +38,7 @@ function recipientFields(service, onChange) {
   let number = '';
   /** @type {ClientOut | null} */
   let client = null;
+  let query = '';
   const ids = {
     kind: uid('recipient-kind'),
     number: uid('recipient-number'),
@@ -116,7 +118,14 @@ function recipientFields(service, onChange) {
             id: ids.search,
             type: 'search',
             autocomplete: 'off',
-            on: finder.on,
+            value: query,
+            on: {
+              ...finder.on,
+              input: (event) => {
+                query = targetValue(event);
+                finder.on.input(event);
+              },
+            },
           }),
         ),
         finder.status,
@@ -125,12 +134,16 @@ function recipientFields(service, onChange) {
     }
   };
 
+  /** @type {Array<[Text, string]>} each kind's label and its key */
+  const kindTexts = [];
   /**
    * @param {RecipientKind} value
-   * @param {string} label
+   * @param {string} key
    */
-  const option = (value, label) => {
+  const option = (value, key) => {
     const id = `${ids.kind}-${value}`;
+    const label = document.createTextNode(t(key));
+    kindTexts.push([label, key]);
     return h(
       'label',
       { for: id },
@@ -152,21 +165,43 @@ function recipientFields(service, onChange) {
     );
   };
   draw();
+  const legend = h('legend', {}, t('newconv.recipient'));
   const element = h(
     'fieldset',
     { class: 'recipient' },
-    h('legend', {}, t('newconv.recipient')),
+    legend,
     h(
       'div',
       { class: 'recipient-kinds' },
-      option('number', t('newconv.kind.number')),
-      option('client', t('newconv.kind.client')),
+      option('number', 'newconv.kind.number'),
+      option('client', 'newconv.kind.client'),
     ),
     body,
   );
+
+  /**
+   * The control to focus again once the body is drawn anew: the same field, the same
+   * client found, or the chosen client's "change".
+   * @param {HTMLElement} control
+   */
+  const sameAs = (control) => {
+    if (control.id) return `#${CSS.escape(control.id)}`;
+    const found = control.dataset.clientId;
+    return found === undefined ? '.recipient-change' : `[data-client-id="${CSS.escape(found)}"]`;
+  };
+  const render = () => {
+    const active = activeElementOf(body);
+    const again = active instanceof HTMLElement && body.contains(active) ? sameAs(active) : null;
+    legend.textContent = t('newconv.recipient');
+    for (const [label, key] of kindTexts) label.data = t(key);
+    draw();
+    finder.render();
+    if (again) /** @type {HTMLElement | null} */ (body.querySelector(again))?.focus();
+  };
   return {
     element,
     focus: () => /** @type {HTMLInputElement | null} */ (body.querySelector('input'))?.focus(),
+    render,
   };
 }
 
@@ -204,33 +239,33 @@ export function startConversationDialog(host, service, { client = null } = {}) {
           recipient = next;
           picker.setBlocked(missing());
         });
+    const title = () =>
+      client ? t('newconv.title.client', { name: client.name || client.id }) : t('newconv.title');
+    const heading = h('h2', { id: titleId }, title());
+    const close = h(
+      'button',
+      { type: 'button', class: 'button button-quiet', on: { click: () => dialog.close() } },
+      t('link.close'),
+    );
+    const intro = h('p', { class: 'muted newconv-intro' }, t('newconv.intro'));
     /** @type {HTMLDialogElement} */
     const dialog = h(
       'dialog',
       { class: 'new-conversation-dialog', 'aria-labelledby': titleId },
-      h(
-        'div',
-        { class: 'dialog-head' },
-        h(
-          'h2',
-          { id: titleId },
-          client ? t('newconv.title.client', { name: client.name || client.id }) : t('newconv.title'),
-        ),
-        h(
-          'button',
-          { type: 'button', class: 'button button-quiet', on: { click: () => dialog.close() } },
-          t('link.close'),
-        ),
-      ),
-      h(
-        'div',
-        { class: 'dialog-body' },
-        h('p', { class: 'muted newconv-intro' }, t('newconv.intro')),
-        fields?.element,
-        picker.element,
-      ),
+      h('div', { class: 'dialog-head' }, heading, close),
+      h('div', { class: 'dialog-body' }, intro, fields?.element, picker.element),
     );
+    // the picker follows the language itself; the rest of the dialog here
+    const onLanguage = () => {
+      heading.textContent = title();
+      close.textContent = t('link.close');
+      intro.textContent = t('newconv.intro');
+      fields?.render();
+      picker.setBlocked(missing());
+    };
+    window.addEventListener('languagechange', onLanguage);
     dialog.addEventListener('close', () => {
+      window.removeEventListener('languagechange', onLanguage);
       picker.destroy();
       dialog.remove();
       resolve(started);

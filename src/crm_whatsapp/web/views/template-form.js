@@ -3,6 +3,8 @@
 // or file, the body's `{{1}}`/`{{nombre}}` with Meta's example as placeholder, a URL or
 // copy-code button's value), the live preview, and the send button, disabled until every
 // field is filled. The server checks the same again; its refusal is shown under the form.
+// A change of language writes the texts again in place (render), so nothing typed, no
+// chosen file, no refusal and no focus is lost.
 import { ApiError } from '../lib/conversaciones-whatsapp.js';
 import { h, uid } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
@@ -88,6 +90,10 @@ export class TemplateForm {
     this.allowUpload = allowUpload;
     this.blocked = blocked;
     this.sending = false;
+    /** @type {{ error: unknown } | null} the last refusal, shown until the next send */
+    this.refusal = null;
+    /** @type {Array<() => void>} what writes each text of ours again (see worded) */
+    this.wordings = [];
     this.fields = fieldsOf(template);
     this.hintId = uid('template-hint');
     this.previewHost = h('div', { class: 'template-preview-host' });
@@ -115,20 +121,41 @@ export class TemplateForm {
       h(
         'fieldset',
         { class: 'template-fields' },
-        h(
-          'legend',
-          {},
+        this.worded('legend', {}, () =>
           t('templates.fill', { name: template.name, language: template.language }),
         ),
         this.fields.length
           ? this.fields.map((field) => this.control(field))
-          : h('p', { class: 'muted' }, t('templates.no_fields')),
+          : this.worded('p', { class: 'muted' }, () => t('templates.no_fields')),
       ),
       this.previewHost,
       this.hint,
       this.error,
       h('div', { class: 'template-actions' }, this.submit),
     );
+    this.update();
+  }
+
+  /**
+   * An element holding a text of ours, which render() writes again in the new language.
+   * @template {keyof HTMLElementTagNameMap} K
+   * @param {K} tag
+   * @param {import('../lib/dom.js').Attrs} attrs
+   * @param {() => string} text
+   * @returns {HTMLElementTagNameMap[K]}
+   */
+  worded(tag, attrs, text) {
+    const element = h(tag, attrs, text());
+    this.wordings.push(() => {
+      element.textContent = text();
+    });
+    return element;
+  }
+
+  /** The language changed: every text again, the controls (and what they hold) kept. */
+  render() {
+    for (const write of this.wordings) write();
+    this.error.textContent = this.refusal ? refusalText(this.refusal.error) : '';
     this.update();
   }
 
@@ -143,7 +170,7 @@ export class TemplateForm {
     return h(
       'div',
       { class: ['field', `template-field-${field.part}`] },
-      h('label', { for: id }, fieldLabel(field)),
+      this.worded('label', { for: id }, () => fieldLabel(field)),
       h('input', {
         id,
         type: 'text',
@@ -177,12 +204,14 @@ export class TemplateForm {
     return h(
       'fieldset',
       { class: 'template-media' },
-      h('legend', {}, t('templates.field.media', { kind: t(`templates.header.${format}`) })),
+      this.worded('legend', {}, () =>
+        t('templates.field.media', { kind: t(`templates.header.${format}`) }),
+      ),
       this.allowUpload &&
         h(
           'div',
           { class: 'field' },
-          h('label', { for: fileId }, t('templates.field.file')),
+          this.worded('label', { for: fileId }, () => t('templates.field.file')),
           h('input', {
             id: fileId,
             type: 'file',
@@ -201,9 +230,7 @@ export class TemplateForm {
       h(
         'div',
         { class: 'field' },
-        h(
-          'label',
-          { for: mediaId },
+        this.worded('label', { for: mediaId }, () =>
           t(this.allowUpload ? 'templates.field.media_id.or' : 'templates.field.media_id'),
         ),
         h('input', {
@@ -256,12 +283,14 @@ export class TemplateForm {
     const file = this.allowUpload ? this.values.file : null;
     const message = templateMessage(this.template, { ...this.values, file });
     this.sending = true;
+    this.refusal = null;
     this.error.textContent = '';
     this.update();
     try {
       await this.sendTemplate(message, file);
     } catch (error) {
       this.sending = false;
+      this.refusal = { error };
       this.error.textContent = refusalText(error);
       this.update();
       return;

@@ -258,7 +258,7 @@ export class TemplatePicker {
     this.syncButton.textContent = this.syncing ? t('templates.syncing') : t('templates.sync');
     this.renderStatus();
     this.renderList();
-    this.renderForm();
+    this.form?.render(); // in place: a new form would lose the focus and a refusal shown
   }
 
   renderStatus() {

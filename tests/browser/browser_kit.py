@@ -2,7 +2,9 @@
 
 The tests drive real Chromium against the real service with the demo's data (history, CRM
 clients, the fake Graph API that posts status webhooks back), and add what each test needs
-by posting signed webhooks as Meta would, from a number no other test uses.
+by posting signed webhooks as Meta would, from a number no other test uses. The kits that
+run the app in this process instead (to script or read the Graph API it talks to) start from
+``prepared_demo_settings``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +25,8 @@ from typing import Any, TypeVar
 import httpx
 
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
+from crm_whatsapp.app import Settings
+from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
 from crm_whatsapp.app.demo_data import message_webhook_body
 from polling import processed_over_http, wait_until
 
@@ -32,6 +37,26 @@ CHROMIUM = os.environ.get("CRM_WHATSAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 _numbers = itertools.count(1)
 T = TypeVar("T")
+
+
+def prepared_demo_settings(folder: Path, graph_api_url: str, **overrides: Any) -> Settings:
+    """The demo's settings (its database in ``folder``, the test's token and app secret,
+    Meta at ``graph_api_url``), with a quick outbox, quiet logs and ``overrides``; the
+    database made (the demo's CRM clients, no history) for ``create_app`` to serve.
+
+    ``model_copy`` does not validate: each override must already have its settings type.
+    """
+    base = Settings(_env_file=None, app_secret=APP_SECRET)  # type: ignore[call-arg]
+    settings = demo_settings(base, folder, API_TOKEN, graph_api_url)
+    settings = settings.model_copy(
+        update={"outbox_poll_seconds": 0.2, "log_level": "WARNING", **overrides}
+    )
+    # in a thread of its own: it runs an event loop, and Playwright's runs in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(
+            prepare_demo_database, settings, DemoOptions(history_days=0, stream=False)
+        ).result()
+    return settings
 
 
 def new_wa_id() -> str:

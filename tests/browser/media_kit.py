@@ -13,19 +13,16 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from browser_kit import API, API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
+from browser_kit import API, ServiceClient, new_wa_id, prepared_demo_settings
 
 from crm_whatsapp.adapters.memory.gateway import InMemoryMediaDownload, InMemoryMessagingGateway
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import running_asgi_app
-from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
-from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
 from crm_whatsapp.app.demo_data import message_webhook_body
 from crm_whatsapp.domain.errors import GatewayError
 from crm_whatsapp.domain.ports import MessagingGateway
@@ -147,22 +144,12 @@ class MediaService(ServiceClient):
 def running_media_service(link_seconds: int = 900) -> Iterator[MediaService]:
     """The service, its files' signed links valid ``link_seconds`` (10 at least)."""
     with tempfile.TemporaryDirectory(prefix="crm-whatsapp-media-browser-") as folder:
-        base = Settings(_env_file=None, app_secret=APP_SECRET)  # type: ignore[call-arg]
-        settings = demo_settings(base, Path(folder), API_TOKEN, "http://127.0.0.1:9")
-        settings = settings.model_copy(
-            update={
-                "media_url": str(Path(folder) / "media"),
-                "media_max_bytes": MAX_FILE_BYTES,
-                "media_link_seconds": link_seconds,
-                "outbox_poll_seconds": 0.2,
-                "log_level": "WARNING",
-            }
+        settings = prepared_demo_settings(
+            Path(folder),
+            "http://127.0.0.1:9",  # unused: the gateway below stands in for Meta
+            media_max_bytes=MAX_FILE_BYTES,
+            media_link_seconds=link_seconds,
         )
-        # in a thread of its own: it runs an event loop, and Playwright's runs in this one
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(
-                prepare_demo_database, settings, DemoOptions(history_days=0, stream=False)
-            ).result()
         gateway = ScriptedGateway()
         app = create_app(settings, overrides={MessagingGateway: gateway})
         with running_asgi_app(app) as base_url:

@@ -12,14 +12,13 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from browser_kit import API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
+from browser_kit import APP_SECRET, ServiceClient, new_wa_id, prepared_demo_settings
 from pydantic import SecretStr
 from widget_kit import AGENT_SECRET
 
@@ -30,9 +29,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.runner import (
     running_asgi_app,
     running_fake_graph_api,
 )
-from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
-from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
 from crm_whatsapp.app.demo_data import DEMO_DISPLAY_NUMBER, DEMO_PHONE_NUMBER_ID
 from polling import processed_over_http, wait_until
 
@@ -122,22 +119,13 @@ def running_template_service() -> Iterator[TemplateService]:
         with running_fake_graph_api(
             status_webhook_url=f"{service_url}/webhook", app_secret=APP_SECRET
         ) as fake:
-            base = Settings(_env_file=None, app_secret=APP_SECRET)  # type: ignore[call-arg]
-            settings = demo_settings(base, Path(folder), API_TOKEN, fake.base_url)
-            settings = settings.model_copy(
-                update={
-                    "waba_id": DEFAULT_WABA_ID,
-                    "phone_number_id": DEMO_PHONE_NUMBER_ID,
-                    "agent_token_secret": SecretStr(AGENT_SECRET),
-                    "outbox_poll_seconds": 0.2,
-                    "log_level": "WARNING",
-                }
+            settings = prepared_demo_settings(
+                Path(folder),
+                fake.base_url,
+                waba_id=DEFAULT_WABA_ID,
+                phone_number_id=DEMO_PHONE_NUMBER_ID,
+                agent_token_secret=SecretStr(AGENT_SECRET),
             )
-            # in a thread of its own: it runs an event loop, and Playwright's runs in this one
-            with ThreadPoolExecutor(1) as pool:
-                pool.submit(
-                    prepare_demo_database, settings, DemoOptions(history_days=0, stream=False)
-                ).result()
             app = create_app(settings)
             with running_asgi_app(app, port=port) as base_url:
                 service = TemplateService(base_url, fake)

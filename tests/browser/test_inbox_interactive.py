@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_kit import API, API_TOKEN, APP_SECRET, ServiceClient, new_wa_id
+from browser_kit import API, API_TOKEN, ServiceClient, new_wa_id, prepared_demo_settings
 from test_accessibility import axe_source, violations
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
@@ -25,9 +24,7 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api import (
     running_asgi_app,
     running_fake_graph_api,
 )
-from crm_whatsapp.app import Settings
 from crm_whatsapp.app.asgi import create_app
-from crm_whatsapp.app.demo import DemoOptions, demo_settings, prepare_demo_database
 from polling import wait_until
 
 __all__ = ["axe_source"]  # a fixture, used by name
@@ -51,14 +48,7 @@ def service() -> Iterator[Service]:
         tempfile.TemporaryDirectory(prefix="crm-whatsapp-buttons-browser-") as folder,
         running_fake_graph_api() as meta,
     ):
-        base = Settings(_env_file=None, app_secret=APP_SECRET)  # type: ignore[call-arg]
-        settings = demo_settings(base, Path(folder), API_TOKEN, meta.base_url)
-        settings = settings.model_copy(update={"outbox_poll_seconds": 0.2, "log_level": "WARNING"})
-        # in a thread of its own: it runs an event loop, and Playwright's runs in this one
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(
-                prepare_demo_database, settings, DemoOptions(history_days=0, stream=False)
-            ).result()
+        settings = prepared_demo_settings(Path(folder), meta.base_url)
         with running_asgi_app(create_app(settings)) as base_url:
             running = Service(base_url, meta)
             try:

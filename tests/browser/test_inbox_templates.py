@@ -78,6 +78,19 @@ def pick(picker: Any, name: str, language: str = "es") -> Any:
     return form
 
 
+def new_conversation(page: Any, service: TemplateService) -> Any:
+    """The inbox's "Nueva conversación" dialog, opened."""
+    page.goto(service.inbox_url)
+    page.get_by_role("button", name="Nueva conversación").click()
+    return page.get_by_role("dialog", name="Nueva conversación")
+
+
+def search_client(dialog: Any, query: str) -> None:
+    """Make the recipient a CRM client, and search the clients for ``query``."""
+    dialog.get_by_label("Cliente del CRM").check()
+    dialog.get_by_label("Buscar cliente por nombre o id").fill(query)
+
+
 def closes_once_sent(dialog: Any) -> None:
     """The dialog closes when the service took the template; else say what it showed."""
     try:
@@ -262,9 +275,7 @@ def test_a_new_conversation_starts_with_a_number_in_any_format(
     signed_in: Any, service: TemplateService
 ) -> None:
     page = signed_in
-    page.goto(service.inbox_url)
-    page.get_by_role("button", name="Nueva conversación").click()
-    dialog = page.get_by_role("dialog", name="Nueva conversación")
+    dialog = new_conversation(page, service)
     dialog.wait_for()
     assert dialog.get_by_label("Número", exact=True).evaluate("e => e === document.activeElement")
     picker = dialog.locator(".template-picker")
@@ -288,11 +299,8 @@ def test_a_new_conversation_starts_with_a_crm_client(
     signed_in: Any, service: TemplateService
 ) -> None:
     page = signed_in
-    page.goto(service.inbox_url)
-    page.get_by_role("button", name="Nueva conversación").click()
-    dialog = page.get_by_role("dialog", name="Nueva conversación")
-    dialog.get_by_label("Cliente del CRM").check()
-    dialog.get_by_label("Buscar cliente por nombre o id").fill("Juan Flores")
+    dialog = new_conversation(page, service)
+    search_client(dialog, "Juan Flores")
     dialog.get_by_role("button", name=re.compile("Juan Flores Torres")).click()
     dialog.get_by_text("Cliente: Juan Flores Torres (1)").wait_for()
     form = pick(dialog.locator(".template-picker"), "recordatorio_cita", "es_MX")
@@ -310,11 +318,8 @@ def test_the_new_conversation_dialog_changes_language_and_keeps_what_was_typed(
     signed_in: Any, service: TemplateService
 ) -> None:
     page = signed_in
-    page.goto(service.inbox_url)
-    page.get_by_role("button", name="Nueva conversación").click()
-    dialog = page.get_by_role("dialog", name="Nueva conversación")
-    dialog.get_by_label("Cliente del CRM").check()
-    dialog.get_by_label("Buscar cliente por nombre o id").fill("Juan Flores")
+    dialog = new_conversation(page, service)
+    search_client(dialog, "Juan Flores")
     dialog.get_by_role("button", name=re.compile("Juan Flores Torres")).wait_for()
     form = pick(dialog.locator(".template-picker"), "recordatorio_cita", "es_MX")
     form.get_by_label("{{1}}", exact=True).fill("Juan")
@@ -384,9 +389,7 @@ def test_the_new_conversation_dialog_with_a_template_being_filled_passes_axe(
     axe_page: Any, service: TemplateService
 ) -> None:
     page = axe_page
-    page.goto(service.inbox_url)
-    page.get_by_role("button", name="Nueva conversación").click()
-    dialog = page.get_by_role("dialog", name="Nueva conversación")
+    dialog = new_conversation(page, service)
     form = pick(dialog.locator(".template-picker"), "envio_en_camino")
     form.get_by_label("{{1}}", exact=True).fill("Ana")
     violations = axe_violations(page, load_axe_source())

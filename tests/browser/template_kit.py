@@ -110,6 +110,15 @@ class TemplateService(ServiceClient):
         processed_over_http(self.http)
 
 
+RULES = """
+[[rules]]
+name = "catalogo"
+keywords = ["catalogo 2027"]
+template = { name = "catalogo_2027", language = "es" }
+"""
+"""A rule whose template Meta does not have: each sync names it."""
+
+
 @contextmanager
 def running_template_service() -> Iterator[TemplateService]:
     """The service and its fake Graph API, the catalogue synced, until the block ends."""
@@ -119,9 +128,12 @@ def running_template_service() -> Iterator[TemplateService]:
         with running_fake_graph_api(
             status_webhook_url=f"{service_url}/webhook", app_secret=APP_SECRET
         ) as fake:
+            rules = Path(folder) / "reglas.toml"
+            rules.write_text(RULES, encoding="utf-8")
             settings = prepared_demo_settings(
                 Path(folder),
                 fake.base_url,
+                bot_rules_file=rules,
                 waba_id=DEFAULT_WABA_ID,
                 phone_number_id=DEMO_PHONE_NUMBER_ID,
                 agent_token_secret=SecretStr(AGENT_SECRET),

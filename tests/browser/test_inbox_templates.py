@@ -301,7 +301,7 @@ def test_a_new_conversation_starts_with_a_crm_client(
     page = signed_in
     dialog = new_conversation(page, service)
     search_client(dialog, "Juan Flores")
-    dialog.get_by_role("button", name=re.compile("Juan Flores Torres")).click()
+    dialog.get_by_role("button", name="Escribir a Juan Flores Torres (1)").click()
     dialog.get_by_text("Cliente: Juan Flores Torres (1)").wait_for()
     form = pick(dialog.locator(".template-picker"), "recordatorio_cita", "es_MX")
     form.get_by_label("{{1}}", exact=True).fill("Juan")
@@ -332,7 +332,7 @@ def test_the_new_conversation_dialog_changes_language_and_keeps_what_was_typed(
     form.get_by_role("button", name="Send template").wait_for()
     assert "The recipient is missing" in form.inner_text()
     assert dialog.get_by_label("Search clients by name or id").input_value() == "Juan Flores"
-    dialog.get_by_role("button", name="Link to Juan Flores Torres (1)").wait_for()
+    dialog.get_by_role("button", name="Write to Juan Flores Torres (1)").wait_for()
     assert dialog.get_by_label("Search templates").input_value() == "recordatorio_cita"
     assert form.get_by_label("{{1}}", exact=True).input_value() == "Juan"
     typing = form.get_by_label("{{2}}", exact=True)
@@ -349,6 +349,12 @@ def test_the_sync_button_is_there_for_a_token_that_manages(
     picker = open_picker(page)
     picker.get_by_role("button", name="Sincronizar plantillas").click()
     picker.get_by_text(re.compile(r"Catálogo sincronizado: \d+ plantillas")).wait_for()
+    # the kit's rules file has a rule whose template Meta does not have
+    problems = picker.locator(".template-rule-problems")
+    problems.get_by_text("Reglas del bot con una plantilla que Meta rechazaría (1):").wait_for()
+    assert problems.locator("li").all_inner_texts() == [
+        "rule 'catalogo': template 'catalogo_2027' (es): not in the catalogue"
+    ]
 
 
 def test_the_widget_sends_a_whatsapp_template_to_its_client(

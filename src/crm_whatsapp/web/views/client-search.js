@@ -24,9 +24,11 @@ const DEBOUNCE_MS = 250;
 /**
  * @param {ConversationsService} service
  * @param {(client: ClientOut) => void} onChoose
+ * @param {string} [chooseKey] what choosing a client does, said on its button (an i18n key
+ *   with `{name}` and `{id}`): linking it by default
  * @returns {ClientSearch}
  */
-export function clientSearch(service, onChoose) {
+export function clientSearch(service, onChoose, chooseKey = 'link.choose') {
   const status = h('p', { class: 'muted', role: 'status' });
   const results = h('ul', { class: 'client-results' });
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -54,7 +56,7 @@ export function clientSearch(service, onChoose) {
           type: 'button',
           class: 'client-choice',
           dataset: { clientId: client.id },
-          'aria-label': t('link.choose', { name: client.name, id: client.id }),
+          'aria-label': t(chooseKey, { name: client.name, id: client.id }),
           on: { click: () => onChoose(client) },
         },
         h('strong', {}, client.name),

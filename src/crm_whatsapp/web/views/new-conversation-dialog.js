@@ -30,7 +30,9 @@ import { TemplatePicker } from './template-picker.js';
  * The recipient part of the inbox's dialog: a phone number, or a client of the CRM.
  * @param {ConversationsService} service
  * @param {(recipient: Recipient | null) => void} onChange
- * @returns {{ element: HTMLFieldSetElement, focus: () => void, render: () => void }}
+ * @returns {{
+ *   element: HTMLFieldSetElement, focus: () => void, render: () => void, stop: () => void
+ * }}
  */
 function recipientFields(service, onChange) {
   /** @type {RecipientKind} */
@@ -52,12 +54,16 @@ function recipientFields(service, onChange) {
     else onChange(client ? { client_id: client.id } : null);
   };
 
-  const finder = clientSearch(service, (item) => {
-    client = item;
-    draw();
-    changed();
-    /** @type {HTMLButtonElement | null} */ (body.querySelector('.recipient-change'))?.focus();
-  });
+  const finder = clientSearch(
+    service,
+    (item) => {
+      client = item;
+      draw();
+      changed();
+      /** @type {HTMLButtonElement | null} */ (body.querySelector('.recipient-change'))?.focus();
+    },
+    'newconv.client.choose',
+  );
 
   const draw = () => {
     if (kind === 'number') {
@@ -202,6 +208,7 @@ function recipientFields(service, onChange) {
     element,
     focus: () => /** @type {HTMLInputElement | null} */ (body.querySelector('input'))?.focus(),
     render,
+    stop: finder.stop,
   };
 }
 
@@ -266,6 +273,7 @@ export function startConversationDialog(host, service, { client = null } = {}) {
     window.addEventListener('languagechange', onLanguage);
     dialog.addEventListener('close', () => {
       window.removeEventListener('languagechange', onLanguage);
+      fields?.stop(); // a search typed just before closing must not run for a gone dialog
       picker.destroy();
       dialog.remove();
       resolve(started);

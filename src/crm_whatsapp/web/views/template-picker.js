@@ -15,6 +15,7 @@ import { TemplateForm, refusalText } from './template-form.js';
  * @typedef {import('../lib/conversaciones-whatsapp.js').ConversationsService} ConversationsService
  * @typedef {import('../lib/identity.js').Identity} Identity
  * @typedef {import('../lib/templates-api.js').CatalogueTemplate} CatalogueTemplate
+ * @typedef {import('../lib/templates-api.js').SyncReport} SyncReport
  * @typedef {import('../lib/template-fields.js').TemplateValues} TemplateValues
  * @typedef {import('./template-form.js').SendTemplate} SendTemplate
  */
@@ -59,6 +60,8 @@ export class TemplatePicker {
     this.query = '';
     /** @type {{ text: string, error: boolean }} */
     this.notice = { text: '', error: false };
+    /** @type {SyncReport | null} the last sync's answer, worded in the current language */
+    this.synced = null;
     /** @type {CatalogueTemplate | null} */
     this.chosen = null;
     /** @type {TemplateValues} */
@@ -99,6 +102,7 @@ export class TemplatePicker {
       on: { click: () => this.sync() },
     });
     this.status = h('p', { class: 'template-status muted', role: 'status' });
+    this.ruleProblems = h('div', { class: 'template-rule-problems', hidden: true });
     this.legend = h('legend', { class: 'sr-only' });
     this.list = h('ul', { class: 'template-choices' });
     this.formHost = h('div', { class: 'template-form-host' });
@@ -112,6 +116,7 @@ export class TemplatePicker {
         this.syncButton,
       ),
       this.status,
+      this.ruleProblems,
       h('fieldset', { class: 'template-list' }, this.legend, this.list),
       this.formHost,
     );
@@ -223,16 +228,8 @@ export class TemplatePicker {
     this.notice = { text: t('templates.syncing'), error: false };
     this.render();
     try {
-      const report = await syncTemplates(this.service);
-      this.notice = {
-        text: t('templates.synced', {
-          templates: report.templates,
-          created: report.created,
-          updated: report.updated,
-          removed: report.removed,
-        }),
-        error: false,
-      };
+      this.synced = await syncTemplates(this.service);
+      this.notice = { text: '', error: false };
       this.syncing = false;
       await this.load();
     } catch (error) {
@@ -262,7 +259,12 @@ export class TemplatePicker {
   }
 
   renderStatus() {
+    const report = this.synced;
     let text = this.notice.text;
+    if (!text && report && !this.syncing) {
+      const { templates, created, updated, removed } = report;
+      text = t('templates.synced', { templates, created, updated, removed });
+    }
     if (!text && this.loading) text = t('templates.loading');
     if (!text && this.loaded) {
       if (this.syncedAt) text = t('templates.synced_at', { date: formatDateTime(this.syncedAt) });
@@ -270,6 +272,24 @@ export class TemplatePicker {
     }
     this.status.textContent = text;
     this.status.classList.toggle('error', this.notice.error);
+    this.renderRuleProblems(report && !this.syncing ? report.rule_problems : []);
+  }
+
+  /**
+   * What Meta would refuse of the bot rules' templates, as the sync found it: lines of the
+   * server's, naming each rule, for whoever keeps the rules file.
+   * @param {string[]} problems
+   */
+  renderRuleProblems(problems) {
+    this.ruleProblems.hidden = !problems.length;
+    this.ruleProblems.replaceChildren(
+      ...(problems.length
+        ? [
+            h('p', {}, t('templates.rule_problems', { count: problems.length })),
+            h('ul', {}, ...problems.map((problem) => h('li', {}, h('code', {}, problem)))),
+          ]
+        : []),
+    );
   }
 
   renderList() {

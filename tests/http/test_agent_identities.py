@@ -28,7 +28,7 @@ from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
 from polling import processed
 
-SECRET = "agent-token-secret-for-tests-0123456789abcdef"
+SECRET = "agent-token-secret-for-tests-0123456789abcdefghi"  # 48 bytes: HS384 too
 ANA, BETO = "5215512345678", "5215587654321"
 AGENTS = AgentTokens(SECRET.encode())
 

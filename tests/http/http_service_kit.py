@@ -20,7 +20,6 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import (
 from crm_whatsapp.adapters.whatsapp.webhook import SIGNATURE_HEADER, sign
 from crm_whatsapp.app import Settings
 from polling import processed, wait_until
-from scratch_folders import empty_folder
 
 APP_SECRET = "test-app-secret-1f2e9a"
 VERIFY_TOKEN = "verify-token-7c01"
@@ -44,7 +43,6 @@ def make_settings(database_url: str, graph_api_url: str, **changes: Any) -> Sett
         "outbox_poll_seconds": 0.05,
         "timezone": "America/Mexico_City",
     }
-    values["media_url"] = empty_folder("media")  # not the checkout's crm_whatsapp_media
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

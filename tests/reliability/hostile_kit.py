@@ -43,7 +43,6 @@ from crm_whatsapp.app import Settings, create_app
 from crm_whatsapp.domain.identity import ClientRef
 from crm_whatsapp.domain.ports import ClientLookup
 from polling import processed
-from scratch_folders import empty_folder
 
 APP_SECRET = "hostile-app-secret-8d1c3f"
 VERIFY_TOKEN = "hostile-verify-token-52ae"
@@ -76,7 +75,6 @@ def make_settings(database_url: str, graph_api_url: str, **changes: Any) -> Sett
         # its own tests (tests/http/test_agent_identities.py)
         "auth_failures_per_minute": 1_000_000,
     }
-    values["media_url"] = empty_folder("media")  # not the checkout's crm_whatsapp_media
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

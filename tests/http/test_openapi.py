@@ -160,8 +160,10 @@ def seeded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     module: every operation's run adds to the same inbox, as in production."""
     url = f"sqlite:///{tmp_path_factory.mktemp('openapi') / 'crm_whatsapp.db'}"
     with running_fake_graph_api() as fake_graph:
+        # the autouse media folder is a test's, set after this module's fixture: its own
+        media = str(tmp_path_factory.mktemp("openapi-media"))
         app = create_app(
-            make_settings(url, fake_graph.base_url),
+            make_settings(url, fake_graph.base_url, media_url=media),
             overrides={ClientLookup: InMemoryClientLookup(CLIENTS, default_region="MX")},
         )
         with (

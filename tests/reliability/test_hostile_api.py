@@ -476,10 +476,15 @@ def or_a_seeded_row(_: Any, path_parameters: dict[str, Any] | None) -> st.Search
 
 
 @pytest.fixture(scope="module")
-def seeded_on_postgresql(module_postgresql: Database) -> Iterator[Service]:
-    """One service for every operation's run (as in production, their writes add up)."""
+def seeded_on_postgresql(
+    module_postgresql: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    """One service for every operation's run (as in production, their writes add up).
+    Its files go to a folder of its own: the autouse per-test media folder is set after a
+    module's fixtures, and the default is the checkout's crm_whatsapp_media."""
+    media = str(tmp_path_factory.mktemp("hostile-media"))
     with running_fake_graph_api() as fake:
-        app = build_app(module_postgresql, fake)
+        app = build_app(module_postgresql, fake, media_url=media)
         with (
             running_asgi_app(app) as base_url,
             httpx.Client(base_url=base_url, timeout=30) as client,

@@ -64,9 +64,9 @@ def agent_reply(
     out, and checked against the synced catalogue (``template_sending``). With an
     ``attachment``, ``text`` is its caption, or with a template the file is its header.
     By default the agent takes the conversation over, so the bot does not talk across
-    them. ``actor`` is who writes (an
-    agent from a signed token, or a name a library caller gives); the message is signed
-    with their name and the activity log records them.
+    them. ``actor`` is who writes (an agent from a signed token, or a name a library
+    caller gives); the message is signed with their name and the activity log records
+    them.
     """
     who = acting(actor)
     _check_content(text, template, attachment, interactive)

@@ -20,7 +20,6 @@ Failures are injected per endpoint: ``POST /__fail_next`` with ``"endpoint": "lo
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -37,9 +36,9 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import (
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import JsonObject
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.responses import (
-    failure_response,
+    Answer,
     graph_error,
-    token_problem,
+    guarded_answer,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
     FakeGraphApiState,
@@ -48,8 +47,6 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
 
 DOWNLOAD_PREFIX = "/__download/"
 MEDIA_UPLOAD_MESSAGE = "(#131053) Media upload error"
-
-Answer = Callable[[], Awaitable[Response]]
 
 
 def media_routes(fake: FakeGraphApiState) -> list[Route]:
@@ -139,16 +136,7 @@ async def _guarded(
         "media_id": media_id,
         "received_at": time.time(),
     }
-    problem = token_problem(fake, request.headers.get("authorization"))
-    failure = fake.next_media_failure(endpoint) if problem is None else None
-    if problem is not None:
-        response = graph_error(fake, 190, problem, http_status=401)
-    elif failure is not None and not failure.slow:
-        response = failure_response(fake, failure)
-    else:
-        if failure is not None:
-            await fake.wait_unless_closing(fake.options.slow_seconds)
-        response = await serve()
+    response = await guarded_answer(fake, endpoint, request.headers.get("authorization"), serve)
     fake.media.record({**record, "response_status": response.status_code})
     return response
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.responses import JSONResponse, Response
 
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import error_body, sample_for
@@ -54,3 +56,23 @@ def graph_error(
     )
     headers = {"WWW-Authenticate": f'OAuth "Facebook Platform" "invalid_token" "{message}"'}
     return JSONResponse(body, status_code=http_status, headers=headers if code == 190 else None)
+
+
+Answer = Callable[[], Awaitable[Response]]
+
+
+async def guarded_answer(
+    fake: FakeGraphApiState, endpoint: str, authorization: str | None, serve: Answer
+) -> Response:
+    """What Meta answers on an endpoint where a failure can be injected: a refused token
+    first, then the failure queued for ``endpoint`` (a slow one delays a good answer),
+    then ``serve``."""
+    problem = token_problem(fake, authorization)
+    if problem is not None:
+        return graph_error(fake, 190, problem, http_status=401)
+    failure = fake.next_media_failure(endpoint)
+    if failure is not None and not failure.slow:
+        return failure_response(fake, failure)
+    if failure is not None:
+        await fake.wait_unless_closing(fake.options.slow_seconds)
+    return await serve()

@@ -38,9 +38,8 @@ from crm_whatsapp.adapters.whatsapp.fake_graph_api.media import object_missing_b
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.meta import JsonObject
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.options import TEMPLATES_ENDPOINT
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.responses import (
-    failure_response,
     graph_error,
-    token_problem,
+    guarded_answer,
 )
 from crm_whatsapp.adapters.whatsapp.fake_graph_api.state import (
     FakeGraphApiState,
@@ -118,16 +117,12 @@ async def _listing(fake: FakeGraphApiState, request: Request) -> Response:
     delay = fake.pace.delay()
     if delay > 0:
         await fake.wait_unless_closing(delay)
-    problem = token_problem(fake, request.headers.get("authorization"))
-    failure = fake.next_media_failure(TEMPLATES_ENDPOINT) if problem is None else None
-    if problem is not None:
-        response = graph_error(fake, 190, problem, http_status=401)
-    elif failure is not None and not failure.slow:
-        response = failure_response(fake, failure)
-    else:
-        if failure is not None:
-            await fake.wait_unless_closing(fake.options.slow_seconds)
-        response = _page(fake, request)
+
+    async def page() -> Response:
+        return _page(fake, request)
+
+    authorization = request.headers.get("authorization")
+    response = await guarded_answer(fake, TEMPLATES_ENDPOINT, authorization, page)
     fake.templates.record_request({**record, "response_status": response.status_code})
     return response
 

@@ -158,7 +158,7 @@ def write_history(
     gateway = InMemoryMessagingGateway(wamid_prefix="wamid.demo.reply.")
     history = _History(deps, clock, gateway)
     starts = sorted(  # chronological, as the service would have lived it
-        ((_start_time(rng, now, days, zone), customer) for customer in customers),
+        ((start_time(rng, now, days, zone), customer) for customer in customers),
         key=lambda start_and_customer: start_and_customer[0],  # two may start in one minute
     )
     conversations = 0
@@ -199,11 +199,20 @@ def write_history(
     return HistoryReport(conversations, history.customer_messages, len(gateway.sent))
 
 
-def _start_time(rng: random.Random, now: datetime, days: int, zone: ZoneInfo) -> datetime:
+def start_time(rng: random.Random, now: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """When a customer of the history first wrote: a day of the last ``days`` (today
+    included) at an hour people write, at least two hours ago (history is the past, with
+    room to talk).
+
+    A draw too late for that moves back a day. Drawing again instead never ended shortly
+    after midnight with a history of one day: no hour of today was two hours old yet, and
+    ``crm-whatsapp demo --history-days 1`` (and every test that prepares a short demo)
+    hung between 00:00 and 02:00 in the demo's time zone.
+    """
     local_now = now.astimezone(zone)
-    while True:
-        day = local_now.date() - timedelta(days=rng.randint(0, max(days - 1, 0)))
-        hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0]
-        start = datetime(day.year, day.month, day.day, hour, rng.randint(0, 59), tzinfo=zone)
-        if start < local_now - timedelta(hours=2):  # history is the past, with room to talk
-            return start
+    day = local_now.date() - timedelta(days=rng.randint(0, max(days - 1, 0)))
+    hour = rng.choices(range(24), weights=_HOUR_WEIGHTS)[0]
+    start = datetime(day.year, day.month, day.day, hour, rng.randint(0, 59), tzinfo=zone)
+    while start >= local_now - timedelta(hours=2):
+        start -= timedelta(days=1)
+    return start

@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,6 +46,13 @@ def make_settings(database_url: str, graph_api_url: str, **changes: Any) -> Sett
     }
     values.update(changes)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def rules_file(folder: Path, rules: str) -> Path:
+    """The bot rules (TOML) as the file ``bot_rules_file`` names."""
+    path = folder / "reglas.toml"
+    path.write_text(rules, encoding="utf-8")
+    return path
 
 
 def text_webhook(

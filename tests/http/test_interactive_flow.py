@@ -25,6 +25,7 @@ from http_service_kit import (
     BUSINESS_NUMBER_ID,
     LiveServer,
     make_settings,
+    rules_file,
     text_webhook,
     wait_for,
 )
@@ -73,10 +74,8 @@ BUTTONS = {
 def settings(
     service_database: Database, fake_graph: RunningFakeGraphApi, tmp_path: Path
 ) -> Settings:
-    rules = tmp_path / "reglas.toml"
-    rules.write_text(RULES, encoding="utf-8")
     url = service_database.url.render_as_string(hide_password=False)
-    return make_settings(url, fake_graph.base_url, bot_rules_file=rules)
+    return make_settings(url, fake_graph.base_url, bot_rules_file=rules_file(tmp_path, RULES))
 
 
 def customer_sends(live_server: LiveServer, part: dict[str, Any]) -> None:

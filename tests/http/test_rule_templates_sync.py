@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from http_service_kit import AUTH, BUSINESS_NUMBER_ID, make_settings
+from http_service_kit import AUTH, BUSINESS_NUMBER_ID, make_settings, rules_file
 from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.sql import Database
@@ -42,12 +42,10 @@ template = { name = "catalogo_2027", language = "es" }
 def settings(
     service_database: Database, fake_graph: RunningFakeGraphApi, tmp_path: Path
 ) -> Settings:
-    rules = tmp_path / "reglas.toml"
-    rules.write_text(RULES, encoding="utf-8")
     return make_settings(
         service_database.url.render_as_string(hide_password=False),
         fake_graph.base_url,
-        bot_rules_file=rules,
+        bot_rules_file=rules_file(tmp_path, RULES),
         waba_id=DEFAULT_WABA_ID,
         phone_number_id=BUSINESS_NUMBER_ID,
         template_sync_minutes=0,

@@ -33,7 +33,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def table_prefix(postgres_test_url: str) -> Iterator[str]:
-    """A table prefix of this test's own on the PostgreSQL test server, dropped afterwards."""
+    """A table prefix of this test's own on the PostgreSQL test server, dropped afterwards.
+
+    A test asks for it before ``processes``: fixtures end in the reverse order, so the
+    processes stop before their tables go (else their last polls log missing tables)."""
     prefix = f"rel{uuid.uuid4().hex[:8]}_"
     yield prefix
     drop_prefixed_tables(postgres_test_url, prefix)

@@ -444,6 +444,22 @@ class Stored:
         return sum(r.status == status for rs in self.replies.values() for r in rs)
 
 
+def silent_doubles(copies: Counter[str], stored: Stored) -> dict[str, tuple[int, int]]:
+    """Replies Meta got more often than the service counted: at least once, never silently
+    twice. Each copy past the first needs an unknown outcome on the reply: a Graph answer
+    later than the timeout, or a claim that found the reply still in flight (its worker
+    died or outlived its lease). Copies and unknown outcomes of each such reply."""
+    counted = {
+        wa_id: sum(reply.unknown_outcomes for reply in replies)
+        for wa_id, replies in stored.replies.items()
+    }
+    return {
+        wa_id: (n, counted.get(wa_id, 0))
+        for wa_id, n in copies.items()
+        if n > 1 + counted.get(wa_id, 0)
+    }
+
+
 def read_stored(database_url: str, prefix: str = "crm_whatsapp_") -> Stored:
     """Every message of the service's tables, read straight from the database."""
     database = Database(database_url, prefix=prefix)
@@ -477,6 +493,21 @@ def read_stored(database_url: str, prefix: str = "crm_whatsapp_") -> Stored:
         return stored
     finally:
         database.dispose()
+
+
+def read_stored_once_sent(
+    database_url: str, prefix: str, replies: int, timeout: float = 60.0
+) -> Stored:
+    """``read_stored`` once ``replies`` replies are recorded sent (or at the timeout). Meta
+    may hold a copy of a reply whose outcome is not recorded yet (a slow answer, retried);
+    once every reply is recorded sent no further copy can go out, so copies counted after
+    this are final."""
+    deadline = time.monotonic() + timeout
+    stored = read_stored(database_url, prefix)
+    while stored.replies_with("sent") < replies and time.monotonic() < deadline:
+        time.sleep(0.25)
+        stored = read_stored(database_url, prefix)
+    return stored
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,13 @@ from reliability_kit import (
     Storm,
     TcpProxy,
     build_storm,
+    copies_by_recipient,
     deliver,
     read_journal,
-    read_stored,
+    read_stored_once_sent,
     scaled,
     service_env,
+    silent_doubles,
     sqlite_write_lock,
     wait_for_replies,
 )
@@ -100,24 +102,15 @@ def assert_stored_once_after_redelivery(
 
     again = [d for d, status in zip(storm.deliveries, statuses, strict=True) if status != 200]
     assert set(deliver(server.url + "/webhook", again)) == {200}
-    copies = wait_for_replies(fake.state, storm.wa_ids, timeout=120)
-    stored = read_stored(database_url, prefix)
+    wait_for_replies(fake.state, storm.wa_ids, timeout=120)
+    stored = read_stored_once_sent(database_url, prefix, len(storm.wa_ids))
+    copies = copies_by_recipient(fake.state)
 
     assert stored.inbound == dict.fromkeys(storm.messages, 1)
     assert set(copies) == set(storm.wa_ids)
-    # At least once, never silently twice: a second copy needs an unknown outcome on the
-    # reply (a Graph answer later than the timeout, or a claim that outlived its lease).
-    doubles = {
-        wa_id: (n, [(r.attempts, r.unknown_outcomes) for r in stored.replies[wa_id]])
-        for wa_id, n in copies.items()
-        if n > 1
-    }
-    silent = {
-        wa_id: seen
-        for wa_id, seen in doubles.items()
-        if seen[0] > 1 + sum(unknown for _, unknown in seen[1])
-    }
-    assert not silent, f"copies, (attempts, unknown outcomes) of each reply: {silent}"
+    silent = silent_doubles(copies, stored)
+    assert not silent, f"copies and unknown outcomes of replies doubled silently: {silent}"
+    doubles = {wa_id: n for wa_id, n in copies.items() if n > 1}
     assert stored.replies_with("sent") == len(storm.wa_ids)
     if doubles:
         print(f"doubles, each counted as an unknown outcome: {doubles}")
@@ -125,7 +118,7 @@ def assert_stored_once_after_redelivery(
 
 
 def test_postgresql_cut_off_mid_load_answers_503_and_loses_nothing(
-    processes: Processes, postgres_test_url: str, table_prefix: str
+    postgres_test_url: str, table_prefix: str, processes: Processes
 ) -> None:
     storm = build_storm(scaled(400), duplicate_share=0.3, seed=41)
     url = make_url(postgres_test_url)

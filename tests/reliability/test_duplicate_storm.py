@@ -71,7 +71,7 @@ def test_a_duplicate_storm_on_sqlite_stores_each_message_once_and_answers_it_onc
 
 
 def test_a_duplicate_storm_on_postgresql_with_two_servers_and_two_outbox_workers(
-    processes: Processes, postgres_test_url: str, table_prefix: str
+    postgres_test_url: str, table_prefix: str, processes: Processes
 ) -> None:
     storm = build_storm(scaled(1_500), duplicate_share=0.3, seed=12)
     with running_fake_graph_api() as fake:

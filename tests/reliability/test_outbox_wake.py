@@ -59,7 +59,7 @@ def test_the_web_processes_outbox_is_woken_by_each_queued_reply(
 
 
 def test_a_worker_process_is_woken_through_postgresql(
-    processes: Processes, postgres_test_url: str, table_prefix: str
+    postgres_test_url: str, table_prefix: str, processes: Processes
 ) -> None:
     storm = build_storm(3, duplicate_share=0.0, seed=52)
     with running_fake_graph_api() as fake:

@@ -82,7 +82,7 @@ def test_kill_9_of_the_processor_on_sqlite_loses_nothing_and_doubles_nothing(
 
 
 def test_kill_9_of_the_processor_on_postgresql_loses_nothing_and_doubles_nothing(
-    processes: Processes, postgres_test_url: str, table_prefix: str
+    postgres_test_url: str, table_prefix: str, processes: Processes
 ) -> None:
     _kill_mid_backlog_then_restart(
         processes,

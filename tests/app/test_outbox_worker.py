@@ -372,8 +372,10 @@ def test_a_flaky_graph_api_delivers_every_reply_once_plus_counted_unknown_outcom
     setup = real_clock_setup()
     replies = queue_replies(setup, customers(10))
 
-    with running_fake_graph_api(fail_rate=0.3, seed=26, slow_seconds=0.6) as fake:
-        worker = drain(setup, fake.base_url, replies)
+    # The client gives up after 1 s and a slow answer takes 2 s: a fast answer on two busy
+    # cores once took over the former 0.3 s, an unknown outcome the fake had not made slow.
+    with running_fake_graph_api(fail_rate=0.3, seed=26, slow_seconds=2.0) as fake:
+        worker = drain(setup, fake.base_url, replies, read_timeout=1.0)
         accepted = fake.state.accepted()
         statuses = [request["response_status"] for request in fake.state.requests()]
 

@@ -90,7 +90,7 @@ def servers() -> Iterator[tuple[RunningFakeGraphApi, Receiver]]:
             status_webhook_url=f"{url}/webhook",
             app_secret=APP_SECRET,
             status_delays=(0.01, 0.01, 0.01),
-            slow_seconds=0.6,
+            slow_seconds=2.0,
         ) as running,
     ):
         yield running, receiver
@@ -112,7 +112,8 @@ def fake(
 
 def gateway_run(fake: RunningFakeGraphApi, action: Callable[[GraphApiGateway], Any]) -> Any:
     async def scenario() -> Any:
-        settings = GraphApiSettings("token", base_url=fake.base_url, read_timeout=0.3)
+        # 1 s: a fast answer on two busy cores stays well inside it, a slow one (2 s) not
+        settings = GraphApiSettings("token", base_url=fake.base_url, read_timeout=1.0)
         async with GraphApiGateway(settings) as gateway:
             return await action(gateway)
 

@@ -41,7 +41,7 @@ FAILURES = {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RunningFakeGraphApi]:
-    with running_fake_graph_api(access_token=TOKEN, slow_seconds=0.6) as running:
+    with running_fake_graph_api(access_token=TOKEN, slow_seconds=2.0) as running:
         yield running
 
 
@@ -58,7 +58,8 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 def settings(base_url: str, token: str = TOKEN) -> GraphApiSettings:
-    return GraphApiSettings(token, base_url=base_url, connect_timeout=0.3, read_timeout=0.3)
+    # 1 s: a fast answer on two busy cores stays well inside it, a slow one (2 s) not
+    return GraphApiSettings(token, base_url=base_url, connect_timeout=1.0, read_timeout=1.0)
 
 
 def failed_send(gateway_settings: GraphApiSettings, client: httpx.AsyncClient | None = None):

@@ -8,12 +8,20 @@ import logging
 from pathlib import Path
 
 import pytest
-from http_service_kit import AUTH, BUSINESS_NUMBER_ID, make_settings, rules_file
+from http_service_kit import (
+    AUTH,
+    BUSINESS_NUMBER_ID,
+    make_settings,
+    rules_file,
+    signed,
+    text_webhook,
+)
 from starlette.testclient import TestClient
 
 from crm_whatsapp.adapters.sql import Database
 from crm_whatsapp.adapters.whatsapp.fake_graph_api import DEFAULT_WABA_ID, RunningFakeGraphApi
 from crm_whatsapp.app import Settings
+from polling import processed, wait_until
 
 RULES = """
 [[rules]]
@@ -35,6 +43,15 @@ template = { name = "recordatorio_pago", language = "es", parameters = ["{nombre
 name = "catalogo"
 keywords = ["catalogo"]
 template = { name = "catalogo_2027", language = "es" }
+
+# a named template: its values as a table, like the API's
+[[rules]]
+name = "cita"
+keywords = ["cita"]
+[rules.template]
+name = "confirmacion_cita"
+language = "es"
+parameters = { nombre = "{perfil}", fecha = "martes 12 de marzo", hora = "10:30" }
 """
 
 
@@ -75,3 +92,34 @@ def test_the_sync_names_each_rule_whose_template_meta_would_refuse(
     }
     # the sync at start-up logs them too: each problem is logged, nothing else is
     assert logged == set(answer.json()["rule_problems"])
+
+
+def test_a_rule_sends_a_named_template_with_its_values_filled_as_meta_expects(
+    client: TestClient, fake_graph: RunningFakeGraphApi
+) -> None:
+    """The sync above reports nothing of rule 'cita': a table of values fits a named
+    template. The customer's message then gets it, each value under its name."""
+    body = text_webhook("5215577778888", "Quiero confirmar mi cita", name="Lucía")
+    assert client.post("/webhook", content=body, headers=signed(body)).status_code == 200
+    processed(client.app)
+
+    def sent() -> list[dict[str, object]]:
+        return [
+            r["body"]["template"]
+            for r in fake_graph.state.requests()
+            if r["body"].get("template", {}).get("name") == "confirmacion_cita"
+        ]
+
+    wait_until(lambda: bool(sent()), timeout=15)
+    [template] = sent()
+    assert template["language"] == {"code": "es"}
+    assert template["components"] == [
+        {
+            "type": "body",
+            "parameters": [
+                {"type": "text", "parameter_name": "nombre", "text": "Lucía"},
+                {"type": "text", "parameter_name": "fecha", "text": "martes 12 de marzo"},
+                {"type": "text", "parameter_name": "hora", "text": "10:30"},
+            ],
+        }
+    ]

@@ -113,8 +113,16 @@ class Conversation:
             return self
         return replace(self, last_activity_at=message.sent_at, last_preview=message.preview())
 
-    def with_customer(self, customer: CustomerIdentity) -> Conversation:
-        return replace(self, customer=self.customer.merged_with(customer))
+    def with_customer(
+        self, customer: CustomerIdentity, profile_name: str | None = None
+    ) -> Conversation:
+        """Who wrote, as this message says: the ids and the profile name it brings are
+        known before the bot answers it, so its reply can quote ``{perfil}``."""
+        return replace(
+            self,
+            customer=self.customer.merged_with(customer),
+            profile_name=profile_name or self.profile_name,
+        )
 
     # -- CRM client --------------------------------------------------------------------
     def linked_to(self, client: ClientRef, *, manually: bool) -> Conversation:

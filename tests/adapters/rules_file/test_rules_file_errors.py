@@ -174,6 +174,20 @@ class TestSyntaxErrorsGiveTheLine:
             "rules[0].template: expected a mapping, got a boolean",
         ),
         (
+            PRICES + 'template = { name = "precios", parameters = "{nombre}" }\n',
+            "rules[0].template.parameters: expected a list (for {{1}}, {{2}}…) or a table "
+            "of named values, got a text",
+        ),
+        (
+            PRICES + 'template = { name = "precios", parameters = ["{nombre}", 30] }\n',
+            "rules[0].template.parameters: value 2 must be a text, got a whole number",
+        ),
+        (
+            PRICES
+            + 'template = { name = "cita", parameters = { nombre = "{perfil}", dia = 12 } }\n',
+            "rules[0].template.parameters: value 'dia' must be a text, got a whole number",
+        ),
+        (
             "media_ack = true\n",
             "media_ack: true is not a text: write the text, or false to turn it off",
         ),

@@ -99,7 +99,14 @@ def test_the_guides_toml_example_loads(write_file: WriteFile) -> None:
     (example,) = re.findall(r"```toml\n(.*?)```", guide_section(), re.DOTALL)
     rules = load_bot_rules(write_file("reglas.toml", example))
     assert rules.media_ack is None
-    assert [rule.name for rule in rules.rules] == ["precios", "pedido"]
+    assert [rule.name for rule in rules.rules] == ["precios", "cita", "pedido"]
+    appointment = rules.rules[1].template
+    assert appointment is not None
+    assert dict(appointment.named_parameters) == {
+        "nombre": "{perfil}",
+        "fecha": "martes 12 de marzo",
+        "hora": "10:30",
+    }
     assert rules.business_hours is not None
     assert len(rules.business_hours.weekly[4]) == 2
 

@@ -43,10 +43,13 @@ def keyword_rules(draw: st.DrawFn) -> tuple[KeywordRule, ...]:
         if draw(st.booleans()):
             reply = draw(SENTENCES)
         else:
-            parameters = tuple(draw(st.lists(WORDS, max_size=2)))
-            template = TemplateMessage(
-                draw(WORDS), draw(st.sampled_from(["es", "es_MX"])), parameters
-            )
+            called, language = draw(WORDS), draw(st.sampled_from(["es", "es_MX"]))
+            if draw(st.booleans()):  # {{1}}, {{2}}… as a list
+                positional = tuple(draw(st.lists(WORDS, max_size=2)))
+                template = TemplateMessage(called, language, positional)
+            else:  # {{nombre}}… as a table
+                named = draw(st.dictionaries(WORDS, WORDS, min_size=1, max_size=3))
+                template = TemplateMessage(called, language, named_parameters=tuple(named.items()))
         priority = draw(st.integers(-3, 3))
         rules.append(KeywordRule(name, keywords, reply=reply, template=template, priority=priority))
     return tuple(rules)
@@ -102,7 +105,9 @@ def rule_data(rule: KeywordRule) -> dict[str, object]:
         data["reply"] = rule.reply
     if rule.template is not None:
         template = rule.template
-        parameters = list(template.parameters)
+        parameters: object = (
+            dict(template.named_parameters) if template.is_named else list(template.parameters)
+        )
         data["template"] = {
             "name": template.name,
             "language": template.language,

@@ -203,6 +203,27 @@ def describe(value: object) -> str:
     return next((name for kind, name in kinds if isinstance(value, kind)), type(value).__name__)
 
 
+def template_values(value: object) -> list[str] | dict[str, str]:
+    """A rule template's values, as the API takes them: a list for ``{{1}}``, ``{{2}}``…
+    in order, a table for named values (``{{nombre}}``)."""
+    if isinstance(value, (list, tuple)):
+        for number, item in enumerate(value, start=1):
+            if not isinstance(item, str):
+                raise ValueError(f"value {number} must be a text, got {describe(item)}")
+        return list(value)
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            if not isinstance(name, str) or not name.strip():
+                raise ValueError(f"a named value needs a name, got {describe(name)}")
+            if not isinstance(item, str):
+                raise ValueError(f"value {name!r} must be a text, got {describe(item)}")
+        return dict(value)
+    raise ValueError(
+        "expected a list (for {{1}}, {{2}}…) or a table of named values, "
+        f"got {describe(value)}"
+    )
+
+
 Text = Annotated[str, AfterValidator(not_blank)]
 OptionalText = Annotated[Text | None, BeforeValidator(optional_text)]
 Duration = Annotated[timedelta, PlainValidator(duration)]
@@ -224,9 +245,12 @@ class FileModel(BaseModel):
 
 
 class TemplateFile(FileModel):
+    """A rule's template; ``parameters`` as the API takes them: a list for ``{{1}}``,
+    ``{{2}}``… in order, a table for named values (``{{nombre}}``)."""
+
     name: Text
     language: Text = _TEMPLATE_LANGUAGE
-    parameters: list[str] = []
+    parameters: Annotated[list[str] | dict[str, str], PlainValidator(template_values)] = []
 
 
 class RuleFile(FileModel):
@@ -324,7 +348,12 @@ def _rule_field(domain_field: str, name: str, index: int) -> str:
 
 
 def _template(template: TemplateFile) -> TemplateMessage:
-    return TemplateMessage(template.name, template.language, tuple(template.parameters))
+    values = template.parameters
+    if isinstance(values, dict):
+        return TemplateMessage(
+            template.name, template.language, named_parameters=tuple(values.items())
+        )
+    return TemplateMessage(template.name, template.language, tuple(values))
 
 
 def _business_hours(hours: BusinessHoursFile) -> BusinessHours:

@@ -155,4 +155,8 @@ def _rule_answer(rule: KeywordRule, values: dict[str, str]) -> Decision:
 
 
 def _render_template(template: TemplateMessage, values: dict[str, str]) -> TemplateMessage:
-    return replace(template, parameters=tuple(render(p, values) for p in template.parameters))
+    return replace(
+        template,
+        parameters=tuple(render(p, values) for p in template.parameters),
+        named_parameters=tuple((n, render(v, values)) for n, v in template.named_parameters),
+    )

@@ -88,7 +88,7 @@ def store_inbound(
     if not repo.add_inbound(message):
         return InboundOutcome(duplicate=True, conversation_id=conversation.id)
 
-    before = conversation.with_customer(incoming.customer)
+    before = conversation.with_customer(incoming.customer, incoming.profile_name)
     decision: Decision | None = None
     try:
         before, client = _with_client(before, deps.clients)

@@ -280,17 +280,6 @@ def test_stop_ends_the_listening_thread_promptly(
     assert not any(thread.name.endswith(f"-listen-{channel}") for thread in threading.enumerate())
 
 
-def test_the_channel_follows_the_table_prefix_and_must_fit_postgresql() -> None:
-    acme = Database("postgresql+psycopg://crm@127.0.0.1:1/crm", prefix="acme_")
-    try:
-        assert PostgresEventPublisher(acme).channel == "acme_events"
-        assert PostgresEventListener(acme, LocalEventHub()).channel == "acme_events"
-        with pytest.raises(ValueError, match="1 to 63 bytes"):
-            PostgresEventPublisher(acme, "x" * 64)
-    finally:
-        acme.dispose()
-
-
 def test_sqlite_has_no_listen_notify(tmp_path: Path) -> None:
     sqlite = Database(f"sqlite:///{tmp_path / 'crm.db'}")
     try:

@@ -14,8 +14,12 @@ Live updates are a convenience: the data is committed before anything is publish
 failed NOTIFY is logged and swallowed, and events published while a listener reconnects
 are lost; the listener then marks every subscriber ``Lagged`` so the inboxes refetch.
 
-The channel is ``<table prefix>events`` (``crm_whatsapp_events``), so two installations with
-different prefixes in one database do not hear each other. ``psycopg`` (the ``postgres``
+The channel is ``<table prefix>events`` (``crm_whatsapp_events``), qualified by the schema
+when the tables are not in ``public`` (``tenant_a.crm_whatsapp_events``): NOTIFY channels
+belong to the whole database, so two installations in one database, with different
+prefixes or in different schemas (one per tenant, say), must not hear each other's events.
+The schema is PostgreSQL's ``current_schema()`` through the engine, which knows the host's
+``search_path``; publisher and listener ask it the same way. ``psycopg`` (the ``postgres``
 extra, 3.2 or later) is imported only when a listener starts.
 
 A NOTIFY payload must be shorter than 8000 bytes, so a large batch becomes several
@@ -27,6 +31,7 @@ rolling deploy) costs that event, not its whole batch.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -34,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from crm_whatsapp.adapters.events.codec import event_from_json, event_to_json
 from crm_whatsapp.adapters.events.hub import LocalEventHub
@@ -48,11 +54,49 @@ logger = logging.getLogger("crm_whatsapp.events")
 MAX_RECONNECT_DELAY = 30.0
 _MAX_CHANNEL_BYTES = 63  # NAMEDATALEN - 1: LISTEN would silently truncate a longer name
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_CURRENT_SCHEMA = text("SELECT current_schema()")
+
+
+def channel_name(prefix: str, schema: str | None) -> str:
+    """``<prefix>events``, qualified by ``schema`` unless it is ``public`` (or unknown);
+    a qualified name too long for PostgreSQL keeps a digest of the schema instead."""
+    base = f"{prefix}events"
+    if not schema or schema == "public":
+        return base
+    qualified = f"{schema}.{base}"
+    if len(qualified.encode()) <= _MAX_CHANNEL_BYTES:
+        return qualified
+    return f"{hashlib.sha256(schema.encode()).hexdigest()[:16]}.{base}"
 
 
 def default_channel(database: Database) -> str:
-    """The channel for this database's table prefix."""
-    return f"{database.tables.prefix}events"
+    """The channel of the installation in ``database``: its table prefix and the schema its
+    engine's connections work in (asked of the server: the ``search_path`` may come from
+    the URL, the engine's connect arguments, the role's settings or the host's hooks)."""
+    with database.writer.connect() as connection:
+        schema = connection.execute(_CURRENT_SCHEMA).scalar()
+    return _checked_channel(channel_name(database.tables.prefix, str(schema or "")))
+
+
+class _Channel:
+    """A channel given by name, or the installation's, asked of the server on first use
+    (a publisher or listener may be built while the database is still down)."""
+
+    def __init__(self, database: Database, name: str | None) -> None:
+        self._database = database
+        self._name = _checked_channel(name) if name is not None else None
+
+    @property
+    def known(self) -> str | None:
+        return self._name
+
+    def resolve(self) -> str:
+        if self._name is None:
+            self._name = default_channel(self._database)
+        return self._name
+
+    def describe(self) -> str:
+        return self._name or channel_name(self._database.tables.prefix, None)
 
 
 class PostgresEventPublisher:
@@ -61,9 +105,14 @@ class PostgresEventPublisher:
 
     def __init__(self, database: Database, channel: str | None = None) -> None:
         _require_postgresql(database)
-        self.channel = _checked_channel(channel or default_channel(database))
+        self._channel = _Channel(database, channel)
         self._database = database
         self._engine = database.writer.execution_options(isolation_level="AUTOCOMMIT")
+
+    @property
+    def channel(self) -> str:
+        """The channel notified (asked of the server if not known yet)."""
+        return self._channel.resolve()
 
     def publish(self, events: Sequence[Event]) -> None:
         """Notify every listening instance; failures are logged at WARNING, never raised."""
@@ -71,13 +120,14 @@ class PostgresEventPublisher:
             payloads = encode_payloads(events)
             if not payloads:
                 return
+            channel = self._channel.resolve()
             with self._engine.connect() as connection:
                 for payload in payloads:
-                    connection.execute(_NOTIFY, {"channel": self.channel, "payload": payload})
+                    connection.execute(_NOTIFY, {"channel": channel, "payload": payload})
         except Exception as exc:
             logger.warning(
                 "live update not sent on channel %s of %s: %s",
-                self.channel,
+                self._channel.describe(),
                 self._database.describe(),
                 _summary(self._database, exc),
             )
@@ -103,7 +153,7 @@ class PostgresEventListener:
         _require_postgresql(database)
         if reconnect_delay <= 0:
             raise ValueError(f"reconnect_delay must be positive, not {reconnect_delay}")
-        self.channel = _checked_channel(channel or default_channel(database))
+        self._channel = _Channel(database, channel)
         self.ready = threading.Event()
         self._database = database
         self._hub = hub
@@ -113,6 +163,11 @@ class PostgresEventListener:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._backend_pid: int | None = None
+
+    @property
+    def channel(self) -> str:
+        """The channel listened to (asked of the server if not known yet)."""
+        return self._channel.resolve()
 
     @property
     def backend_pid(self) -> int | None:
@@ -130,7 +185,7 @@ class PostgresEventListener:
                 "PostgresEventListener needs psycopg: pip install 'crm-whatsapp[postgres]'"
             ) from exc
         self._thread = threading.Thread(
-            target=self._run, name=f"crm-whatsapp-listen-{self.channel}", daemon=True
+            target=self._run, name=f"crm-whatsapp-listen-{self._channel.describe()}", daemon=True
         )
         self._thread.start()
 
@@ -148,20 +203,21 @@ class PostgresEventListener:
         listened_before = False
         while not self._stopping.is_set():
             try:
+                channel = self._channel.resolve()
                 with self._connect() as connection:
-                    self._listen(connection)
+                    self._listen(connection, channel)
                     if listened_before:
-                        logger.info("listening again on channel %s", self.channel)
+                        logger.info("listening again on channel %s", self._channel.describe())
                         self._hub.mark_lagged()
                     listened_before = True
                     delay = self._reconnect_delay
-                    self._receive(connection)
+                    self._receive(connection, channel)
             except Exception as exc:
                 self.ready.clear()
                 self._backend_pid = None
                 if self._stopping.is_set():
                     break
-                if isinstance(exc, psycopg.Error):
+                if isinstance(exc, (psycopg.Error, DBAPIError)):  # the server, not us
                     logger.warning(
                         "live updates: no LISTEN connection to %s (%s); reconnecting in %.1f s",
                         self._database.describe(),
@@ -185,18 +241,18 @@ class PostgresEventListener:
             connect_timeout=self._connect_timeout,
         )
 
-    def _listen(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _listen(self, connection: psycopg.Connection[tuple[object, ...]], channel: str) -> None:
         from psycopg import sql  # noqa: PLC0415
 
-        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         self._backend_pid = connection.info.backend_pid
         self.ready.set()
 
-    def _receive(self, connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _receive(self, connection: psycopg.Connection[tuple[object, ...]], channel: str) -> None:
         # A short timeout, so the loop sees stop() promptly.
         while not self._stopping.is_set():
             for notification in connection.notifies(timeout=self._poll_interval):
-                if notification.channel != self.channel:
+                if notification.channel != channel:
                     continue
                 events = decode_payload(notification.payload)
                 if events:

@@ -20,6 +20,7 @@ const BOTTOM_SLACK_PX = 48;
  * @property {(row: R) => number} estimate
  * @property {() => void} [onNearTop]
  * @property {(before: R | undefined, after: R) => boolean} [same]
+ * @property {(old: HTMLElement, fresh: HTMLElement) => void} [carry]
  */
 
 /** @template {VirtualRow} R */
@@ -29,12 +30,17 @@ export class VirtualList {
    * before it (a day separator), so the view is never anchored to one.
    * viewport: the scrolling element. content: where rows go, inside viewport (after any
    * header). renderRow(row) → Element; estimate(row) → px; onNearTop() when the user nears
-   * the top (to load older rows); same(oldRow, newRow) → whether a shown row can stay as it is.
+   * the top (to load older rows); same(oldRow, newRow) → whether a shown row can stay as it is;
+   * carry(oldElement, freshElement) moves what must outlive a row's new render (a player in
+   * use) from its old element to its new one, before the new one takes its place.
    * @param {VirtualListOptions<R>} options
    */
-  constructor({ viewport, content, renderRow, estimate, onNearTop = () => {}, same }) {
+  constructor({ viewport, content, renderRow, estimate, onNearTop = () => {}, same, carry }) {
     this.viewport = viewport;
     this.same = same || ((a, b) => a === b);
+    this.carry = carry || (() => {});
+    /** @type {Map<string, HTMLElement>} shown rows whose content changed, until rendered anew */
+    this.replacing = new Map();
     this.renderRow = renderRow;
     this.estimate = estimate;
     this.onNearTop = onNearTop;
@@ -115,9 +121,12 @@ export class VirtualList {
     this.index = new Map(rows.map((row, i) => [row.key, i]));
     for (const [key, el] of this.rendered) {
       const i = this.index.get(key);
-      // gone, or its content changed: the next render makes a fresh element
-      if (i === undefined || !this.same(previous.get(key), rows[i])) {
+      if (i === undefined) {
         el.remove();
+        this.rendered.delete(key);
+      } else if (!this.same(previous.get(key), rows[i])) {
+        // its content changed: the next render makes a fresh element in its place
+        this.replacing.set(key, el);
         this.rendered.delete(key);
       }
     }
@@ -137,6 +146,7 @@ export class VirtualList {
     const old = this.rendered.get(key);
     if (old) {
       const fresh = this.renderRow(row);
+      this.carry(old, fresh);
       old.replaceWith(fresh);
       this.rendered.set(key, fresh);
       this.update({ keep: this.atBottom() ? 'bottom' : 'anchor' });
@@ -146,7 +156,7 @@ export class VirtualList {
   /** Render every visible row again (e.g. after a language change). */
   refreshAll() {
     const anchor = this.anchor();
-    for (const el of this.rendered.values()) el.remove();
+    for (const [key, el] of this.rendered) this.replacing.set(key, el);
     this.rendered.clear();
     this.update({ keep: 'anchor', anchor });
   }
@@ -253,6 +263,13 @@ export class VirtualList {
       let el = this.rendered.get(row.key);
       if (!el) {
         el = this.renderRow(row);
+        const old = this.replacing.get(row.key);
+        if (old) {
+          // in one step, so that a player carried over never leaves the document
+          this.carry(old, el);
+          old.replaceWith(el);
+          this.replacing.delete(row.key);
+        }
         this.rendered.set(row.key, el);
         unmeasured.push(i);
       } else if (!this.heights.has(row.key)) {
@@ -266,6 +283,8 @@ export class VirtualList {
         this.rendered.delete(key);
       }
     }
+    for (const el of this.replacing.values()) el.remove(); // changed, and out of the window
+    this.replacing.clear();
     // move nodes only where the order differs, so focus and selection inside survive
     let cursor = this.items.firstChild;
     for (const el of wanted) {

@@ -13,7 +13,7 @@ import { t } from '../lib/i18n.js';
 import { identityOf } from '../lib/identity.js';
 import { chooseClient } from './link-dialog.js';
 import { keepLink } from '../lib/media-links.js';
-import { mediaHeight } from './media-view.js';
+import { keepPlayer, mediaHeight } from './media-view.js';
 import { MessagePages } from '../lib/message-pages.js';
 import { announcement, dayKey, dayRow, messageRow } from './message-view.js';
 import { VirtualList } from '../lib/virtual-list.js';
@@ -195,6 +195,7 @@ export class ChatView {
         if (a.type === 'activity') return b.type === 'activity' && a.entry === b.entry;
         return true;
       },
+      carry: keepPlayer,
       onNearTop: () => this.loadOlder(),
     });
     this.onLanguage = () => {

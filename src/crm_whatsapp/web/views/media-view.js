@@ -373,3 +373,20 @@ export function mediaBody(message, context) {
     h('span', { class: 'media-note' }, t(notes[media.status] || 'media.unavailable')),
   );
 }
+
+/**
+ * A bubble rendered again (its delivery status moved, a listing brought it back) keeps the
+ * player the agent has started: the new bubble gets the old `<audio>` or `<video>`, so a
+ * voice note goes on playing through "entregado" and "leído" instead of stopping. A
+ * player never started, or whose link was renewed, is left to the new bubble.
+ * @param {HTMLElement} old
+ * @param {HTMLElement} fresh
+ */
+export function keepPlayer(old, fresh) {
+  const player = old.querySelector('audio, video');
+  const replacement = fresh.querySelector('audio, video');
+  if (!(player instanceof HTMLMediaElement) || !(replacement instanceof HTMLMediaElement)) return;
+  if (player.paused && player.currentTime === 0) return;
+  if (player.getAttribute('src') !== replacement.getAttribute('src')) return;
+  replacement.replaceWith(player);
+}

@@ -20,8 +20,10 @@ from test_accessibility import axe_source, violations
 
 from crm_whatsapp.testing import media_samples
 from polling import wait_until
+from webhook_bodies import body, change, messages_value, status
 
 __all__ = ["axe_source"]  # a fixture, used by name
+API = "api/v1/conversaciones-whatsapp"
 
 MEDIA_ARGS = [
     *CHROMIUM_ARGS,
@@ -640,6 +642,80 @@ def test_a_voice_note_is_recorded_stopped_and_sent_as_a_voice_note(
         }"""
     )
     assert 1.5 < duration < 4.0
+
+
+def agent_sends_voice_note(media: MediaService, conversation_id: str) -> dict[str, Any]:
+    """A voice note sent through the API, once it is sent (it has its wamid)."""
+    answer = media.http.post(
+        f"{API}/{conversation_id}/mensajes",
+        data={"agent": "Ana", "voice": "true"},
+        files={"file": ("nota.ogg", media_samples.ogg_opus_voice(6.0), "audio/ogg")},
+    )
+    assert answer.status_code == 201, answer.text
+    message_id = answer.json()["id"]
+
+    def sent() -> dict[str, Any] | None:
+        for message in media.messages(conversation_id):
+            if (
+                message["id"] == message_id
+                and (message.get("delivery") or {}).get("status") == "sent"
+            ):
+                return message
+        return None
+
+    return wait_until(sent, what="the voice note sent")
+
+
+def status_update(wamid: str, wa_id: str, value: str) -> dict[str, Any]:
+    """Meta's webhook as the customer's phone moves one of our messages on."""
+    return body(change("messages", messages_value(statuses=[status(wamid, wa_id, value)])))
+
+
+def test_a_voice_note_goes_on_playing_while_its_delivery_status_moves(
+    inbox: Any, media: MediaService
+) -> None:
+    """Regression: each delivery status drew the bubble again, and with it a new
+    ``<audio>``: the voice note the agent was listening to stopped the moment the customer's
+    phone said "entregado" (and the recording test above once failed with "the play()
+    request was interrupted because the media was removed from the document")."""
+    page = inbox
+    wa_id, conversation_id = media.new_customer()
+    media.pause_bot(conversation_id)
+    message = agent_sends_voice_note(media, conversation_id)
+    page.goto(f"{media.inbox_url}?conversation={conversation_id}")
+    page.locator(".live[data-state='live']").wait_for()
+    row = page.locator(f"[data-message-id='{message['id']}']")
+    row.locator(".tick[data-status='sent']").wait_for()
+
+    row.locator("audio").evaluate(
+        """async (a) => {
+          window.__player = a;
+          a.muted = true;
+          await a.play();
+          await new Promise((resolve) => {
+            const check = () => (a.currentTime > 0.2 ? resolve() : setTimeout(check, 50));
+            check();
+          });
+        }"""
+    )
+    media.post_signed(status_update(message["wamid"], wa_id, "delivered"))
+    row.locator(".tick[data-status='delivered']").wait_for()
+    media.post_signed(status_update(message["wamid"], wa_id, "read"))
+    row.locator(".tick[data-status='read']").wait_for()
+
+    player = page.evaluate(
+        """(id) => {
+          const a = window.__player;
+          const shown = document.querySelector(`[data-message-id='${id}'] audio`);
+          return { connected: a.isConnected, paused: a.paused, same: a === shown,
+                   time: a.currentTime };
+        }""",
+        message["id"],
+    )
+    assert player["connected"], player
+    assert player["same"], player
+    assert not player["paused"], player
+    assert player["time"] > 0.2, player
 
 
 def test_without_mediarecorder_there_is_no_microphone_button(

@@ -8,11 +8,11 @@ an inbox was told of conversations it does not hold.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import pytest
+from events_kit import Collector, started_listeners
 from sqlalchemy import create_engine, text
 
 from crm_whatsapp.adapters.events import (
@@ -22,28 +22,7 @@ from crm_whatsapp.adapters.events import (
 )
 from crm_whatsapp.adapters.events.postgres import channel_name
 from crm_whatsapp.adapters.sql.database import Database
-from crm_whatsapp.domain.events import ConversationChanged, Event
-
-TIMEOUT = 10.0
-
-
-class Heard:
-    """The events a hub delivered, for the test thread to wait on."""
-
-    def __init__(self, hub: LocalEventHub) -> None:
-        self.events: list[Event] = []
-        self._condition = threading.Condition()
-        hub.add_listener(self._add)
-
-    def _add(self, events: Sequence[Event]) -> None:
-        with self._condition:
-            self.events.extend(events)
-            self._condition.notify_all()
-
-    def wait_for(self, event: Event) -> list[Event]:
-        with self._condition:
-            assert self._condition.wait_for(lambda: event in self.events, TIMEOUT), self.events
-            return list(self.events)
+from crm_whatsapp.domain.events import ConversationChanged
 
 
 @pytest.fixture
@@ -75,25 +54,21 @@ def schema_database(postgres_test_url: str) -> Iterator[Callable[..., Database]]
 
 
 @pytest.fixture
-def listening() -> Iterator[Callable[[Database], Heard]]:
-    started: list[PostgresEventListener] = []
+def listening() -> Iterator[Callable[[Database], Collector]]:
+    """Listens to an installation's own channel: what it hears."""
+    with started_listeners() as start:
 
-    def listen(database: Database) -> Heard:
-        hub = LocalEventHub()
-        heard = Heard(hub)
-        listener = PostgresEventListener(database, hub)
-        started.append(listener)
-        listener.start()
-        assert listener.ready.wait(TIMEOUT), "LISTEN never became active"
-        return heard
+        def listen(database: Database) -> Collector:
+            hub = LocalEventHub()
+            heard = Collector(hub)
+            start(database, hub, None, 1.0)
+            return heard
 
-    yield listen
-    for listener in started:
-        listener.stop()
+        yield listen
 
 
 def test_two_installations_in_two_schemas_of_one_database_do_not_hear_each_other(
-    schema_database: Callable[..., Database], listening: Callable[[Database], Heard]
+    schema_database: Callable[..., Database], listening: Callable[[Database], Collector]
 ) -> None:
     tenant_a, tenant_b = schema_database(), schema_database()
     heard_by_a, heard_by_b = listening(tenant_a), listening(tenant_b)
@@ -102,14 +77,14 @@ def test_two_installations_in_two_schemas_of_one_database_do_not_hear_each_other
     # each publishes after the other, so a leak would arrive before the awaited event
     PostgresEventPublisher(tenant_b).publish([from_b])
     PostgresEventPublisher(tenant_a).publish([from_a])
-    assert heard_by_a.wait_for(from_a) == [from_a]
+    assert heard_by_a.wait_until_heard(from_a) == [from_a]
     later_from_b = ConversationChanged("of-b-later")
     PostgresEventPublisher(tenant_b).publish([later_from_b])
-    assert heard_by_b.wait_for(later_from_b) == [from_b, later_from_b]
+    assert heard_by_b.wait_until_heard(later_from_b) == [from_b, later_from_b]
 
 
 def test_two_processes_of_one_installation_in_a_schema_hear_each_other(
-    schema_database: Callable[..., Database], listening: Callable[[Database], Heard]
+    schema_database: Callable[..., Database], listening: Callable[[Database], Collector]
 ) -> None:
     name = f"tenant_{uuid.uuid4().hex[:10]}"
     web, worker = schema_database(name), schema_database(name)
@@ -117,7 +92,7 @@ def test_two_processes_of_one_installation_in_a_schema_hear_each_other(
 
     PostgresEventPublisher(worker).publish([ConversationChanged("c-1")])
 
-    assert heard_by_web.wait_for(ConversationChanged("c-1")) == [ConversationChanged("c-1")]
+    assert heard_by_web.wait_until_heard(ConversationChanged("c-1")) == [ConversationChanged("c-1")]
 
 
 def test_the_channel_is_the_prefix_qualified_by_a_schema_other_than_public(

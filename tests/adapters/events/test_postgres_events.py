@@ -13,10 +13,11 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from events_kit import TIMEOUT, Collector, started_listeners
 from sqlalchemy import text
 
 from crm_whatsapp.adapters.events import (
@@ -34,27 +35,6 @@ from crm_whatsapp.domain.events import (
     MessageStored,
 )
 from crm_whatsapp.domain.ports import EventPublisher
-
-TIMEOUT = 10.0
-
-
-class Collector:
-    """What a hub delivered to its listeners, for the test thread to wait on."""
-
-    def __init__(self, hub: LocalEventHub) -> None:
-        self.events: list[Event] = []
-        self._condition = threading.Condition()
-        hub.add_listener(self._add)
-
-    def _add(self, events: Sequence[Event]) -> None:
-        with self._condition:
-            self.events.extend(events)
-            self._condition.notify_all()
-
-    def wait_for(self, count: int) -> list[Event]:
-        with self._condition:
-            self._condition.wait_for(lambda: len(self.events) >= count, TIMEOUT)
-            return list(self.events)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
@@ -89,20 +69,10 @@ def process(postgres_test_url: str) -> Iterator[Callable[[], Database]]:
 @pytest.fixture
 def listen(channel: str) -> Iterator[Callable[..., PostgresEventListener]]:
     """Starts a listener on the test's channel and waits until LISTEN is active."""
-    started: list[PostgresEventListener] = []
-
-    def start(
-        database: Database, hub: LocalEventHub, reconnect_delay: float = 1.0
-    ) -> PostgresEventListener:
-        listener = PostgresEventListener(database, hub, channel, reconnect_delay)
-        started.append(listener)
-        listener.start()
-        assert listener.ready.wait(TIMEOUT), "LISTEN never became active"
-        return listener
-
-    yield start
-    for listener in started:
-        listener.stop()
+    with started_listeners() as start:
+        yield lambda database, hub, reconnect_delay=1.0: start(
+            database, hub, channel, reconnect_delay
+        )
 
 
 def conversation_events(count: int) -> list[Event]:

@@ -86,10 +86,6 @@ class _Channel:
         self._database = database
         self._name = _checked_channel(name) if name is not None else None
 
-    @property
-    def known(self) -> str | None:
-        return self._name
-
     def resolve(self) -> str:
         if self._name is None:
             self._name = default_channel(self._database)

@@ -133,3 +133,27 @@ def test_a_named_channel_must_fit_and_an_unreachable_server_is_asked_only_when_u
         assert PostgresEventPublisher(unreachable, "mine").channel == "mine"
     finally:
         unreachable.dispose()
+
+
+def test_the_listener_connects_with_the_engine_s_connect_arguments(
+    postgres_test_url: str, listening: Callable[[Database], Collector]
+) -> None:
+    """A host's connect arguments (SSL files, a password, here the application name) reach
+    the LISTEN connection too, not only the engine's pool."""
+    name = f"crm-listen-{uuid.uuid4().hex[:8]}"
+    database = Database(
+        postgres_test_url, pool_size=1, engine_options={"connect_args": {"application_name": name}}
+    )
+    try:
+        listening(database)
+        with database.writer.connect() as connection:
+            listening_connections = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND query LIKE 'LISTEN%'"
+                ),
+                {"name": name},
+            ).scalar()
+        assert listening_connections == 1
+    finally:
+        database.dispose()

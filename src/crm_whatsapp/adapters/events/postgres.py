@@ -228,14 +228,17 @@ class PostgresEventListener:
         self._backend_pid = None
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        """A connection of its own, made as the engine makes its connections (the host's
+        connect arguments: SSL files, a password, the application name…)."""
         import psycopg  # noqa: PLC0415
 
         url = self._database.url.set(drivername="postgresql")
-        return psycopg.connect(
-            url.render_as_string(hide_password=False),
-            autocommit=True,
-            connect_timeout=self._connect_timeout,
-        )
+        arguments = {
+            "connect_timeout": self._connect_timeout,
+            **self._database.engine_options.get("connect_args", {}),
+            "autocommit": True,
+        }
+        return psycopg.connect(url.render_as_string(hide_password=False), **arguments)
 
     def _listen(self, connection: psycopg.Connection[tuple[object, ...]], channel: str) -> None:
         from psycopg import sql  # noqa: PLC0415
